@@ -1,0 +1,103 @@
+"""The channel-neutral entry point: text in, replies out, one transaction each.
+
+Every channel (terminal, Telegram, email) calls ``Assistant.handle``. User
+errors become a German reply and roll the transaction back, so nothing is
+half-written; unexpected errors propagate to the channel, which logs them and
+apologises.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core import commands, dialogues
+from core.context import Ctx, Sender, Services
+from core.errors import UserError
+from core.grammar import Grammar
+from core.models import Member
+from core.replies import Choice, Reply
+from core.store import Database, UnitOfWork
+from core.texts import t
+
+log = logging.getLogger(__name__)
+INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
+
+
+class Assistant:
+    def __init__(self, db: Database, services: Services, grammar: Grammar | None = None) -> None:
+        self.db = db
+        self.services = services
+        self.grammar = grammar or commands.GRAMMAR
+
+    async def handle(self, sender: Sender, text: str) -> list[Reply]:
+        text = (text or "").strip()
+        if len(text) > INPUT_MAX:
+            return [Reply(t("common.input_too_long", max=INPUT_MAX))]
+        return await self._in_transaction(sender, lambda ctx: self._route(ctx, text))
+
+    async def greet(self, sender: Sender) -> list[Reply]:
+        """First words when a member opens a conversation (terminal chat)."""
+
+        async def run(ctx: Ctx):
+            if ctx.member is None:
+                return Reply(t("register.unknown_sender"), [Choice(t("register.start"), "/start")])
+            return await commands.greeting(ctx)
+
+        return await self._in_transaction(sender, run)
+
+    async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
+        async with self.db.uow() as uow:
+            await self.services.index.refresh(uow)
+            ctx = Ctx(
+                uow=uow,
+                services=self.services,
+                sender=sender,
+                member=await self._resolve(uow, sender),
+                now=self.services.clock(),
+            )
+            try:
+                result = await work(ctx)
+            except UserError as error:
+                return [Reply(error.message)]
+            await uow.commit()
+        return result if isinstance(result, list) else [result]
+
+    @staticmethod
+    async def _resolve(uow: UnitOfWork, sender: Sender) -> Member | None:
+        if sender.channel == "telegram":
+            member = await uow.members.by_telegram(int(sender.address))
+        else:
+            member = await uow.members.by_email(sender.address)
+        return None if member is None or member.erased_at else member
+
+    async def _route(self, ctx: Ctx, text: str) -> Reply | list[Reply]:
+        parsed = self.grammar.parse(text)
+        if parsed is not None:
+            return await self._command(ctx, parsed)
+        dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
+        if dialogue is not None:
+            return await dialogues.continue_dialogue(ctx, dialogue, text)
+        if ctx.member is None:
+            return await dialogues.start_registration(ctx)
+        if ctx.member.consent_at is None:
+            return await dialogues.ask_consent(ctx)
+        return Reply(t("common.not_understood"), _hint_choices())
+
+    async def _command(self, ctx: Ctx, parsed) -> Reply | list[Reply]:
+        command = parsed.command
+        if command is None or not command.available_in(ctx.sender.channel):
+            return Reply(t("common.unknown_command", word=parsed.word[:40]), _hint_choices())
+        if command.name != "abbrechen":
+            await ctx.end()  # a new command leaves any unfinished dialogue
+        if command.needs_member:
+            if ctx.member is None:
+                return await dialogues.start_registration(ctx)
+            if ctx.member.consent_at is None:
+                return await dialogues.ask_consent(ctx)
+        if command.staff_only and not (ctx.member and ctx.member.is_staff):
+            return Reply(t("common.staff_only"))
+        return await command.handler(ctx, parsed.args)
+
+
+def _hint_choices() -> list[Choice]:
+    return [Choice(t("welcome.choice_help"), "/hilfe")]

@@ -1,0 +1,253 @@
+"""The command table and its handlers: the grammar every channel speaks.
+
+Handlers translate between a member's words and the use cases in
+``core.members`` and ``core.exchange``; they return channel-neutral replies.
+"""
+
+from __future__ import annotations
+
+from core import dialogues, exchange, members
+from core.context import Ctx
+from core.errors import UserError
+from core.grammar import Command, Grammar
+from core.models import Member
+from core.replies import Attachment, Choice, Reply
+from core.texts import t
+
+
+def _member(ctx: Ctx) -> Member:
+    assert ctx.member is not None  # guaranteed by Command.needs_member
+    return ctx.member
+
+
+def _number(args: str) -> int:
+    first = args.split()[0] if args.split() else ""
+    if not first.isdigit():
+        raise UserError.of("common.number_missing")
+    return int(first)
+
+
+# --- start, help, cancel ----------------------------------------------------------
+
+
+async def start(ctx: Ctx, args: str) -> Reply:
+    if args:
+        return await _link_with_code(ctx, args)
+    if ctx.member is None:
+        return await dialogues.start_registration(ctx)
+    return await greeting(ctx)
+
+
+async def greeting(ctx: Ctx) -> Reply:
+    """Welcome a known member and point at proposals that wait for an answer."""
+    member = _member(ctx)
+    pending = len(await exchange.awaiting_answer(ctx.uow, member))
+    key = "welcome.back_pending" if pending else "welcome.back"
+    choices = dialogues.welcome_choices()
+    if pending:
+        choices.insert(0, Choice(t("welcome.choice_matches"), "/treffer"))
+    return Reply(t(key, name=member.name, pending=pending), choices)
+
+
+async def help_(ctx: Ctx, args: str) -> Reply:
+    staff = bool(ctx.member and ctx.member.is_staff)
+    style = "word" if ctx.sender.channel == "email" else "slash"
+    return Reply(t("help.intro") + "\n\n" + GRAMMAR.help_text(staff=staff, style=style, channel=ctx.sender.channel))
+
+
+async def cancel(ctx: Ctx, args: str) -> Reply:
+    await ctx.end()
+    return Reply(t("common.cancelled"))
+
+
+# --- posts ------------------------------------------------------------------------
+
+
+async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
+    """Create a post and propose matches; the author sees the proposals at once."""
+    author = _member(ctx)
+    post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    kind = t(f"posts.kind.{post.kind}")
+    confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
+    if not matches:
+        return [Reply(confirmation + "\n" + t(f"posts.no_match_{post.kind}"))]
+    intro = confirmation + "\n" + t("posts.matches_found", count=len(matches))
+    return [Reply(intro)] + [exchange.proposal_reply(m, author) for m in matches]
+
+
+async def _post_command(ctx: Ctx, args: str, kind: str) -> Reply | list[Reply]:
+    if not args.strip():
+        return await dialogues.start_post(ctx, kind)
+    title, body = exchange.split_text(exchange.check_text(args))
+    return await publish(ctx, exchange.NewPost(kind=kind, title=title, body=body))
+
+
+async def offer(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    return await _post_command(ctx, args, "offer")
+
+
+async def request(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    return await _post_command(ctx, args, "request")
+
+
+async def my_posts(ctx: Ctx, args: str) -> list[Reply]:
+    posts = [p for p in await ctx.uow.posts.by_author(_member(ctx).id) if p.status != "closed"]
+    if not posts:
+        return [Reply(t("posts.none"), dialogues.welcome_choices()[:2])]
+    replies = [Reply(t("posts.list_intro", count=len(posts)))]
+    for post in posts:
+        line = exchange.post_line(post, ctx.services.tz)
+        replies.append(Reply(line, exchange.post_choices(post), ref=f"post:{post.id}"))
+    return replies
+
+
+def _status_action(action: str):
+    async def handler(ctx: Ctx, args: str) -> Reply:
+        post = await exchange.change_status(
+            ctx.uow, ctx.services.index, _member(ctx), _number(args), action, ctx.now
+        )
+        return Reply(t(f"posts.done.{action}", title=post.title))
+
+    handler.__name__ = f"post_{action}"
+    return handler
+
+
+# --- matches ----------------------------------------------------------------------
+
+
+async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
+    member = _member(ctx)
+    open_ = await exchange.awaiting_answer(ctx.uow, member)
+    accepted = await ctx.uow.matches.for_member(member.id, ("accepted",))
+    if not open_ and not accepted:
+        return [Reply(t("match.none"))]
+    replies: list[Reply] = []
+    if open_:
+        replies.append(Reply(t("match.open_intro", count=len(open_))))
+        replies += [exchange.proposal_reply(m, member) for m in open_]
+    if accepted:
+        lines = []
+        for m in accepted:
+            other = m.request.author if m.offer.author_id == member.id else m.offer.author
+            lines.append(t("match.accepted_line", offer=m.offer.title, request=m.request.title, contact=exchange.contact_lines(other)))
+        replies.append(Reply(t("match.accepted_intro") + "\n\n" + "\n\n".join(lines)))
+    return replies
+
+
+async def accept(ctx: Ctx, args: str) -> Reply:
+    return await exchange.answer(ctx.uow, _member(ctx), _number(args), True, ctx.now)
+
+
+async def decline(ctx: Ctx, args: str) -> Reply:
+    return await exchange.answer(ctx.uow, _member(ctx), _number(args), False, ctx.now)
+
+
+# --- settings, linking, privacy ---------------------------------------------------
+
+DIGEST_WORDS = {"keine": "none", "taeglich": "daily", "woechentlich": "weekly"}
+CHANNEL_WORDS = {"automatisch": "auto", "telegram": "telegram", "email": "email", "e-mail": "email"}
+
+
+async def settings(ctx: Ctx, args: str) -> Reply:
+    member = _member(ctx)
+    words = [w.lower().replace("ä", "ae").replace("ö", "oe") for w in args.split()]
+    if len(words) >= 2 and words[0] in ("zusammenfassung", "digest"):
+        members.set_digest(member, DIGEST_WORDS.get(words[1], words[1]))
+    elif len(words) >= 2 and words[0] in ("kanal", "channel"):
+        members.set_channel(member, CHANNEL_WORDS.get(words[1], words[1]))
+    elif words:
+        raise UserError.of("settings.unknown")
+    text = t(
+        "settings.current",
+        digest=t(f"settings.digest.{member.digest}"),
+        channel=t(f"settings.channel.{member.preferred_channel}"),
+    )
+    choices = [
+        Choice(t(f"settings.set_digest.{key}"), f"/einstellungen zusammenfassung {word}")
+        for word, key in DIGEST_WORDS.items()
+        if key != member.digest
+    ]
+    if member.telegram_chat_id and member.email:
+        choices += [
+            Choice(t(f"settings.set_channel.{key}"), f"/einstellungen kanal {key}")
+            for key in ("auto", "telegram", "email")
+            if key != member.preferred_channel
+        ]
+    return Reply(text, choices)
+
+
+async def unsubscribe(ctx: Ctx, args: str) -> Reply:
+    members.set_digest(_member(ctx), "none")
+    return Reply(t("settings.unsubscribed"))
+
+
+async def link(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        return await _link_with_code(ctx, args)
+    if ctx.member is None:
+        return Reply(t("link.need_code"))
+    code = await members.issue_code(ctx.uow, ctx.member, "link", ctx.now)
+    deep = members.deep_link(ctx.services.bot_username, code)
+    return Reply(t("link.code", code=code, link=deep))
+
+
+async def _link_with_code(ctx: Ctx, code: str) -> Reply:
+    member = await members.redeem_code(ctx.uow, code.split()[0], ctx.now)
+    if ctx.member is not None and ctx.member.id != member.id:
+        raise UserError.of("link.already_other")
+    if ctx.sender.channel == "telegram":
+        await members.link_telegram(ctx.uow, member, int(ctx.sender.address))
+    else:
+        await members.link_email(ctx.uow, member, ctx.sender.address)
+    ctx.member = member
+    await ctx.end()
+    if member.consent_at is None:
+        reply = await dialogues.ask_consent(ctx)
+        reply.text = t("link.done_welcome", name=member.name) + "\n\n" + reply.text
+        return reply
+    return Reply(t("link.done", name=member.name), dialogues.welcome_choices())
+
+
+async def export(ctx: Ctx, args: str) -> Reply:
+    data = await members.export_data(ctx.uow, _member(ctx))
+    attachment = Attachment("zukunftsraum-daten.json", "application/json", data)
+    return Reply(t("privacy.export"), attachments=[attachment])
+
+
+async def erase(ctx: Ctx, args: str) -> Reply:
+    if args.strip().lower() != "bestaetigen":
+        return Reply(
+            t("privacy.erase_confirm"),
+            [Choice(t("privacy.erase_yes"), "/loeschen bestaetigen"), Choice(t("common.cancel"), "/abbrechen")],
+        )
+    await members.erase(ctx.uow, _member(ctx), ctx.now)
+    ctx.member = None
+    return Reply(t("privacy.erased"))
+
+
+def _commands() -> list[Command]:
+    status = [
+        Command(cmd, _status_action(action), args="NR", listed=False)
+        for action, cmd in exchange.ACTION_COMMANDS.items()
+    ]
+    return [
+        Command("start", start, args="[Code]", needs_member=False),
+        Command("hilfe", help_, aliases=("help",), needs_member=False),
+        Command("biete", offer, aliases=("angebot",), args="[Text]"),
+        Command("suche", request, aliases=("gesuch",), args="[Text]"),
+        Command("meine", my_posts),
+        Command("treffer", my_matches),
+        Command("einstellungen", settings),
+        Command("verknuepfen", link, args="[Code]", needs_member=False),
+        Command("daten", export),
+        Command("loeschen", erase),
+        Command("abbestellen", unsubscribe, channels=("email", "terminal")),
+        Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
+        Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
+        Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
+        *status,
+    ]
+
+
+GRAMMAR = Grammar(_commands())

@@ -1,0 +1,68 @@
+"""What a command handler gets: the transaction, the sender and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.clock import Clock, system_clock
+from core.match_index import MatchIndex
+from core.models import Dialogue, Member
+from core.municipalities import MunicipalityIndex
+from core.store import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, as the channel knows them."""
+
+    channel: str  # "terminal" | "telegram" | "email"
+    address: str  # email address or Telegram chat id
+    display_name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.address}"
+
+    @property
+    def email(self) -> str | None:
+        return self.address if self.channel in ("terminal", "email") else None
+
+    @property
+    def telegram_chat_id(self) -> int | None:
+        return int(self.address) if self.channel == "telegram" else None
+
+
+@dataclass
+class Services:
+    """Long-lived collaborators shared by all requests of a process."""
+
+    index: MatchIndex
+    municipalities: MunicipalityIndex
+    clock: Clock = system_clock
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+    bot_username: str = "ZukunftsraumBot"
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    services: Services
+    sender: Sender
+    member: Member | None
+    now: datetime
+
+    async def begin(self, flow: str, step: str, data: dict | None = None) -> None:
+        """Start or advance a guided dialogue; it is stored so a restart keeps it."""
+        dialogue = await self.uow.dialogues.get(self.sender.key)
+        if dialogue is None:
+            dialogue = Dialogue(key=self.sender.key)
+            self.uow.add(dialogue)
+        dialogue.flow = flow
+        dialogue.step = step
+        dialogue.data = dict(data or {})
+        dialogue.updated_at = self.now
+
+    async def end(self) -> None:
+        await self.uow.dialogues.clear(self.sender.key)

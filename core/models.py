@@ -1,0 +1,186 @@
+"""Database schema of the assistant (SQLAlchemy 2 declarative models).
+
+Only core's store (``core.store``) touches these tables; adapters see the
+use cases and channel-neutral replies, never the ORM.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _ts() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    ags: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    land: Mapped[str] = mapped_column(String(2))
+    land_name: Mapped[str] = mapped_column(String(60))
+    kreis_ags: Mapped[str | None] = mapped_column(String(5))
+    kreis_name: Mapped[str | None] = mapped_column(String(200))
+    population: Mapped[int | None] = mapped_column(Integer)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    postcodes: Mapped[str] = mapped_column(Text, default="")
+    bbsr_type: Mapped[str | None] = mapped_column(String(40))
+    grw_status: Mapped[str | None] = mapped_column(String(10))
+    structurally_weak: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff may overrule the derived flag; NULL means "use the derived value".
+    weak_override: Mapped[bool | None] = mapped_column(Boolean)
+
+    @property
+    def is_structurally_weak(self) -> bool:
+        return self.structurally_weak if self.weak_override is None else self.weak_override
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    municipality_ags: Mapped[str] = mapped_column(ForeignKey("municipalities.ags"))
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    preferred_channel: Mapped[str] = mapped_column(String(10), default="auto")
+    digest: Mapped[str] = mapped_column(String(10), default="weekly")
+    consent_at: Mapped[datetime | None] = _ts()
+    verified_at: Mapped[datetime | None] = _ts()
+    verified_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _ts()
+    erased_at: Mapped[datetime | None] = _ts()
+    email_suspended_at: Mapped[datetime | None] = _ts()
+    telegram_unreachable_at: Mapped[datetime | None] = _ts()
+
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "network_staff"
+
+
+class OneTimeCode(Base):
+    """Invitation and linking codes; only a hash is stored."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = _ts()
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_kind_status", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    municipality_ags: Mapped[str] = mapped_column(ForeignKey("municipalities.ags"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = _ts()
+    renewal_asked_at: Mapped[datetime | None] = _ts()
+
+    author: Mapped[Member] = relationship(lazy="joined")
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class Match(Base):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("offer_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    offer_answer: Mapped[str | None] = mapped_column(String(5))
+    request_answer: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = _ts()
+    decided_at: Mapped[datetime | None] = _ts()
+
+    offer: Mapped[Post] = relationship(foreign_keys=[offer_id], lazy="joined")
+    request: Mapped[Post] = relationship(foreign_keys=[request_id], lazy="joined")
+
+
+class Dialogue(Base):
+    """An unfinished guided conversation, stored so it survives a restart."""
+
+    __tablename__ = "dialogues"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(30))
+    step: Mapped[str] = mapped_column(String(30))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = _ts()
+
+
+class OutboxMessage(Base):
+    """A message to a member, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_channel_status", "channel", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    ref: Mapped[str | None] = mapped_column(String(60))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = _ts()
+    not_before: Mapped[datetime] = _ts()
+    sent_at: Mapped[datetime | None] = _ts()

@@ -1,0 +1,42 @@
+"""Channel-neutral answers: text plus choices, rendered by each channel.
+
+A choice carries the exact input that picking it stands for, so Telegram can
+put it into callback data, the terminal can number it and email can list it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Reply:
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    # What the reply is about ("match:12"), so a channel can tie answers to it.
+    ref: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "choices": [{"label": c.label, "command": c.command} for c in self.choices],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, ref: str | None = None) -> Reply:
+        choices = [Choice(c["label"], c["command"]) for c in data.get("choices", [])]
+        return cls(text=data["text"], choices=choices, ref=ref)

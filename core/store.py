@@ -1,0 +1,297 @@
+"""Persistence: the database handle, the unit of work and its repositories.
+
+This is the only module (with ``core.models`` and the migrations) that knows
+SQL. Use cases receive a ``UnitOfWork``; one unit of work is one transaction,
+so a change and the outbox messages it causes commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from core.models import (
+    Base,
+    Dialogue,
+    Match,
+    Member,
+    Municipality,
+    OneTimeCode,
+    OutboxMessage,
+    Post,
+)
+
+
+def async_url(url: str) -> str:
+    """Map plain URLs to the async drivers the assistant uses."""
+    parsed = make_url(url)
+    driver = parsed.drivername
+    if driver in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif driver in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+class Database:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        kwargs: dict = {"echo": echo}
+        if is_sqlite(self.url):
+            database = make_url(self.url).database
+            if not database or database == ":memory:":
+                # One shared connection, otherwise every session sees its own empty database.
+                kwargs["poolclass"] = StaticPool
+                kwargs["connect_args"] = {"check_same_thread": False}
+            else:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                kwargs["connect_args"] = {"timeout": 30}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if is_sqlite(self.url):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
+
+    async def create_all(self) -> None:
+        """Create the schema directly (tests); production uses migrations."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def drop_all(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class UnitOfWork:
+    """One transaction. Leaving the block without ``commit()`` rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.municipalities = MunicipalityRepo(self.session)
+        self.members = MemberRepo(self.session)
+        self.codes = CodeRepo(self.session)
+        self.posts = PostRepo(self.session)
+        self.matches = MatchRepo(self.session)
+        self.dialogues = DialogueRepo(self.session)
+        self.outbox = OutboxRepo(self.session)
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction has committed (e.g. update caches)."""
+        self._after_commit.append(callback)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    def add(self, obj: Base) -> None:
+        self.session.add(obj)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class MunicipalityRepo(_Repo):
+    async def get(self, ags: str) -> Municipality | None:
+        return await self.session.get(Municipality, ags)
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Municipality)) or 0
+
+    async def all(self) -> Sequence[Municipality]:
+        return (await self.session.scalars(select(Municipality))).all()
+
+    async def upsert_many(self, rows: Iterable[dict]) -> int:
+        """Insert or refresh reference rows, keeping staff overrides."""
+        existing = set((await self.session.scalars(select(Municipality.ags))).all())
+        count = 0
+        for row in rows:
+            if row["ags"] in existing:
+                await self.session.execute(
+                    update(Municipality).where(Municipality.ags == row["ags"]).values(**row)
+                )
+            else:
+                self.session.add(Municipality(**row))
+            count += 1
+        return count
+
+
+class MemberRepo(_Repo):
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def by_email(self, email: str) -> Member | None:
+        stmt = select(Member).where(func.lower(Member.email) == email.strip().lower())
+        return await self.session.scalar(stmt)
+
+    async def by_telegram(self, chat_id: int) -> Member | None:
+        return await self.session.scalar(select(Member).where(Member.telegram_chat_id == chat_id))
+
+    async def list(self, *, unverified_only: bool = False) -> Sequence[Member]:
+        stmt = select(Member).where(Member.erased_at.is_(None)).order_by(Member.id)
+        if unverified_only:
+            stmt = stmt.where(Member.verified_at.is_(None))
+        return (await self.session.scalars(stmt)).all()
+
+    async def emails(self) -> set[str]:
+        rows = await self.session.scalars(select(Member.email).where(Member.email.is_not(None)))
+        return {e.lower() for e in rows}
+
+
+class CodeRepo(_Repo):
+    async def by_hash(self, code_hash: str) -> OneTimeCode | None:
+        return await self.session.scalar(
+            select(OneTimeCode).where(OneTimeCode.code_hash == code_hash)
+        )
+
+
+class PostRepo(_Repo):
+    async def get(self, post_id: int) -> Post | None:
+        return await self.session.get(Post, post_id)
+
+    async def by_author(self, member_id: int) -> Sequence[Post]:
+        stmt = (
+            select(Post)
+            .where(Post.author_id == member_id, Post.status != "deleted")
+            .order_by(Post.created_at.desc(), Post.id.desc())
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def changed_since(self, since: datetime | None) -> Sequence[Post]:
+        stmt = select(Post).order_by(Post.updated_at, Post.id)
+        if since is not None:
+            stmt = stmt.where(Post.updated_at >= since)
+        return (await self.session.scalars(stmt)).all()
+
+    async def many(self, ids: Iterable[int]) -> dict[int, Post]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Post).where(Post.id.in_(ids)))
+        return {p.id: p for p in rows}
+
+    async def external_ids(self) -> set[str]:
+        rows = await self.session.scalars(select(Post.external_id).where(Post.external_id.is_not(None)))
+        return set(rows)
+
+
+class MatchRepo(_Repo):
+    async def get(self, match_id: int) -> Match | None:
+        return await self.session.get(Match, match_id)
+
+    async def partner_ids(self, post_id: int) -> set[int]:
+        """Posts already paired with this one in any state (never proposed twice)."""
+        stmt = select(Match.offer_id, Match.request_id).where(
+            or_(Match.offer_id == post_id, Match.request_id == post_id)
+        )
+        return {o if r == post_id else r for o, r in (await self.session.execute(stmt)).all()}
+
+    async def for_member(self, member_id: int, statuses: tuple[str, ...]) -> Sequence[Match]:
+        own = select(Post.id).where(Post.author_id == member_id)
+        stmt = (
+            select(Match)
+            .where(
+                Match.status.in_(statuses),
+                or_(Match.offer_id.in_(own), Match.request_id.in_(own)),
+            )
+            .order_by(Match.created_at.desc(), Match.score.desc())
+        )
+        return (await self.session.scalars(stmt)).unique().all()
+
+    async def all(self, statuses: tuple[str, ...] | None = None) -> Sequence[Match]:
+        stmt = select(Match).order_by(Match.id)
+        if statuses:
+            stmt = stmt.where(Match.status.in_(statuses))
+        return (await self.session.scalars(stmt)).unique().all()
+
+    async def stale_for_post(self, post_id: int) -> None:
+        """A closed post's open proposals can no longer be answered."""
+        await self.session.execute(
+            update(Match)
+            .where(
+                Match.status == "proposed",
+                or_(Match.offer_id == post_id, Match.request_id == post_id),
+            )
+            .values(status="stale")
+        )
+
+
+class DialogueRepo(_Repo):
+    async def get(self, key: str) -> Dialogue | None:
+        return await self.session.get(Dialogue, key)
+
+    async def clear(self, key: str) -> None:
+        await self.session.execute(delete(Dialogue).where(Dialogue.key == key))
+
+
+class OutboxRepo(_Repo):
+    async def pending(self, channel: str, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Claimable messages; on PostgreSQL concurrent dispatchers skip each other's rows."""
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == "pending",
+                OutboxMessage.not_before <= now,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
+
+    async def for_member(self, member_id: int) -> Sequence[OutboxMessage]:
+        stmt = select(OutboxMessage).where(OutboxMessage.member_id == member_id)
+        return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()
+
+    async def exists(self, dedupe_key: str) -> bool:
+        stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        return (await self.session.scalar(stmt)) is not None

@@ -1,0 +1,40 @@
+"""Wiring: settings -> database, indexes, services, the assistant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.assistant import Assistant
+from core.clock import Clock, system_clock
+from core.context import Services
+from core.match_index import MatchIndex
+from core.reference import ensure_municipalities, load_municipality_index
+from core.schema import upgrade
+from core.store import Database
+from zukunftsraum.settings import Settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    services: Services
+    assistant: Assistant
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
+    """Open the database (migrated, reference data present) and wire the assistant."""
+    db = Database(settings.database_url)
+    await upgrade(db)
+    await ensure_municipalities(db)
+    services = Services(
+        index=MatchIndex(),
+        municipalities=await load_municipality_index(db),
+        clock=clock,
+        tz=settings.tz,
+        bot_username=settings.telegram_bot_username,
+    )
+    return App(settings=settings, db=db, services=services, assistant=Assistant(db, services))

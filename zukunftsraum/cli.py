@@ -1,0 +1,354 @@
+"""The ``zukunftsraum`` command line (DESIGN §4).
+
+Every command prints one clear line and exits non-zero on bad input; the
+wrapper ``_cli`` turns the known error types into that line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from core import members as member_cases
+from core import reference
+from core.errors import UserError
+from core.importing import ImportFileError, import_members, import_posts, read_rows
+from core.match_export import export_rows
+from core.members import NewMember
+from core.schema import upgrade
+from core.store import Database
+from zukunftsraum.bootstrap import App, build_app
+from zukunftsraum.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="Zukunftsraum Assistent: Biete/Suche-Austausch, Treffer und Termine für Kommunen.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Datenbank verwalten.", no_args_is_help=True)
+municipalities_app = typer.Typer(help="Kommunen-Referenzliste.", no_args_is_help=True)
+members_app = typer.Typer(help="Mitglieder verwalten.", no_args_is_help=True)
+import_app = typer.Typer(help="Daten aus Dateien importieren (CSV oder JSON Lines).", no_args_is_help=True)
+matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(municipalities_app, name="municipalities")
+app.add_typer(members_app, name="members")
+app.add_typer(import_app, name="import")
+app.add_typer(matches_app, name="matches")
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]Fehler:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _cli(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Run an async command; known errors become one line and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            asyncio.run(func(*args, **kwargs))
+        except (ConfigError, ImportFileError) as error:
+            fail(str(error), 2)
+        except UserError as error:
+            fail(error.message, 2)
+        except SQLAlchemyError as error:
+            fail(f"Datenbank: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}")
+        except OSError as error:
+            fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        fail(str(error), 2)
+        raise  # unreachable, for type checkers
+
+
+@asynccontextmanager
+async def _app():
+    application: App = await build_app(_settings())
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+# --- run and chat -----------------------------------------------------------------
+
+
+@app.command()
+@_cli
+async def run() -> None:
+    """Alles Konfigurierte starten (ohne Konfiguration: SQLite, Mail als Dateien, Terminal-Chat)."""
+    from zukunftsraum.runner import serve
+
+    async with _app() as application:
+        await serve(application, out)
+
+
+@app.command()
+@_cli
+async def chat(
+    as_: Annotated[str, typer.Option("--as", help="E-Mail-Adresse des Mitglieds")],
+) -> None:
+    """Im Terminal mit dem Assistenten sprechen, als das Mitglied mit dieser E-Mail-Adresse."""
+    from zukunftsraum.terminal import TerminalChat
+
+    email = member_cases.normalise_email(as_)
+    async with _app() as application:
+        await TerminalChat(application, email).run()
+
+
+# --- db ---------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@_cli
+async def db_upgrade() -> None:
+    """Migrationen anwenden."""
+    db = Database(_settings().database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    out.print("Datenbank ist auf dem neuesten Stand.")
+
+
+# --- municipalities -----------------------------------------------------------------
+
+
+@municipalities_app.command("import")
+@_cli
+async def municipalities_import(
+    file: Annotated[Path | None, typer.Argument(help="Datei im Format der mitgelieferten Liste")] = None,
+) -> None:
+    """Referenzliste der Kommunen laden (Standard: die mitgelieferte)."""
+    async with _app() as application:
+        count = await reference.import_municipalities(application.db, file)
+    out.print(f"{count} Kommunen und Kreise importiert.")
+
+
+@municipalities_app.command("search")
+@_cli
+async def municipalities_search(
+    query: str, limit: Annotated[int, typer.Option(help="höchstens so viele")] = 10
+) -> None:
+    """Kommunen nach Name, Postleitzahl oder Schlüssel (AGS) suchen."""
+    async with _app() as application:
+        hits = application.services.municipalities.search(query, limit=limit)
+    if not hits:
+        fail(f"Keine Kommune zu „{query}“ gefunden.")
+    for hit in hits:
+        out.print(f"{hit.ags}\t{hit.display_name}")
+
+
+# --- members ----------------------------------------------------------------------
+
+RoleOption = Annotated[
+    str, typer.Option(help="mayor, district_admin, municipal_staff, volunteer, network_staff")
+]
+
+
+@members_app.command("add")
+@_cli
+async def members_add(
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
+    role: RoleOption,
+    telegram_chat_id: Annotated[int | None, typer.Option()] = None,
+    verified: Annotated[bool, typer.Option(help="gleich verifizieren")] = False,
+) -> None:
+    """Ein Mitglied anlegen (die Einwilligung holt der Assistent beim ersten Kontakt ein)."""
+    async with _app() as application, application.db.uow() as uow:
+        now = application.services.clock()
+        new = NewMember(name, role, municipality, email=email, telegram_chat_id=telegram_chat_id)
+        member = await member_cases.add_member(uow, new, now)
+        if verified:
+            await member_cases.verify(uow, member.id, None, now)
+        await uow.commit()
+    out.print(f"Mitglied {member.id} angelegt: {member.name} <{member.email}>")
+
+
+@members_app.command("invite")
+@_cli
+async def members_invite(
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
+    role: RoleOption,
+) -> None:
+    """Mitglied einladen: gibt einen Einmalcode und einen Telegram-Link aus."""
+    async with _app() as application, application.db.uow() as uow:
+        now = application.services.clock()
+        member = await uow.members.by_email(email)
+        if member is None:
+            member = await member_cases.add_member(
+                uow, NewMember(name, role, municipality, email=email), now
+            )
+        code = await member_cases.issue_code(uow, member, "invite", now)
+        await uow.commit()
+        bot = application.settings.telegram_bot_username
+    out.print(f"Code: {code}")
+    out.print(f"Telegram: {member_cases.deep_link(bot, code)}")
+    out.print(f"E-Mail oder Terminal: VERKNUEPFEN {code}")
+
+
+@members_app.command("verify")
+@_cli
+async def members_verify(member: Annotated[str, typer.Argument(help="ID oder E-Mail-Adresse")]) -> None:
+    """Ein Mitglied verifizieren (Voraussetzung für Mikroförderung)."""
+    async with _app() as application, application.db.uow() as uow:
+        found = await (
+            uow.members.get(int(member)) if member.isdigit() else uow.members.by_email(member)
+        )
+        if found is None:
+            fail(f"Mitglied „{member}“ gibt es nicht.", 2)
+        verified = await member_cases.verify(uow, found.id, None, application.services.clock())
+        await uow.commit()
+    out.print(f"Mitglied {verified.id} ({verified.name}) ist verifiziert.")
+
+
+@members_app.command("list")
+@_cli
+async def members_list(
+    unverified: Annotated[bool, typer.Option(help="nur noch nicht verifizierte")] = False,
+    format: Annotated[str, typer.Option(help="table oder json")] = "table",
+) -> None:
+    """Mitglieder auflisten."""
+    async with _app() as application, application.db.uow() as uow:
+        rows = [
+            {
+                "id": m.id,
+                "name": m.name,
+                "email": m.email,
+                "role": m.role,
+                "municipality": m.municipality_ags,
+                "municipality_name": m.municipality.name,
+                "telegram_chat_id": m.telegram_chat_id,
+                "verified": m.verified_at is not None,
+            }
+            for m in await uow.members.list(unverified_only=unverified)
+        ]
+    if format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    table = Table("ID", "Name", "E-Mail", "Funktion", "Kommune", "verifiziert")
+    for row in rows:
+        verified_mark = "ja" if row["verified"] else "nein"
+        table.add_row(
+            str(row["id"]), row["name"], row["email"] or "–", row["role"], row["municipality_name"], verified_mark
+        )
+    out.print(table)
+
+
+# --- import -----------------------------------------------------------------------
+
+
+def _progress(label: str, total: int) -> tuple[Progress, Callable[[int], None]]:
+    progress = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+    task = progress.add_task(label, total=total)
+    return progress, lambda n: progress.advance(task, n)
+
+
+def _count_rows(file: Path) -> int:
+    return sum(1 for _ in read_rows(file))
+
+
+@import_app.command("members")
+@_cli
+async def import_members_cmd(file: Path) -> None:
+    """Mitglieder importieren: {"email","name","role","municipality","telegram_chat_id"?}."""
+    total = _count_rows(file)
+    async with _app() as application:
+        progress, advance = _progress("Mitglieder", total)
+        with progress:
+            result = await import_members(application.db, file, application.services.clock(), advance)
+    out.print(f"{result.created} Mitglieder importiert, {result.skipped} bereits vorhanden.")
+
+
+@import_app.command("posts")
+@_cli
+async def import_posts_cmd(
+    file: Path,
+    notify: Annotated[bool, typer.Option(help="Treffer sofort an die Mitglieder senden")] = False,
+) -> None:
+    """Beiträge importieren: {"id","kind","title","body","author_email","municipality"?,"topics"?}."""
+    total = _count_rows(file)
+    async with _app() as application:
+        progress, advance = _progress("Beiträge", total)
+        with progress:
+            result = await import_posts(
+                application.db,
+                application.services.index,
+                file,
+                application.services.clock(),
+                notify=notify,
+                progress=advance,
+            )
+    out.print(
+        f"{result.created} Beiträge importiert, {result.skipped} bereits vorhanden, "
+        f"{result.proposals} Treffervorschläge."
+    )
+
+
+# --- matches ----------------------------------------------------------------------
+
+
+@matches_app.command("export")
+@_cli
+async def matches_export(
+    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+    status: Annotated[str | None, typer.Option(help="nur dieser Status, z. B. proposed")] = None,
+) -> None:
+    """Aktuelle Treffervorschläge mit Score, Rang und Begründung."""
+    if format not in ("table", "json"):
+        fail("--format muss table oder json sein.", 2)
+    async with _app() as application, application.db.uow() as uow:
+        rows = list(await export_rows(uow, (status,) if status else None))
+    if format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    table = Table("Angebot", "Gesuch", "Score", "Rang G.", "Rang A.", "Status", "Begründung")
+    for row in rows:
+        table.add_row(
+            str(row["offer"]),
+            str(row["request"]),
+            f"{row['score']:.3f}",
+            str(row["rank_for_request"]),
+            str(row["rank_for_offer"]),
+            row["status"],
+            row["reason"],
+        )
+    out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()

@@ -1,0 +1,69 @@
+"""The terminal chat: the same grammar as Telegram, choices shown numbered.
+
+Reads lines from standard input (interactive or piped) and prints replies.
+Typing the number of a choice sends that choice's command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from core.context import Sender
+from core.replies import Reply
+from zukunftsraum.bootstrap import App
+
+EXPORT_DIR = Path("var") / "exports"
+
+
+class TerminalChat:
+    def __init__(self, app: App, email: str, out: TextIO = sys.stdout) -> None:
+        self.app = app
+        self.sender = Sender("terminal", email.strip().lower())
+        self.out = out
+        self.choices: list[str] = []
+
+    def render(self, replies: list[Reply]) -> None:
+        self.choices = []
+        for reply in replies:
+            self.out.write("\n" + reply.text + "\n")
+            for choice in reply.choices:
+                self.choices.append(choice.command)
+                self.out.write(f"  [{len(self.choices)}] {choice.label}\n")
+            for attachment in reply.attachments:
+                EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+                path = EXPORT_DIR / attachment.filename
+                path.write_bytes(attachment.data)
+                self.out.write(f"  ({attachment.filename} gespeichert unter {path})\n")
+        self.out.flush()
+
+    def resolve(self, line: str) -> str:
+        """A bare number picks the numbered choice of the last answer."""
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
+            return self.choices[int(stripped) - 1]
+        return stripped
+
+    async def say(self, line: str) -> None:
+        self.render(await self.app.assistant.handle(self.sender, self.resolve(line)))
+
+    async def run(self, source: TextIO = sys.stdin) -> None:
+        interactive = source.isatty()
+        self.render(await self.app.assistant.greet(self.sender))
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                self.out.write("\n> ")
+                self.out.flush()
+            line = await loop.run_in_executor(None, source.readline)
+            if not line:
+                break
+            if not line.strip():
+                continue
+            if not interactive:
+                self.out.write(f"\n> {line.strip()}\n")
+            if line.strip().lower() in ("/exit", "/quit", "/ende"):
+                break
+            await self.say(line)
