@@ -52,7 +52,11 @@ async def greeting(ctx: Ctx) -> Reply:
 async def help_(ctx: Ctx, args: str) -> Reply:
     staff = bool(ctx.member and ctx.member.is_staff)
     style = "word" if ctx.sender.channel == "email" else "slash"
-    return Reply(t("help.intro") + "\n\n" + GRAMMAR.help_text(staff=staff, style=style, channel=ctx.sender.channel))
+    return Reply(
+        t("help.intro")
+        + "\n\n"
+        + GRAMMAR.help_text(staff=staff, style=style, channel=ctx.sender.channel)
+    )
 
 
 async def cancel(ctx: Ctx, args: str) -> Reply:
@@ -130,7 +134,14 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
         lines = []
         for m in accepted:
             other = m.request.author if m.offer.author_id == member.id else m.offer.author
-            lines.append(t("match.accepted_line", offer=m.offer.title, request=m.request.title, contact=exchange.contact_lines(other)))
+            lines.append(
+                t(
+                    "match.accepted_line",
+                    offer=m.offer.title,
+                    request=m.request.title,
+                    contact=exchange.contact_lines(other),
+                )
+            )
         replies.append(Reply(t("match.accepted_intro") + "\n\n" + "\n\n".join(lines)))
     return replies
 
@@ -219,7 +230,10 @@ async def erase(ctx: Ctx, args: str) -> Reply:
     if args.strip().lower() != "bestaetigen":
         return Reply(
             t("privacy.erase_confirm"),
-            [Choice(t("privacy.erase_yes"), "/loeschen bestaetigen"), Choice(t("common.cancel"), "/abbrechen")],
+            [
+                Choice(t("privacy.erase_yes"), "/loeschen bestaetigen"),
+                Choice(t("common.cancel"), "/abbrechen"),
+            ],
         )
     await members.erase(ctx.uow, _member(ctx), ctx.now)
     ctx.member = None

@@ -53,7 +53,7 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
             choices = [Choice(h.display_name, h.ags) for h in hits]
             return Reply(t("register.pick_municipality"), [*choices, _cancel_choice()])
         town = hits[0]
-    data = {**dialogue.data, "ags": town.ags, "town": town.display_name}
+    data = {**dialogue.data, "ags": town.canonical_ags, "town": town.display_name}
     await ctx.begin("register", "role", data)
     choices = [Choice(role_label(r), r) for r in SELF_SERVICE_ROLES]
     return Reply(t("register.ask_role", town=town.display_name), [*choices, _cancel_choice()])
@@ -163,9 +163,7 @@ async def _post_body(ctx: Ctx, dialogue: Dialogue, text: str) -> list[Reply]:
     data = dialogue.data
     body = "\n\n".join(part for part in (data.get("body", ""), body) if part)
     await ctx.end()
-    return await publish(
-        ctx, exchange.NewPost(kind=data["kind"], title=data["title"], body=body)
-    )
+    return await publish(ctx, exchange.NewPost(kind=data["kind"], title=data["title"], body=body))
 
 
 STEPS: dict[tuple[str, str], Step] = {

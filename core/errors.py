@@ -15,3 +15,7 @@ class UserError(Exception):
     @classmethod
     def of(cls, key: str, **values: object) -> UserError:
         return cls(t(key, **values))
+
+
+class ImportFileError(Exception):
+    """A file cannot be imported; ``str()`` is one line naming the place."""

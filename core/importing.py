@@ -17,17 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core import exchange, members
-from core.errors import UserError
+from core.errors import ImportFileError, UserError
 from core.match_index import MatchIndex
 from core.models import Member
 from core.store import Database
 from core.texts import t
 
 Progress = Callable[[int], None]
-
-
-class ImportFileError(Exception):
-    """The file cannot be imported; ``str()`` is one line naming the place."""
 
 
 @dataclass
@@ -43,7 +39,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(t("importing.unreadable", file=str(path), error=exc.strerror)) from None
+        raise ImportFileError(
+            t("importing.unreadable", file=str(path), error=exc.strerror)
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -89,7 +87,9 @@ def _topics(value, line: int) -> tuple[str, ...]:
         return tuple(p.strip() for p in value.replace(",", ";").split(";") if p.strip())
     if isinstance(value, list):
         return tuple(str(v) for v in value)
-    raise ImportFileError(t("importing.bad_field", line=line, field="topics", error="Liste erwartet"))
+    raise ImportFileError(
+        t("importing.bad_field", line=line, field="topics", error="Liste erwartet")
+    )
 
 
 def _timestamp(value, line: int) -> datetime | None:
@@ -131,7 +131,12 @@ async def import_members(
                 await members.add_member(uow, new, now)
             except ValueError:
                 raise ImportFileError(
-                    t("importing.bad_field", line=line, field="telegram_chat_id", error="Zahl erwartet")
+                    t(
+                        "importing.bad_field",
+                        line=line,
+                        field="telegram_chat_id",
+                        error="Zahl erwartet",
+                    )
                 ) from None
             except UserError as error:
                 raise ImportFileError(t("importing.line", line=line, error=error.message)) from None

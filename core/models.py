@@ -135,9 +135,7 @@ class Match(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(10), default="proposed")

@@ -13,7 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import StaticPool
 
 from core.models import (
@@ -218,7 +223,9 @@ class PostRepo(_Repo):
         return {p.id: p for p in rows}
 
     async def external_ids(self) -> set[str]:
-        rows = await self.session.scalars(select(Post.external_id).where(Post.external_id.is_not(None)))
+        rows = await self.session.scalars(
+            select(Post.external_id).where(Post.external_id.is_not(None))
+        )
         return set(rows)
 
 
@@ -272,7 +279,9 @@ class DialogueRepo(_Repo):
 
 
 class OutboxRepo(_Repo):
-    async def pending(self, channel: str, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+    async def pending(
+        self, channel: str, now: datetime, limit: int = 100
+    ) -> Sequence[OutboxMessage]:
         """Claimable messages; on PostgreSQL concurrent dispatchers skip each other's rows."""
         stmt = (
             select(OutboxMessage)

@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import members as member_cases
 from core import reference
-from core.errors import UserError
-from core.importing import ImportFileError, import_members, import_posts, read_rows
+from core.errors import ImportFileError, UserError
+from core.importing import import_members, import_posts, read_rows
 from core.match_export import export_rows
 from core.members import NewMember
 from core.schema import upgrade
@@ -41,7 +41,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Datenbank verwalten.", no_args_is_help=True)
 municipalities_app = typer.Typer(help="Kommunen-Referenzliste.", no_args_is_help=True)
 members_app = typer.Typer(help="Mitglieder verwalten.", no_args_is_help=True)
-import_app = typer.Typer(help="Daten aus Dateien importieren (CSV oder JSON Lines).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Daten aus Dateien importieren (CSV oder JSON Lines).", no_args_is_help=True
+)
 matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(municipalities_app, name="municipalities")
@@ -70,7 +72,9 @@ def _cli(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         except UserError as error:
             fail(error.message, 2)
         except SQLAlchemyError as error:
-            fail(f"Datenbank: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}")
+            fail(
+                f"Datenbank: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}"
+            )
         except OSError as error:
             fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
         except KeyboardInterrupt:
@@ -143,7 +147,9 @@ async def db_upgrade() -> None:
 @municipalities_app.command("import")
 @_cli
 async def municipalities_import(
-    file: Annotated[Path | None, typer.Argument(help="Datei im Format der mitgelieferten Liste")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Datei im Format der mitgelieferten Liste")
+    ] = None,
 ) -> None:
     """Referenzliste der Kommunen laden (Standard: die mitgelieferte)."""
     async with _app() as application:
@@ -219,7 +225,9 @@ async def members_invite(
 
 @members_app.command("verify")
 @_cli
-async def members_verify(member: Annotated[str, typer.Argument(help="ID oder E-Mail-Adresse")]) -> None:
+async def members_verify(
+    member: Annotated[str, typer.Argument(help="ID oder E-Mail-Adresse")],
+) -> None:
     """Ein Mitglied verifizieren (Voraussetzung für Mikroförderung)."""
     async with _app() as application, application.db.uow() as uow:
         found = await (
@@ -261,7 +269,12 @@ async def members_list(
     for row in rows:
         verified_mark = "ja" if row["verified"] else "nein"
         table.add_row(
-            str(row["id"]), row["name"], row["email"] or "–", row["role"], row["municipality_name"], verified_mark
+            str(row["id"]),
+            row["name"],
+            row["email"] or "–",
+            row["role"],
+            row["municipality_name"],
+            verified_mark,
         )
     out.print(table)
 
@@ -289,7 +302,9 @@ async def import_members_cmd(file: Path) -> None:
     async with _app() as application:
         progress, advance = _progress("Mitglieder", total)
         with progress:
-            result = await import_members(application.db, file, application.services.clock(), advance)
+            result = await import_members(
+                application.db, file, application.services.clock(), advance
+            )
     out.print(f"{result.created} Mitglieder importiert, {result.skipped} bereits vorhanden.")
 
 
@@ -299,7 +314,7 @@ async def import_posts_cmd(
     file: Path,
     notify: Annotated[bool, typer.Option(help="Treffer sofort an die Mitglieder senden")] = False,
 ) -> None:
-    """Beiträge importieren: {"id","kind","title","body","author_email","municipality"?,"topics"?}."""
+    """Beiträge importieren (id, kind, title, body, author_email, municipality?, topics?)."""
     total = _count_rows(file)
     async with _app() as application:
         progress, advance = _progress("Beiträge", total)

@@ -1,0 +1,139 @@
+"""Shared fixtures: a real database (SQLite in memory, or PostgreSQL when
+``ZR_TEST_DATABASE_URL`` is set), real indexes and a controllable clock."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.assistant import Assistant
+from core.context import Sender, Services
+from core.match_index import MatchIndex
+from core.municipalities import MunicipalityIndex, bundled_index
+from core.reference import _row
+from core.store import Database
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# A handful of real municipalities keeps each test's database small and fast.
+TEST_AGS = (
+    "05358008",  # Düren (Stadt)
+    "05358",  # Kreis Düren
+    "12073452",  # Prenzlau, Uckermark
+    "12073572",  # Templin, Uckermark
+    "12073",  # Landkreis Uckermark
+    "14626110",  # Görlitz
+    "08311000",  # Freiburg im Breisgau
+    "14521690",  # Zschopau
+)
+
+
+def require_shared(subpath: str = "") -> Path:
+    """The shared material, or a skip (locally) / failure (CI) when it is absent."""
+    path = SHARED / subpath
+    if not path.exists():
+        message = f"shared material missing: {path}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def test_municipalities():
+    index = bundled_index()
+    return [index.get(ags) for ags in TEST_AGS]
+
+
+def database_url() -> str:
+    return os.environ.get("ZR_TEST_DATABASE_URL", "sqlite+aiosqlite://")
+
+
+@pytest.fixture
+async def db(test_municipalities):
+    database = Database(database_url())
+    await database.drop_all()
+    await database.create_all()
+    async with database.uow() as uow:
+        await uow.municipalities.upsert_many(_row(r) for r in test_municipalities)
+        await uow.commit()
+    yield database
+    await database.drop_all()
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def services(test_municipalities, clock) -> Services:
+    return Services(
+        index=MatchIndex(), municipalities=MunicipalityIndex(test_municipalities), clock=clock
+    )
+
+
+@pytest.fixture
+def assistant(db, services) -> Assistant:
+    return Assistant(db, services)
+
+
+class Person:
+    """A member-to-be talking to the assistant through one channel."""
+
+    def __init__(self, assistant: Assistant, sender: Sender) -> None:
+        self.assistant = assistant
+        self.sender = sender
+        self.last = []
+
+    async def say(self, text: str):
+        self.last = await self.assistant.handle(self.sender, text)
+        return self.last
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.last)
+
+    def choice(self, label_part: str) -> str:
+        for reply in self.last:
+            for choice in reply.choices:
+                if label_part.lower() in choice.label.lower():
+                    return choice.command
+        raise AssertionError(f"no choice like {label_part!r} in {self.last!r}")
+
+    async def register(self, name: str, town: str, role: str = "mayor"):
+        await self.say("/start")
+        await self.say(name)
+        await self.say(town)
+        if self.last[0].choices and "wählen" in self.last[0].text:
+            await self.say(self.last[0].choices[0].command)
+        await self.say(role)
+        if self.sender.channel == "telegram":
+            await self.say("-")
+        await self.say("ja")
+        assert "registriert" in self.text, self.text
+
+
+@pytest.fixture
+def person(assistant):
+    def make(address: str, channel: str = "terminal") -> Person:
+        return Person(assistant, Sender(channel, address))
+
+    return make

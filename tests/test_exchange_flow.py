@@ -1,0 +1,241 @@
+"""The Biete/Suche exchange driven through the channel-neutral assistant."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from core.models import Match, Member, OutboxMessage, Post
+
+
+async def count(db, model) -> int:
+    async with db.uow() as uow:
+        return await uow.session.scalar(select(func.count()).select_from(model))
+
+
+async def test_registration_dialogue_creates_member_with_consent(person, db):
+    anna = person("anna@example.org")
+    await anna.say("hallo")
+    assert "Wie heißen Sie" in anna.text
+    await anna.say("Anna Schmidt")
+    await anna.say("Prenzlau")
+    assert "Prenzlau" in anna.text and anna.last[0].choices  # role choices
+    await anna.say("mayor")
+    assert "Datenschutz" in anna.text
+    await anna.say("ja")
+    assert "registriert" in anna.text
+    async with db.uow() as uow:
+        member = await uow.members.by_email("anna@example.org")
+        assert member.municipality_ags == "12073452"
+        assert member.consent_at is not None
+        assert member.role == "mayor"
+
+
+async def test_registration_without_consent_stores_nothing(person, db):
+    bob = person("bob@example.org")
+    for line in ("/start", "Bob Meier", "Görlitz", "volunteer"):
+        await bob.say(line)
+    await bob.say("nein")
+    assert "Ohne Ihre Zustimmung" in bob.text
+    assert await count(db, Member) == 0
+
+
+async def test_ambiguous_municipality_offers_choices(person):
+    anna = person("anna@example.org")
+    await anna.say("/start")
+    await anna.say("Anna Schmidt")
+    await anna.say("Düren")
+    labels = [c.label for c in anna.last[0].choices]
+    assert any("Kreis Düren" in label for label in labels)
+    assert any("Düren (Stadt)" in label for label in labels)
+
+
+async def test_unknown_municipality_is_explained(person):
+    anna = person("anna@example.org")
+    await anna.say("/start")
+    await anna.say("Anna Schmidt")
+    await anna.say("Atlantis")
+    assert "keine Kommune gefunden" in anna.text
+
+
+async def test_offer_and_request_meet_and_both_accept(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Wir teilen unser Bürgerbus-Konzept")
+    assert "veröffentlicht" in anna.text
+
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/suche Mobilität für ältere Menschen auf dem Land")
+    assert "Bürgerbus-Konzept" in ben.text, ben.text
+    proposal = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
+    assert "Warum:" in proposal.text
+
+    # Anna was told through the outbox, in the same transaction as the match.
+    async with db.uow() as uow:
+        queued = (await uow.session.scalars(select(OutboxMessage))).all()
+    assert [m.kind for m in queued] == ["match_proposal"]
+    assert queued[0].address == "anna@example.org"
+    assert "anna@example.org" not in proposal.text and "ben@example.org" not in queued[0].text
+
+    await ben.say(ben.choice("Ja"))
+    assert "Sobald die andere Seite" in ben.text
+    await anna.say("/treffer")
+    await anna.say(anna.choice("Ja"))
+    assert "ben@example.org" in anna.text  # contact only after both said yes
+    async with db.uow() as uow:
+        match = (await uow.session.scalars(select(Match))).one()
+        assert match.status == "accepted"
+        intro = await uow.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "match_introduction")
+        )
+        assert intro.address == "ben@example.org" and "anna@example.org" in intro.text
+
+
+async def test_declined_match_is_final_and_never_proposed_again(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await ben.say(ben.choice("Nein"))
+    assert "nicht wieder vor" in ben.text
+    async with db.uow() as uow:
+        match = (await uow.session.scalars(select(Match))).one()
+    assert match.status == "declined"
+    # Answering again changes nothing.
+    await ben.say(f"/annehmen {match.id}")
+    assert "bereits abgelehnt" in ben.text
+    # Re-matching the same pair (e.g. after an edit) proposes nothing new.
+    await anna.say("/meine")
+    assert await count(db, Match) == 1
+
+
+async def test_no_match_for_unrelated_topics(person):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Konzept für die Nachnutzung leerstehender Gebäude im Ortskern")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/suche Ideen für Jugendbeteiligung und einen Jugendgemeinderat")
+    assert "Noch passt kein Angebot" in ben.text
+
+
+async def test_same_municipality_is_not_proposed(person):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Wir teilen unser Bürgerbus-Konzept")
+    carla = person("carla@example.org")
+    await carla.register("Carla Roth", "Prenzlau", role="volunteer")
+    await carla.say("/suche Bürgerbus Konzept")
+    assert "Noch passt kein Angebot" in carla.text
+
+
+async def test_guided_post_dialogue_survives_a_new_assistant(person, assistant, services, db):
+    from core.assistant import Assistant
+    from tests.conftest import Person
+
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete")
+    assert "Was möchten Sie anbieten" in anna.text
+    await anna.say("Unser Dorfladen in Bürgerhand")
+    # A restart: a fresh assistant over the same database continues the dialogue.
+    restarted = Person(Assistant(db, services), anna.sender)
+    await restarted.say("Genossenschaft mit 200 Mitgliedern, seit 2019 im Betrieb.")
+    assert "veröffentlicht" in restarted.text
+    async with db.uow() as uow:
+        post = (await uow.session.scalars(select(Post))).one()
+    assert post.title == "Unser Dorfladen in Bürgerhand"
+    assert "Genossenschaft" in post.body
+
+
+async def test_bad_input_gets_german_answers_and_writes_nothing(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/fliegen")
+    assert "kenne ich nicht" in anna.text
+    await anna.say("/biete " + "x" * 10_000)
+    assert "zu lang" in anna.text
+    await anna.say("/suche    ")
+    assert "Was suchen Sie" in anna.text  # empty text starts the dialogue
+    await anna.say("/abbrechen")
+    assert "Abgebrochen" in anna.text
+    await anna.say("/annehmen")
+    assert "Nummer" in anna.text
+    await anna.say("/annehmen 999")
+    assert "gibt es nicht" in anna.text
+    await anna.say("/schliessen 999")
+    assert "gibt es nicht" in anna.text
+    assert await count(db, Post) == 0
+
+
+async def test_unregistered_member_is_led_to_registration(person):
+    stranger = person("x@example.org")
+    await stranger.say("/biete Etwas")
+    assert "Registrierung" in stranger.text
+
+
+async def test_my_posts_pause_resume_close(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Bürgerbus-Konzept")
+    await anna.say("/meine")
+    assert "Nr. 1" in anna.text
+    await anna.say(anna.choice("Pausieren"))
+    assert "pausiert" in anna.text
+    await anna.say("/meine")
+    await anna.say(anna.choice("Fortsetzen"))
+    assert "wieder offen" in anna.text
+    await anna.say("/schliessen 1")
+    assert "geschlossen" in anna.text
+    await anna.say("/pausieren 1")
+    assert "nicht möglich" in anna.text
+
+
+async def test_settings_and_unsubscribe(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/einstellungen")
+    assert "wöchentlich" in anna.text
+    await anna.say(anna.choice("Täglich"))
+    assert "täglich" in anna.text
+    await anna.say("/abbestellen")
+    async with db.uow() as uow:
+        assert (await uow.members.by_email("anna@example.org")).digest == "none"
+
+
+async def test_data_export_and_erasure(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Bürgerbus-Konzept")
+    await anna.say("/daten")
+    data = json.loads(anna.last[0].attachments[0].data)
+    assert data["member"]["email"] == "anna@example.org"
+    assert data["posts"][0]["title"] == "Unser Bürgerbus-Konzept"
+    await anna.say("/loeschen")
+    assert "wirklich" in anna.text
+    await anna.say(anna.choice("endgültig"))
+    assert "gelöscht" in anna.text
+    async with db.uow() as uow:
+        assert await uow.members.by_email("anna@example.org") is None
+        post = (await uow.session.scalars(select(Post))).one()
+        assert post.status == "deleted" and post.title == ""
+
+
+async def test_linking_a_second_channel_with_a_code(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/verknuepfen")
+    code = anna.text.split("Verknüpfungscode: ")[1].split()[0]
+    phone = person("4711", channel="telegram")
+    await phone.say(f"/start {code}")
+    assert "Verbunden" in phone.text
+    await phone.say("/meine")
+    assert "noch keine offenen Beiträge" in phone.text
+    # A code works once.
+    other = person("4712", channel="telegram")
+    await other.say(f"/start {code}")
+    assert "ungültig" in other.text
