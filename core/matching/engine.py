@@ -1,0 +1,196 @@
+"""MatchEngine: keeps the open posts in memory and ranks complementary posts for one post."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from core.matching.analysis import Analysis, Analyzer, merge_surfaces
+from core.matching.bm25_index import InvertedIndex
+from core.matching.model import KINDS, OFFER, Candidate, PostDoc, opposite_kind
+from core.matching.reason import build_reason
+from core.matching.region import Place, distance_km, proximity, type_similarity
+from core.matching.terms import concept_id, document_terms, query_terms
+from core.matching.thesaurus import load_thesaurus
+
+# Tuned on benchmarks/data (see benchmarks/README.md): the share of a post's weighted terms
+# that another post must match before the pair is proposed.
+DEFAULT_THRESHOLD = 0.15
+
+# Secondary signals multiply the text score by at most 1 + their sum, so they reorder
+# candidates of similar text score but cannot lift an unrelated post over the threshold,
+# which is applied to the text score alone.
+REGION_BONUS = 0.12
+TYPE_BONUS = 0.06
+WEAK_BONUS = 0.02
+
+# Candidates re-ranked with the secondary signals, taken from the top of the text ranking.
+RERANK_POOL = 50
+MAX_CONCEPT_LABELS = 2
+
+_KIND_CODES = {OFFER: 1, "request": 2}
+
+
+class MatchEngine:
+    def __init__(
+        self, thesaurus_path: str | Path | None = None, threshold: float | None = None
+    ) -> None:
+        groups = load_thesaurus(thesaurus_path)
+        self._analyzer = Analyzer(groups)
+        self._labels = [g.label for g in groups]
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self._index = InvertedIndex()
+        self._slot_of: dict[int, int] = {}
+        # Per-slot columns, parallel to the index slots.
+        self._post_ids = array("q")
+        self._kinds = array("b")
+        self._municipalities = array("i")  # code from _municipality_codes, 0 = unknown
+        self._places: list[Place | None] = []
+        self._municipality_codes: dict[str, int] = {}
+        self._surfaces: dict[str, str] = {}
+
+    # --- maintenance -------------------------------------------------------------------
+
+    def upsert(self, doc: PostDoc) -> None:
+        """Add a post or replace the indexed version of an edited one."""
+        kind_code = _kind_code(doc.kind)
+        self.remove(doc.id)
+        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+        slot = self._index.add(document_terms(analysis), analysis.length)
+        self._slot_of[doc.id] = slot
+        self._post_ids.append(doc.id)
+        self._kinds.append(kind_code)
+        self._municipalities.append(self._municipality_code(doc.municipality_ags))
+        self._places.append(_place(doc))
+        merge_surfaces(self._surfaces, analysis.surfaces)
+
+    def remove(self, post_id: int) -> None:
+        """Forget a post (closed, paused, expired or deleted); unknown ids are ignored."""
+        slot = self._slot_of.pop(post_id, None)
+        if slot is None:
+            return
+        self._index.remove(slot)
+        self._kinds[slot] = 0
+        self._places[slot] = None
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, post_id: object) -> bool:
+        return post_id in self._slot_of
+
+    # --- ranking -----------------------------------------------------------------------
+
+    def candidates(
+        self, doc: PostDoc, k: int = 10, exclude: Collection[int] = ()
+    ) -> list[Candidate]:
+        """Indexed posts of the other kind that fit `doc`, best first, at most `k`.
+
+        Never posts of the same municipality (when `doc` has one), never ids in `exclude`,
+        only those whose text score reaches the threshold.
+        """
+        other_code = _kind_code(opposite_kind(doc.kind))
+        if k <= 0 or self._index.live_docs == 0:
+            return []
+        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+        weights = query_terms(analysis)
+        scores, reference = self._index.score(weights)
+        if reference <= 0.0:
+            return []
+        text = np.minimum(scores / reference, 1.0)
+        text[~self._eligible(other_code, doc.municipality_ags)] = 0.0
+        for post_id in exclude:
+            slot = self._slot_of.get(post_id)
+            if slot is not None:
+                text[slot] = 0.0
+        pool = _top_slots(text, max(self.threshold, 1e-9), max(RERANK_POOL, 3 * k))
+        place = _place(doc)
+        ranked = []
+        for slot in pool:
+            other = self._places[slot]
+            assert other is not None
+            distance = distance_km(place, other)
+            final = float(text[slot]) * (1.0 + _secondary_bonus(place, other, distance))
+            ranked.append((-round(min(final, 1.0), 6), self._post_ids[slot], slot, distance))
+        ranked.sort()
+        return [
+            Candidate(
+                post_id=post_id,
+                score=-neg_score,
+                reason=build_reason(
+                    self._shared_topics(analysis, weights, slot),
+                    place,
+                    self._places[slot],  # type: ignore[arg-type]
+                    distance,
+                ),
+            )
+            for neg_score, post_id, slot, distance in ranked[:k]
+        ]
+
+    def _eligible(self, other_code: int, municipality_ags: str | None) -> np.ndarray:
+        mask = np.frombuffer(self._kinds, dtype=np.int8) == other_code
+        code = self._municipality_codes.get(municipality_ags) if municipality_ags else None
+        if code is not None:
+            mask &= np.frombuffer(self._municipalities, dtype=np.int32) != code
+        return mask
+
+    def _municipality_code(self, ags: str | None) -> int:
+        if not ags:
+            return 0
+        return self._municipality_codes.setdefault(ags, len(self._municipality_codes) + 1)
+
+    def _shared_topics(self, query: Analysis, weights: dict[str, float], slot: int) -> list[str]:
+        """Labels of shared thesaurus groups, then shared words, most specific first."""
+        other_terms = self._index.terms_of(slot)
+        shared = [t for t in weights if t in other_terms]
+        shared.sort(key=lambda t: (-self._index.idf(t) * weights[t], t))
+        group_ids = [g for g in (concept_id(t) for t in shared) if g is not None]
+        group_ids = group_ids[:MAX_CONCEPT_LABELS]
+        topics = [self._labels[g] for g in group_ids]
+        covered = set(group_ids)
+        for term in shared:
+            if concept_id(term) is not None or term not in query.words:
+                continue
+            if self._analyzer.concepts.groups_of_stem(term) & covered:
+                continue
+            surface = self._surfaces.get(term) or query.surfaces.get(term)
+            if surface:
+                topics.append(surface)
+        return topics
+
+
+def _kind_code(kind: str) -> int:
+    if kind not in KINDS:
+        raise ValueError(f"unknown post kind: {kind!r}")
+    return _KIND_CODES[kind]
+
+
+def _place(doc: PostDoc) -> Place:
+    return Place(
+        municipality_ags=doc.municipality_ags,
+        kreis_ags=doc.kreis_ags,
+        land=doc.land,
+        lat=doc.lat,
+        lon=doc.lon,
+        municipality_type=doc.municipality_type,
+        structurally_weak=doc.structurally_weak,
+    )
+
+
+def _secondary_bonus(query: Place, other: Place, distance: float | None) -> float:
+    bonus = REGION_BONUS * proximity(query, other, distance)
+    bonus += TYPE_BONUS * type_similarity(query, other)
+    if query.structurally_weak and other.structurally_weak:
+        bonus += WEAK_BONUS
+    return bonus
+
+
+def _top_slots(text: np.ndarray, threshold: float, limit: int) -> np.ndarray:
+    """Slots whose text score reaches the threshold, at most `limit` of the best."""
+    slots = np.flatnonzero(text >= threshold)
+    if slots.size > limit:
+        slots = slots[np.argpartition(-text[slots], limit - 1)[:limit]]
+    return slots
