@@ -40,7 +40,9 @@ class Assistant:
 
         async def run(ctx: Ctx):
             if ctx.member is None:
-                return Reply(t("register.unknown_sender"), [Choice(t("register.start"), "/start")])
+                return await dialogues.start_registration(ctx)
+            if ctx.member.consent_at is None:
+                return await dialogues.ask_consent(ctx)
             return await commands.greeting(ctx)
 
         return await self._in_transaction(sender, run)

@@ -10,6 +10,7 @@ from core.errors import UserError
 from core.match_index import MatchIndex
 from core.models import Match, Member, Post
 from core.outbox import enqueue
+from core.reference import label
 from core.replies import Choice, Reply
 from core.roles import role_label
 from core.store import UnitOfWork
@@ -112,7 +113,7 @@ async def create_post(
     uow.add(post)
     await uow.flush()
     await uow.session.refresh(post, ["author", "municipality"])
-    uow.after_commit(lambda: index.put(post))
+    index.put_after_commit(uow, post)
     return post
 
 
@@ -191,7 +192,7 @@ def excerpt(text: str, limit: int = 280) -> str:
 
 
 def place(post: Post) -> str:
-    return post.municipality.name if post.municipality else post.municipality_ags
+    return label(post.municipality) or post.municipality_ags
 
 
 def proposal_reply(match: Match, member: Member) -> Reply:
@@ -215,7 +216,7 @@ def proposal_reply(match: Match, member: Member) -> Reply:
 
 
 def contact_lines(member: Member) -> str:
-    lines = [f"{member.name} ({role_label(member.role)}, {member.municipality.name})"]
+    lines = [f"{member.name} ({role_label(member.role)}, {label(member.municipality)})"]
     if member.email:
         lines.append(t("match.contact_email", email=member.email))
     if member.telegram_chat_id:
@@ -306,7 +307,7 @@ async def change_status(
         post.renewal_asked_at = None
     if new_status != "open":
         await uow.matches.stale_for_post(post.id)
-    uow.after_commit(lambda: index.put(post))
+    index.put_after_commit(uow, post)
     return post
 
 

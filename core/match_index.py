@@ -58,6 +58,15 @@ class MatchIndex:
         else:
             self.engine.remove(post.id)
 
+    def put_after_commit(self, uow: UnitOfWork, post: Post) -> None:
+        """Index the post as it is now, once (and only if) the transaction commits."""
+        if post.status == "open":
+            doc = post_doc(post)
+            uow.after_commit(lambda: self.engine.upsert(doc))
+        else:
+            post_id = post.id
+            uow.after_commit(lambda: self.engine.remove(post_id))
+
     def candidates(self, post: Post, k: int, exclude: Collection[int]) -> list[Candidate]:
         return self.engine.candidates(post_doc(post), k=k, exclude=exclude)
 

@@ -41,6 +41,11 @@ def _record(row: MunicipalityRow) -> ref.Municipality:
     )
 
 
+def label(row: MunicipalityRow | None) -> str:
+    """How members read a municipality: "Prenzlau (Stadt), Landkreis Uckermark, Brandenburg"."""
+    return _record(row).display_name if row is not None else ""
+
+
 async def import_municipalities(db: Database, path: Path | None = None) -> int:
     """Load a reference file (default: the bundled one) into the table."""
     try:

@@ -116,10 +116,9 @@ class UnitOfWork:
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # close() rolls back what was not committed; unlike rollback() it leaves loaded
+        # objects readable (detached), which callers use after the block.
+        await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()
