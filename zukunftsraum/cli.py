@@ -168,7 +168,7 @@ async def municipalities_search(
     if not hits:
         fail(f"Keine Kommune zu „{query}“ gefunden.")
     for hit in hits:
-        out.print(f"{hit.ags}\t{hit.display_name}")
+        sys.stdout.write(f"{hit.ags}\t{hit.display_name}\n")
 
 
 # --- members ----------------------------------------------------------------------

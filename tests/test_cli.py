@@ -1,0 +1,155 @@
+"""The command line as operators use it: real processes, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = [
+    [],
+    ["run"],
+    ["chat"],
+    ["db", "upgrade"],
+    ["municipalities", "import"],
+    ["municipalities", "search"],
+    ["members", "add"],
+    ["members", "invite"],
+    ["members", "verify"],
+    ["members", "list"],
+    ["import", "members"],
+    ["import", "posts"],
+    ["matches", "export"],
+]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = {
+        **os.environ,
+        "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}",
+        "ZR_MAIL_DIR": str(tmp_path / "mail"),
+        "COLUMNS": "200",
+    }
+
+    def run(*args: str, stdin: str = "", env_extra: dict | None = None):
+        return subprocess.run(
+            [sys.executable, "-m", "zukunftsraum", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**env, **(env_extra or {})},
+            timeout=120,
+        )
+
+    return run
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_every_command_has_help(cli, command):
+    result = cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_chat_registers_and_posts(cli):
+    anna = "Anna Schmidt\nPrenzlau\n1\nja\n/biete Wir teilen unser Bürgerbus-Konzept\n"
+    result = cli("chat", "--as", "a@example.org", stdin=anna)
+    assert result.returncode == 0, result.stderr
+    assert "veröffentlicht (Nr. 1)" in result.stdout
+    ben = "Ben Wagner\nZschopau\n1\nja\n/suche Erfahrungen mit dem Bürgerbus für Senioren\n"
+    result = cli("chat", "--as", "b@example.org", stdin=ben)
+    assert "Wir teilen unser Bürgerbus-Konzept" in result.stdout
+    assert "[1] Ja, gern" in result.stdout
+    # Anna sees the waiting proposal when she comes back.
+    result = cli("chat", "--as", "a@example.org", stdin="/treffer\n1\n")
+    assert "warten auf Ihre Antwort" in result.stdout
+    assert "Sobald die andere Seite" in result.stdout
+
+
+def _members_file(tmp_path):
+    rows = [
+        {"email": "a@example.org", "name": "Anna Schmidt", "role": "mayor", "municipality": "12073452"},
+        {"email": "b@example.org", "name": "Ben Wagner", "role": "volunteer", "municipality": "14521690"},
+    ]
+    path = tmp_path / "members.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_and_export_matches(cli, tmp_path):
+    assert cli("import", "members", str(_members_file(tmp_path))).returncode == 0
+    posts = tmp_path / "posts.csv"
+    posts.write_text(
+        "id,kind,title,body,author_email,topics\n"
+        "o1,offer,Unser Bürgerbus-Konzept,Ehrenamtlicher Bürgerbus für Senioren,a@example.org,Mobilität\n"
+        "r1,request,Erfahrungen mit Bürgerbussen gesucht,Wie organisiert man Fahrdienste für Senioren?,b@example.org,\n"
+        "o2,offer,Dorfladen als Genossenschaft,Nahversorgung im Dorf,a@example.org,\n",
+        encoding="utf-8",
+    )
+    result = cli("import", "posts", str(posts))
+    assert result.returncode == 0, result.stderr
+    assert "3 Beiträge importiert" in result.stdout
+    again = cli("import", "posts", str(posts))
+    assert "0 Beiträge importiert, 3 bereits vorhanden" in again.stdout
+
+    result = cli("matches", "export", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows and rows[0]["offer"] == "o1" and rows[0]["request"] == "r1"
+    assert set(rows[0]) == {
+        "offer", "request", "score", "rank_for_request", "rank_for_offer", "reason", "status"
+    }
+    assert rows[0]["rank_for_request"] == 1 and rows[0]["status"] == "proposed"
+
+
+def test_malformed_import_names_the_line_and_writes_nothing(cli, tmp_path):
+    path = tmp_path / "members.jsonl"
+    good = json.dumps({"email": "a@example.org", "name": "Anna", "role": "mayor", "municipality": "12073452"})
+    path.write_text(good + "\n" + good.replace("a@", "c@") + "\n{broken\n", encoding="utf-8")
+    result = cli("import", "members", str(path))
+    assert result.returncode == 2
+    assert "Zeile 3" in result.stderr and "Traceback" not in result.stderr
+    listing = cli("members", "list", "--format", "json")
+    assert listing.stdout == ""
+
+
+def test_unknown_ags_and_role_are_one_line_errors(cli):
+    result = cli("members", "add", "--email", "x@example.org", "--name", "X Y",
+                 "--municipality", "99999999", "--role", "mayor")
+    assert result.returncode == 2
+    assert "99999999" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = cli("members", "add", "--email", "x@example.org", "--name", "X Y",
+                 "--municipality", "12073452", "--role", "king")
+    assert result.returncode == 2 and "king" in result.stderr
+
+
+def test_bad_configuration_names_the_variable(cli):
+    result = cli("members", "list", env_extra={"ZR_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode == 2
+    assert "ZR_TIMEZONE" in result.stderr and "Traceback" not in result.stderr
+    result = cli("members", "list", env_extra={"ZR_SWEEP_SECONDS": "oft"})
+    assert result.returncode == 2 and "ZR_SWEEP_SECONDS" in result.stderr
+
+
+def test_invite_prints_code_and_deep_link_and_code_links_member(cli):
+    result = cli("members", "invite", "--email", "m@example.org", "--name", "Maria Berg",
+                 "--municipality", "14626110", "--role", "mayor")
+    assert result.returncode == 0, result.stderr
+    code = result.stdout.split("Code: ")[1].split()[0]
+    assert f"https://t.me/ZukunftsraumBot?start={code.replace('-', '')}" in result.stdout
+    # The invited member opens the chat: privacy consent first, then the assistant.
+    chat = cli("chat", "--as", "m@example.org", stdin="ja\n/meine\n")
+    assert "Datenschutz" in chat.stdout and "noch keine offenen Beiträge" in chat.stdout
+    verify = cli("members", "verify", "m@example.org")
+    assert verify.returncode == 0 and "verifiziert" in verify.stdout
+
+
+def test_municipality_search(cli):
+    result = cli("municipalities", "search", "dueren")
+    assert "05358008" in result.stdout and "05358\t" in result.stdout
+    assert cli("municipalities", "search", "Atlantis").returncode == 1

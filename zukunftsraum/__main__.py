@@ -1,0 +1,3 @@
+from zukunftsraum.cli import app
+
+app(prog_name="zukunftsraum")
