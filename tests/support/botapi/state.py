@@ -26,8 +26,9 @@ class BotState:
     def __init__(self, token: str, bot_username: str, limits: RateLimits | None = None) -> None:
         bot_id = int(token.split(":", 1)[0])
         self.token = token
-        self.bot = SimUser(bot_id, "Zukunftsraum Test Bot", username=bot_username, is_bot=True)
-        self.bot.language_code = None
+        self.bot = SimUser(
+            bot_id, "Zukunftsraum Test Bot", username=bot_username, language_code=None, is_bot=True
+        )
         self.users: dict[int, SimUser] = {}
         self.chats: dict[int, SimChat] = {}
         self.blocked: set[int] = set()
