@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -84,6 +85,7 @@ class Member(Base):
     created_at: Mapped[datetime] = _ts()
     erased_at: Mapped[datetime | None] = _ts()
     email_suspended_at: Mapped[datetime | None] = _ts()
+    email_hard_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     telegram_unreachable_at: Mapped[datetime | None] = _ts()
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
@@ -176,9 +178,55 @@ class OutboxMessage(Base):
     choices: Mapped[list] = mapped_column(JSON, default=list)
     ref: Mapped[str | None] = mapped_column(String(60))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Files to send along, as [{"filename", "content_type", "data" (base64)}].
+    attachments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Channel details such as {"in_reply_to": ..., "references": ...} for email threads.
+    meta: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = _ts()
     not_before: Mapped[datetime] = _ts()
+    claimed_until: Mapped[datetime | None] = _ts()
     sent_at: Mapped[datetime | None] = _ts()
+    # The channel's id of the delivered message (email Message-ID, Telegram message_id).
+    external_id: Mapped[str | None] = mapped_column(String(300))
+
+
+class ProcessedEvent(Base):
+    """Incoming events already acted on (Telegram update_id, email Message-ID)."""
+
+    __tablename__ = "processed_events"
+
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    processed_at: Mapped[datetime] = _ts()
+
+
+class InboundMail(Base):
+    """An incoming mail, stored raw before it is processed (nothing is lost)."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = _ts()
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    processed_at: Mapped[datetime | None] = _ts()
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class ReplyToken(Base):
+    """The secret in a per-member reply address (assistant+TOKEN@...)."""
+
+    __tablename__ = "reply_tokens"
+
+    token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = _ts()

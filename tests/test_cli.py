@@ -73,8 +73,18 @@ def test_chat_registers_and_posts(cli):
 
 def _members_file(tmp_path):
     rows = [
-        {"email": "a@example.org", "name": "Anna Schmidt", "role": "mayor", "municipality": "12073452"},
-        {"email": "b@example.org", "name": "Ben Wagner", "role": "volunteer", "municipality": "14521690"},
+        {
+            "email": "a@example.org",
+            "name": "Anna Schmidt",
+            "role": "mayor",
+            "municipality": "12073452",
+        },
+        {
+            "email": "b@example.org",
+            "name": "Ben Wagner",
+            "role": "volunteer",
+            "municipality": "14521690",
+        },
     ]
     path = tmp_path / "members.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -102,14 +112,22 @@ def test_import_and_export_matches(cli, tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows and rows[0]["offer"] == "o1" and rows[0]["request"] == "r1"
     assert set(rows[0]) == {
-        "offer", "request", "score", "rank_for_request", "rank_for_offer", "reason", "status"
+        "offer",
+        "request",
+        "score",
+        "rank_for_request",
+        "rank_for_offer",
+        "reason",
+        "status",
     }
     assert rows[0]["rank_for_request"] == 1 and rows[0]["status"] == "proposed"
 
 
 def test_malformed_import_names_the_line_and_writes_nothing(cli, tmp_path):
     path = tmp_path / "members.jsonl"
-    good = json.dumps({"email": "a@example.org", "name": "Anna", "role": "mayor", "municipality": "12073452"})
+    good = json.dumps(
+        {"email": "a@example.org", "name": "Anna", "role": "mayor", "municipality": "12073452"}
+    )
     path.write_text(good + "\n" + good.replace("a@", "c@") + "\n{broken\n", encoding="utf-8")
     result = cli("import", "members", str(path))
     assert result.returncode == 2
@@ -119,12 +137,32 @@ def test_malformed_import_names_the_line_and_writes_nothing(cli, tmp_path):
 
 
 def test_unknown_ags_and_role_are_one_line_errors(cli):
-    result = cli("members", "add", "--email", "x@example.org", "--name", "X Y",
-                 "--municipality", "99999999", "--role", "mayor")
+    result = cli(
+        "members",
+        "add",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X Y",
+        "--municipality",
+        "99999999",
+        "--role",
+        "mayor",
+    )
     assert result.returncode == 2
     assert "99999999" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    result = cli("members", "add", "--email", "x@example.org", "--name", "X Y",
-                 "--municipality", "12073452", "--role", "king")
+    result = cli(
+        "members",
+        "add",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X Y",
+        "--municipality",
+        "12073452",
+        "--role",
+        "king",
+    )
     assert result.returncode == 2 and "king" in result.stderr
 
 
@@ -137,8 +175,18 @@ def test_bad_configuration_names_the_variable(cli):
 
 
 def test_invite_prints_code_and_deep_link_and_code_links_member(cli):
-    result = cli("members", "invite", "--email", "m@example.org", "--name", "Maria Berg",
-                 "--municipality", "14626110", "--role", "mayor")
+    result = cli(
+        "members",
+        "invite",
+        "--email",
+        "m@example.org",
+        "--name",
+        "Maria Berg",
+        "--municipality",
+        "14626110",
+        "--role",
+        "mayor",
+    )
     assert result.returncode == 0, result.stderr
     code = result.stdout.split("Code: ")[1].split()[0]
     assert f"https://t.me/ZukunftsraumBot?start={code.replace('-', '')}" in result.stdout

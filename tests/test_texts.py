@@ -44,4 +44,6 @@ def test_used_keys_exist_with_their_placeholders():
 
 def test_catalogue_is_formal_german():
     informal = re.compile(r"\b(du|dich|dir|dein|deine)\b", re.IGNORECASE)
-    assert [k for k in texts.keys() if informal.search(texts.t.__globals__["_catalogue"]()[k])] == []
+    assert [
+        k for k in texts.keys() if informal.search(texts.t.__globals__["_catalogue"]()[k])
+    ] == []

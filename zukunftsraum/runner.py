@@ -26,7 +26,9 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     hints: list[str] = []
     settings = app.settings
     if settings.telegram_enabled:
-        hints.append("Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Telegram-Kanal ist in dieser Version noch nicht enthalten.")
+        hints.append(
+            "Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Telegram-Kanal ist in dieser Version noch nicht enthalten."
+        )
     else:
         hints.append("Telegram: aus – zum Einschalten ZR_TELEGRAM_TOKEN setzen.")
     return active, hints
@@ -38,7 +40,9 @@ async def serve(app: App, console: Console) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     active, hints = components(app)
-    console.print(f"Zukunftsraum Assistent läuft – Datenbank: {app.db.engine.url.render_as_string()}")
+    console.print(
+        f"Zukunftsraum Assistent läuft – Datenbank: {app.db.engine.url.render_as_string()}"
+    )
     console.print(
         "Terminal-Chat: verfügbar – in einem zweiten Terminal: zukunftsraum chat --as IHRE@ADRESSE.de"
     )

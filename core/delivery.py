@@ -1,0 +1,133 @@
+"""Delivery of outbox messages: what channel dispatchers may do with a message.
+
+A dispatcher claims due messages for its channel (a short lease, so a crashed
+dispatcher's messages are picked up again), delivers them outside any
+transaction, and then records the outcome. On PostgreSQL several processes
+can claim concurrently without taking each other's rows (SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+
+from core.models import Member, OutboxMessage, ProcessedEvent, ReplyToken
+from core.store import UnitOfWork
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+async def claim(
+    uow: UnitOfWork, channel: str, now: datetime, limit: int = 100
+) -> Sequence[OutboxMessage]:
+    """Lease up to ``limit`` due messages of ``channel``; commit to make the lease visible."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.not_before <= now,
+            or_(
+                OutboxMessage.status == "pending",
+                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+            ),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    if uow.session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    messages = (await uow.session.scalars(stmt)).all()
+    for message in messages:
+        message.status = "sending"
+        message.claimed_until = now + LEASE
+    return messages
+
+
+async def _get(uow: UnitOfWork, message_id: int) -> OutboxMessage:
+    message = await uow.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise LookupError(f"outbox message {message_id} does not exist")
+    return message
+
+
+async def mark_sent(
+    uow: UnitOfWork, message_id: int, now: datetime, external_id: str | None = None
+) -> None:
+    message = await _get(uow, message_id)
+    message.status = "sent"
+    message.sent_at = now
+    message.claimed_until = None
+    message.external_id = external_id
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> bool:
+    """Record a failed attempt; returns False when the message is given up."""
+    message = await _get(uow, message_id)
+    message.attempts += 1
+    message.last_error = error[:300]
+    message.claimed_until = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        return False
+    message.status = "pending"
+    message.not_before = now + backoff(message.attempts)
+    return True
+
+
+async def defer(uow: UnitOfWork, message_id: int, until: datetime) -> None:
+    """Try again later without counting an attempt (rate limits, retry_after)."""
+    message = await _get(uow, message_id)
+    message.status = "pending"
+    message.claimed_until = None
+    message.not_before = until
+
+
+async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> None:
+    """The address is dead (bot blocked, mailbox gone): stop and flag the member.
+
+    The member's later messages then go to their other channel, if any.
+    """
+    message = await _get(uow, message_id)
+    message.status = "failed"
+    message.last_error = error[:300]
+    message.claimed_until = None
+    if message.member_id is None:
+        return
+    member = await uow.session.get(Member, message.member_id)
+    if member is None:
+        return
+    if message.channel == "telegram":
+        member.telegram_unreachable_at = now
+    elif message.channel == "email":
+        member.email_suspended_at = now
+
+
+async def first_time(uow: UnitOfWork, source: str, key: str, now: datetime) -> bool:
+    """Record an incoming event; False if it was processed before (dedupe)."""
+    if await uow.session.get(ProcessedEvent, (source, key)) is not None:
+        return False
+    uow.add(ProcessedEvent(source=source, key=key, processed_at=now))
+    await uow.flush()
+    return True
+
+
+async def reply_token(uow: UnitOfWork, member_id: int, ref: str | None, now: datetime) -> str:
+    """An unguessable token for a reply address, bound to the member and the item."""
+    token = secrets.token_urlsafe(15).replace("-", "x").replace("_", "y").lower()
+    uow.add(ReplyToken(token=token, member_id=member_id, ref=ref, created_at=now))
+    await uow.flush()
+    return token
+
+
+async def resolve_reply_token(uow: UnitOfWork, token: str) -> ReplyToken | None:
+    return await uow.session.get(ReplyToken, token.strip().lower())

@@ -1,0 +1,93 @@
+"""Outbox delivery bookkeeping shared by every channel dispatcher."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import delivery
+from core.members import NewMember, add_member
+from core.models import OutboxMessage
+from core.outbox import enqueue
+from core.replies import Reply
+
+
+async def _member_with_message(db, clock, **fields):
+    async with db.uow() as uow:
+        member = await add_member(
+            uow, NewMember("Anna Schmidt", "mayor", "12073452", consent=True, **fields), clock()
+        )
+        message = enqueue(uow, member, Reply("Hallo"), kind="test", now=clock())
+        await uow.commit()
+    return member, message
+
+
+async def test_claim_lease_and_sent(db, clock):
+    member, message = await _member_with_message(db, clock, telegram_chat_id=42)
+    assert message.channel == "telegram" and message.address == "42"
+    async with db.uow() as uow:
+        claimed = await delivery.claim(uow, "telegram", clock())
+        await uow.commit()
+    assert [m.id for m in claimed] == [message.id]
+    async with db.uow() as uow:  # leased: nobody else gets it
+        assert await delivery.claim(uow, "telegram", clock()) == []
+    clock.advance(minutes=3)  # the lease ran out (crashed dispatcher): claimable again
+    async with db.uow() as uow:
+        assert len(await delivery.claim(uow, "telegram", clock())) == 1
+        await delivery.mark_sent(uow, message.id, clock(), external_id="7")
+        await uow.commit()
+    clock.advance(minutes=10)
+    async with db.uow() as uow:
+        assert await delivery.claim(uow, "telegram", clock()) == []
+
+
+async def test_retry_backoff_then_give_up(db, clock):
+    _, message = await _member_with_message(db, clock, email="a@example.org")
+    for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        async with db.uow() as uow:
+            claimed = await delivery.claim(uow, "email", clock())
+            assert len(claimed) == 1, attempt
+            kept = await delivery.mark_retry(uow, message.id, clock(), "timeout")
+            await uow.commit()
+        assert kept == (attempt < delivery.MAX_ATTEMPTS)
+        async with db.uow() as uow:  # not due before its backoff
+            assert await delivery.claim(uow, "email", clock()) == []
+        clock.advance(hours=7)
+    async with db.uow() as uow:
+        stored = await uow.session.scalar(select(OutboxMessage))
+        assert stored.status == "failed" and stored.attempts == delivery.MAX_ATTEMPTS
+
+
+async def test_unreachable_telegram_falls_back_to_email(db, clock):
+    member, message = await _member_with_message(
+        db, clock, telegram_chat_id=42, email="a@example.org"
+    )
+    async with db.uow() as uow:
+        await delivery.claim(uow, "telegram", clock())
+        await delivery.mark_unreachable(uow, message.id, clock(), "bot was blocked")
+        await uow.commit()
+    async with db.uow() as uow:
+        member = await uow.members.get(member.id)
+        assert member.telegram_unreachable_at is not None
+        again = enqueue(uow, member, Reply("Noch einmal"), kind="test", now=clock())
+        assert again.channel == "email"
+
+
+async def test_events_are_processed_once(db, clock):
+    async with db.uow() as uow:
+        assert await delivery.first_time(uow, "telegram", "1001", clock())
+        await uow.commit()
+    async with db.uow() as uow:
+        assert not await delivery.first_time(uow, "telegram", "1001", clock())
+
+
+async def test_reply_tokens_are_unguessable_and_bound(db, clock):
+    member, _ = await _member_with_message(db, clock, email="a@example.org")
+    async with db.uow() as uow:
+        first = await delivery.reply_token(uow, member.id, "match:1", clock())
+        second = await delivery.reply_token(uow, member.id, "match:1", clock())
+        await uow.commit()
+    assert first != second and len(first) >= 20
+    async with db.uow() as uow:
+        token = await delivery.resolve_reply_token(uow, first.upper())
+        assert token.member_id == member.id and token.ref == "match:1"
+        assert await delivery.resolve_reply_token(uow, "nope") is None
