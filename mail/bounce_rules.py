@@ -31,8 +31,20 @@ _REASON_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (r"message (size |is )?too (big|large)", r"size limit", r"exceeds? .{0,30}size"),
     ),
     (
+        "rejected",
+        (
+            r"domain of sender", r"sender address (rejected|does not exist)",
+            r"sender (domain|address) .{0,40}(does not exist|not found|unknown)",
+        ),
+    ),
+    (
+        "notaccept",
+        (r"does not accept (e-?)?mail", r"accepts no mail", r"null mx"),
+    ),
+    (
         "suspend",
         (
+            r"(account|mailbox).{0,40}\b(is|has been) (disabled|suspended|deactivated|inactive)",
             r"(account|mailbox|user|address)( has been| is)? (disabled|suspended|deactivated|"
             r"inactive|locked|blocked by the administrator)",
             r"(account|mailbox) (is )?(temporarily )?unavailable due to inactivity",
@@ -119,7 +131,8 @@ _COMPILED = tuple(
 # RFC 3463 status subject.detail -> reason, for notices whose text says nothing usable.
 _STATUS_REASONS = {
     "1.1": "userunknown", "1.0": "userunknown", "1.3": "userunknown", "1.2": "hostunknown",
-    "1.6": "hasmoved", "1.10": "notaccept", "3.2": "notaccept", "2.1": "suspend",
+    "1.6": "hasmoved", "1.10": "notaccept", "1.7": "rejected", "1.8": "rejected",
+    "3.2": "notaccept", "2.1": "suspend",
     "2.2": "mailboxfull", "2.3": "exceedlimit", "2.4": "systemerror", "3.1": "systemfull",
     "3.4": "mesgtoobig", "4.1": "networkerror", "4.2": "networkerror", "4.4": "hostunknown",
     "4.6": "networkerror", "4.7": "expired", "5.0": "mailererror", "7.1": "rejected",
@@ -152,6 +165,32 @@ def reason_for(text: str, status: str | None) -> str | None:
     return None
 
 
+_SPECIFIC_STATUSES = frozenset({"1.1", "1.2", "1.6", "1.10", "2.2", "3.4", "1.7", "1.8", "2.1"})
+
+
+def specific_reason_from_status(status: str | None) -> str | None:
+    """Reason for status codes precise enough to beat phrases found in free text."""
+    if not status or status.split(".", 1)[-1] not in _SPECIFIC_STATUSES:
+        return None
+    return reason_from_status(status)
+
+
+_RETURNED_MESSAGE = re.compile(
+    r"^\s*(-{2,}\s*)?(original message|below this line is a copy|this is a copy of the message|"
+    r"(the )?(original|returned|undelivered) message( follows| headers)?|"
+    r"message headers follow|copy of (the )?(original )?message|ursprüngliche nachricht|"
+    r"originalnachricht|received: |return-path: |dkim-signature: )",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def notice_text(text: str) -> str:
+    """The notice itself, without the returned original that many servers append inline."""
+    text = text[:50_000]
+    match = _RETURNED_MESSAGE.search(text, 40)
+    return text[: match.start()] if match else text
+
+
 def reason_from_status(status: str | None) -> str | None:
     if not status:
         return None
@@ -162,7 +201,7 @@ def reason_from_status(status: str | None) -> str | None:
 # -- is this a bounce at all? --------------------------------------------------------------------
 
 _BOUNCE_SENDER = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|maildelivery|mail\.delivery|"
+    r"^(mailer-daemon|post_?master|mail-daemon|mailerdaemon|maildelivery|mail\.delivery|"
     r"mdaemon|nobody|bounce[s]?)\b",
     re.IGNORECASE,
 )
@@ -172,7 +211,8 @@ _BOUNCE_SUBJECT = re.compile(
     r"could not (be )?deliver|non[- ]?delivery|nicht zustellbar|unzustellbar|"
     r"zustellung fehlgeschlagen|fehlgeschlagen|delayed mail|warning: could not send|"
     r"returned to sender|message not delivered|delivery report|mail system error|"
-    r"unable to deliver|nondeliverable|rejected|error sending|bounce)",
+    r"unable to deliver|nondeliverable|rejected|error sending|bounce|mail failed|"
+    r"mail failure|delivery notification)",
     re.IGNORECASE,
 )
 _BOUNCE_TEXT = re.compile(
@@ -180,7 +220,8 @@ _BOUNCE_TEXT = re.compile(
     r"has failed|failed)|permanent (error|failure|fatal)|undeliverable|unable to deliver|"
     r"the following address(es)? (had|failed)|returned to sender|i'?m sorry to have to inform you|"
     r"this is the mail system at host|hi\. this is the qmail-send|nicht zugestellt|"
-    r"konnte nicht zugestellt|unzustellbar|the original message was received)",
+    r"konnte nicht zugestellt|unzustellbar|the original message was received|"
+    r"did not reach (some or all of )?the intended recipients?|could not deliver)",
     re.IGNORECASE,
 )
 
@@ -196,7 +237,14 @@ def looks_like_bounce(mail: IncomingMail) -> bool:
     text_hint = bool(_BOUNCE_TEXT.search(mail.text[:20_000]))
     if automatic_sender:
         return subject_hint or text_hint or not mail.subject
+    if mail.from_address is None:  # some servers send bounces without any From
+        return subject_hint or text_hint
     return subject_hint and text_hint
+
+
+FEEDBACK_SUBJECT = re.compile(
+    r"(complaint about message|abuse report|spam report|feedback report)", re.IGNORECASE
+)
 
 
 # -- auto-replies --------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from mail.parsing import IncomingMail
 
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
 
-_FAILED_ACTIONS = ("failed", "delayed")
+_FAILED_ACTIONS = ("failed", "delayed", "expired")  # "expired" is non-standard but used
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,11 @@ def classify(mail: IncomingMail) -> Classification:
         if dsn:
             return _bounce(dsn)
         return Classification(kind="other", reason="delivered")
-    if rules.looks_like_vacation(mail):
-        return Classification(kind="vacation", reason="vacation")
+    # Bounce evidence is checked first: mailer daemons often mark bounces "auto-replied" too.
     if rules.looks_like_bounce(mail):
         return _bounce(_text_recipients(mail))
+    if rules.looks_like_vacation(mail):
+        return Classification(kind="vacation", reason="vacation")
     return Classification(kind="other")
 
 
@@ -96,6 +97,8 @@ def _bounce(recipients: list[FailedRecipient]) -> Classification:
 def _is_feedback_report(mail: IncomingMail) -> bool:
     content_type = (mail.header("Content-Type") or "").lower()
     if "feedback-report" in content_type:
+        return True
+    if rules.FEEDBACK_SUBJECT.search(mail.subject):
         return True
     return any(part.content_type == "message/feedback-report" for part in mail.reports)
 
@@ -154,9 +157,13 @@ def _recipient_from_block(block: dict[str, str], mail: IncomingMail) -> FailedRe
     if delayed and status and status.startswith("5"):
         # A delay is temporary by definition, whatever status the server put on it.
         status = "4" + status[1:]
-    text = f"{diagnostic}\n{_human_text_about(mail, address)}"
-    reason = rules.reason_for(diagnostic, status) or rules.reason_for(text, status)
-    reason = reason or rules.reason_from_status(status) or "undefined"
+    reason = (
+        rules.reason_for(diagnostic, status)
+        or rules.specific_reason_from_status(status)
+        or rules.reason_for(_human_text_about(mail, address), status)
+        or rules.reason_from_status(status)
+        or "undefined"
+    )
     return FailedRecipient(address, status, reason, severity_for(reason, status), diagnostic)
 
 
@@ -168,7 +175,7 @@ def _address_of(value: str) -> str | None:
 
 def _human_text_about(mail: IncomingMail, address: str | None) -> str:
     """The part of the human-readable notice that talks about ``address`` (or all of it)."""
-    text = mail.text[:20_000]
+    text = rules.notice_text(mail.text)
     if not address:
         return text
     position = text.lower().find(address)
@@ -181,7 +188,7 @@ def _human_text_about(mail: IncomingMail, address: str | None) -> str:
 
 
 def _text_recipients(mail: IncomingMail) -> list[FailedRecipient]:
-    text = mail.text[:50_000]
+    text = rules.notice_text(mail.text)
     addresses = rules.failed_addresses(mail, text)
     if not addresses:
         return [_text_recipient(None, text)]
@@ -190,7 +197,12 @@ def _text_recipients(mail: IncomingMail) -> list[FailedRecipient]:
 
 def _text_recipient(address: str | None, text: str) -> FailedRecipient:
     status = rules.status_in(text)
-    reason = rules.reason_for(text, status) or rules.reason_from_status(status) or "undefined"
+    reason = (
+        rules.specific_reason_from_status(status)
+        or rules.reason_for(text, status)
+        or rules.reason_from_status(status)
+        or "undefined"
+    )
     return FailedRecipient(address, status, reason, severity_for(reason, status), "")
 
 

@@ -88,7 +88,7 @@ def parse_mail(raw: bytes) -> IncomingMail:
     raw = bytes(raw)
     if not _looks_like_mail(raw):
         raise MailParseError("no header block found")
-    msg = email.message_from_bytes(raw, policy=policy.default)
+    msg = _repair_boundary(raw, email.message_from_bytes(raw, policy=policy.default))
     headers = _decoded_headers(msg)
     if not headers:
         raise MailParseError("no header block found")
@@ -135,6 +135,31 @@ def _build(
         headers=headers,
         notes=tuple(notes),
     )
+
+
+def _repair_boundary(raw: bytes, msg: Message) -> Message:
+    """Re-parse a multipart whose declared boundary never occurs but another one does.
+
+    Some mail servers rewrite the boundary in the header and not in the body; without the
+    repair the whole mail would be one opaque blob.
+    """
+    ctype = _safe(msg.get_content_type, "")
+    if not ctype.startswith("multipart/") or _safe(msg.is_multipart, True):
+        return msg
+    head, sep, body = raw.partition(b"\n\n")
+    if not sep:
+        return msg
+    found = re.search(rb"^--([^\s]{1,200}?)(?:--)?\r?$", body, re.MULTILINE)
+    if not found:
+        return msg
+    fixed = re.sub(
+        rb'boundary\s*=\s*(?:"[^"]*"|[^\s;]+)',
+        b'boundary="' + found.group(1).replace(b"\\", b"\\\\") + b'"',
+        head,
+        count=1,
+        flags=re.IGNORECASE,
+    )
+    return email.message_from_bytes(fixed + sep + body, policy=policy.default)
 
 
 def _looks_like_mail(raw: bytes) -> bool:
@@ -240,11 +265,15 @@ class _Body:
                 self.notes.append("too many MIME parts; the rest was ignored")
             return
         ctype = _safe(part.get_content_type, "text/plain")
-        if part.is_multipart() and ctype.startswith("multipart/"):
-            for child in _safe(part.get_payload, []) or []:
-                if isinstance(child, Message):
-                    self.collect(child, depth + 1)
-            return
+        if ctype.startswith("multipart/"):
+            if _safe(part.is_multipart, False):
+                for child in _safe(part.get_payload, []) or []:
+                    if isinstance(child, Message):
+                        self.collect(child, depth + 1)
+                return
+            # A multipart without usable boundaries: its body is all there is to read.
+            self.notes.append("broken multipart structure read as plain text")
+            ctype = "text/plain"
         self._leaf(part, ctype)
 
     def _leaf(self, part: Message, ctype: str) -> None:
