@@ -1,6 +1,9 @@
 """Print how well ``classify`` agrees with the bounce conformance suites in ../shared.
 
-Usage: python benchmarks/bounce_conformance.py [-v]   (-v lists the failing cases)
+With --write-passing the ids of the passing cases are written to
+tests/data/bounce_conformance_passing.txt, the regression list the tests enforce.
+
+Usage: python benchmarks/bounce_conformance.py [-v] [--write-passing]   (-v lists the failing cases)
 """
 
 from __future__ import annotations
@@ -41,7 +44,16 @@ def main(argv: list[str]) -> int:
                     f"FAIL {c.id}: expected {c.kind}/{c.severity} got {r.kind}/{r.severity} "
                     f"reason={r.reason} status={r.status} n={len(r.recipients)}"
                 )
+    if "--write-passing" in argv:
+        _write_passing([o.case.id for o in outcomes if o.passed])
     return 0
+
+
+def _write_passing(ids: list[str]) -> None:
+    path = Path(__file__).resolve().parents[1] / "tests" / "data" / "bounce_conformance_passing.txt"
+    header = "# ids of conformance cases that pass; a regression on any of them fails the tests\n"
+    path.write_text(header + "".join(f"{i}\n" for i in sorted(ids)), "utf-8")
+    print(f"wrote {len(ids)} ids to {path}")
 
 
 def _ratio(flags: list[bool]) -> str:

@@ -1,6 +1,9 @@
 """Print the pass rate of ``extract_reply`` per conformance suite in ../shared.
 
-Usage: python benchmarks/reply_conformance.py [-v]   (-v lists the failing cases)
+With --write-passing the ids of the passing cases are written to
+tests/data/reply_conformance_passing.txt, the regression list the tests enforce.
+
+Usage: python benchmarks/reply_conformance.py [-v] [--write-passing]   (-v lists the failing cases)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ def main(argv: list[str]) -> int:
         return 2
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # passed, applicable, n/a
     failures = []
+    passing = []
     for case in cases:
         row = totals[case.suite]
         if not case.applicable:
@@ -31,7 +35,9 @@ def main(argv: list[str]) -> int:
         outcome = run_case(case)
         row[1] += 1
         row[0] += outcome.passed
-        if not outcome.passed:
+        if outcome.passed:
+            passing.append(case.id)
+        else:
             failures.append(outcome)
     print(f"{'suite':32} {'passed':>7} {'cases':>6} {'rate':>7} {'n/a':>5}")
     grand = [0, 0]
@@ -44,7 +50,16 @@ def main(argv: list[str]) -> int:
         for outcome in failures:
             print(f"\nFAIL {outcome.case.id}: {'; '.join(outcome.failed)}")
             print("  output: " + repr(outcome.output[:300]))
+    if "--write-passing" in argv:
+        _write_passing(passing)
     return 0
+
+
+def _write_passing(ids: list[str]) -> None:
+    path = Path(__file__).resolve().parents[1] / "tests" / "data" / "reply_conformance_passing.txt"
+    header = "# ids of conformance cases that pass; a regression on any of them fails the tests\n"
+    path.write_text(header + "".join(f"{i}\n" for i in sorted(ids)), "utf-8")
+    print(f"wrote {len(ids)} ids to {path}")
 
 
 def _rate(passed: int, total: int) -> str:
