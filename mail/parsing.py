@@ -115,15 +115,20 @@ def _build(
     def every(name: str) -> list[str]:
         return [v for k, v in headers if k.lower() == name]
 
-    from_name, from_address = _first_address(first("from"))
+    def raw(name: str) -> list[str]:
+        # Addresses are split before RFC 2047 decoding: a decoded "Müller, Anna" has a comma.
+        items = _safe(msg.raw_items, [])
+        return [re.sub(r"\r?\n[ \t]+", " ", str(v)) for k, v in items if k.lower() == name]
+
+    from_name, from_address = _first_address(raw("from")[:1])
     return IncomingMail(
         message_id=_msg_id(first("message-id")),
         in_reply_to=_msg_id(first("in-reply-to")),
         references=tuple(_msg_ids(" ".join(every("references")))),
         from_address=from_address,
         from_name=from_name,
-        to_addresses=_addresses(every("to") + every("cc")),
-        delivered_to=_addresses(every("delivered-to") + every("x-original-to")),
+        to_addresses=_addresses(raw("to") + raw("cc")),
+        delivered_to=_addresses(raw("delivered-to") + raw("x-original-to")),
         subject=_one_line(first("subject") or ""),
         date=_date(first("date")),
         text=text,
@@ -146,9 +151,10 @@ def _repair_boundary(raw: bytes, msg: Message) -> Message:
     ctype = _safe(msg.get_content_type, "")
     if not ctype.startswith("multipart/") or _safe(msg.is_multipart, True):
         return msg
-    head, sep, body = raw.partition(b"\n\n")
-    if not sep:
+    split = re.search(rb"\r?\n\r?\n", raw)
+    if not split:
         return msg
+    head, sep, body = raw[: split.start()], split.group(0), raw[split.end() :]
     found = re.search(rb"^--([^\s]{1,200}?)(?:--)?\r?$", body, re.MULTILINE)
     if not found:
         return msg
@@ -192,11 +198,12 @@ def _one_line(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def _first_address(value: str | None) -> tuple[str, str | None]:
-    pairs = _parse_addresses([value] if value else [])
+def _first_address(values: list[str]) -> tuple[str, str | None]:
+    pairs = _parse_addresses(values)
     if not pairs:
         return "", None
-    return pairs[0]
+    name, address = pairs[0]
+    return decode_header_value(name).strip('"'), address
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:
