@@ -12,7 +12,10 @@ Hard (permanent, status class 5 and one of):
 Soft: every other reason (mailboxfull, suspend, expired/delayed, spam, policy, blocked,
 mesgtoobig, networkerror, systemerror, …), and every 4.X.X status whatever the text says.
 
-This follows the hard-bounce notion of sisimai, whose reason names are reused here.
+This follows the hard-bounce notion of sisimai, whose reason names are reused here, with one
+deliberate difference: sisimai files some "User unknown" rejections as "filtered" (soft) when it
+infers a content filter from the SMTP phase; here the text wins and such bounces count as hard,
+since an address that the receiving server calls unknown is not worth retrying.
 
 Recipients and status codes come from RFC 3464 delivery-status parts when present; otherwise
 from X-Failed-Recipients and the human-readable text of the usual mail servers (Postfix, Exim,
