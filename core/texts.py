@@ -34,7 +34,7 @@ def t(key: str, **values: object) -> str:
     return _catalogue()[key].format(**values)
 
 
-def keys() -> list[str]:
+def all_keys() -> list[str]:
     return sorted(_catalogue())
 
 

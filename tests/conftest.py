@@ -15,10 +15,9 @@ from core.match_index import MatchIndex
 from core.municipalities import MunicipalityIndex, bundled_index
 from core.reference import _row
 from core.store import Database
+from tests.support.shared import shared_path
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+DATA = Path(__file__).resolve().parent / "data"
 
 # A handful of real municipalities keeps each test's database small and fast.
 TEST_AGS = (
@@ -33,15 +32,15 @@ TEST_AGS = (
 )
 
 
-def require_shared(subpath: str = "") -> Path:
-    """The shared material, or a skip (locally) / failure (CI) when it is absent."""
-    path = SHARED / subpath
-    if not path.exists():
-        message = f"shared material missing: {path}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+def require_shared(subpath: str) -> Path:
+    """Path below ../shared; skip when absent, but fail under CI where it must be present."""
+    return shared_path(*Path(subpath).parts)
+
+
+def read_id_list(name: str) -> set[str]:
+    """Ids of conformance cases that pass and are kept as regression tests."""
+    lines = (DATA / name).read_text("utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
 class FakeClock:

@@ -71,6 +71,10 @@ def test_chat_registers_and_posts(cli):
     assert "Sobald die andere Seite" in result.stdout
 
 
+def _member(email: str, name: str, role: str, ags: str) -> dict:
+    return {"email": email, "name": name, "role": role, "municipality": ags}
+
+
 def _members_file(tmp_path):
     rows = [
         {
@@ -96,8 +100,10 @@ def test_import_and_export_matches(cli, tmp_path):
     posts = tmp_path / "posts.csv"
     posts.write_text(
         "id,kind,title,body,author_email,topics\n"
-        "o1,offer,Unser Bürgerbus-Konzept,Ehrenamtlicher Bürgerbus für Senioren,a@example.org,Mobilität\n"
-        "r1,request,Erfahrungen mit Bürgerbussen gesucht,Wie organisiert man Fahrdienste für Senioren?,b@example.org,\n"
+        "o1,offer,Unser Bürgerbus-Konzept,Ehrenamtlicher Bürgerbus für Senioren,"
+        "a@example.org,Mobilität\n"
+        "r1,request,Erfahrungen mit Bürgerbussen gesucht,"
+        "Wie organisiert man Fahrdienste für Senioren?,b@example.org,\n"
         "o2,offer,Dorfladen als Genossenschaft,Nahversorgung im Dorf,a@example.org,\n",
         encoding="utf-8",
     )

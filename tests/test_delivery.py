@@ -22,7 +22,7 @@ async def _member_with_message(db, clock, **fields):
 
 
 async def test_claim_lease_and_sent(db, clock):
-    member, message = await _member_with_message(db, clock, telegram_chat_id=42)
+    _, message = await _member_with_message(db, clock, telegram_chat_id=42)
     assert message.channel == "telegram" and message.address == "42"
     async with db.uow() as uow:
         claimed = await delivery.claim(uow, "telegram", clock())

@@ -26,9 +26,7 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     hints: list[str] = []
     settings = app.settings
     if settings.telegram_enabled:
-        hints.append(
-            "Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Telegram-Kanal ist in dieser Version noch nicht enthalten."
-        )
+        hints.append("Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Kanal fehlt in dieser Version.")
     else:
         hints.append("Telegram: aus – zum Einschalten ZR_TELEGRAM_TOKEN setzen.")
     return active, hints
@@ -44,7 +42,7 @@ async def serve(app: App, console: Console) -> None:
         f"Zukunftsraum Assistent läuft – Datenbank: {app.db.engine.url.render_as_string()}"
     )
     console.print(
-        "Terminal-Chat: verfügbar – in einem zweiten Terminal: zukunftsraum chat --as IHRE@ADRESSE.de"
+        "Terminal-Chat: verfügbar – in einem zweiten Terminal: zukunftsraum chat --as E-MAIL"
     )
     for component in active:
         console.print(f"{component.name}: aktiv")

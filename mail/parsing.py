@@ -1,0 +1,397 @@
+"""Turn the raw bytes of an incoming mail into an :class:`IncomingMail`.
+
+Members write from every kind of client, and bounces come from every kind of mail server, so the
+parser is defensive: each header and each part is read on its own and a failure there only loses
+that piece. The only error raised is :class:`MailParseError`, for bytes that are not a mail at all.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from charset_normalizer import from_bytes
+
+from mail.html_text import html_to_text
+
+MAX_TEXT_CHARS = 100_000
+MAX_PARTS = 500
+MAX_HEADERS = 500
+MAX_REPORT_CHARS = 50_000
+MAX_DEPTH = 20
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
+
+
+class MailParseError(ValueError):
+    """The input is not an email message (no header block at all, or not bytes)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str | None
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    """A machine-readable report part (delivery-status, feedback-report, returned headers)."""
+
+    content_type: str
+    text: str
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    from_address: str | None
+    from_name: str
+    to_addresses: tuple[str, ...]
+    delivered_to: tuple[str, ...]
+    subject: str
+    date: datetime | None
+    text: str
+    text_from_html: bool = False
+    text_cut_chars: int = 0
+    content_type: str = "text/plain"
+    attachments: tuple[Attachment, ...] = ()
+    reports: tuple[ReportPart, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def header(self, name: str) -> str | None:
+        """First value of a top-level header (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    def header_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [v for k, v in self.headers if k.lower() == wanted]
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def parse_mail(raw: bytes) -> IncomingMail:
+    """Parse raw RFC 5322 bytes. Raises MailParseError only if ``raw`` is not a mail."""
+    if not isinstance(raw, bytes | bytearray):
+        raise MailParseError("expected bytes")
+    raw = bytes(raw)
+    if not _looks_like_mail(raw):
+        raise MailParseError("no header block found")
+    msg = _repair_boundary(raw, email.message_from_bytes(raw, policy=policy.default))
+    headers = _decoded_headers(msg)
+    if not headers:
+        raise MailParseError("no header block found")
+    body = _Body()
+    body.collect(msg, depth=0)
+    text, cut = _cap(body.best_text())
+    notes = list(body.notes)
+    if cut:
+        notes.append(f"text cut after {MAX_TEXT_CHARS} characters ({cut} characters dropped)")
+    return _build(msg, headers, body, text, cut, notes)
+
+
+def _build(
+    msg: Message,
+    headers: tuple[tuple[str, str], ...],
+    body: _Body,
+    text: str,
+    cut: int,
+    notes: list[str],
+) -> IncomingMail:
+    def first(name: str) -> str | None:
+        return next((v for k, v in headers if k.lower() == name), None)
+
+    def every(name: str) -> list[str]:
+        return [v for k, v in headers if k.lower() == name]
+
+    def raw(name: str) -> list[str]:
+        # Addresses are split before RFC 2047 decoding: a decoded "Müller, Anna" has a comma.
+        items = _safe(msg.raw_items, [])
+        return [re.sub(r"\r?\n[ \t]+", " ", str(v)) for k, v in items if k.lower() == name]
+
+    from_name, from_address = _first_address(raw("from")[:1])
+    return IncomingMail(
+        message_id=_msg_id(first("message-id")),
+        in_reply_to=_msg_id(first("in-reply-to")),
+        references=tuple(_msg_ids(" ".join(every("references")))),
+        from_address=from_address,
+        from_name=from_name,
+        to_addresses=_addresses(raw("to") + raw("cc")),
+        delivered_to=_addresses(raw("delivered-to") + raw("x-original-to")),
+        subject=_one_line(first("subject") or ""),
+        date=_date(first("date")),
+        text=text,
+        text_from_html=body.text_from_html,
+        text_cut_chars=cut,
+        content_type=_safe(lambda: msg.get_content_type(), "text/plain"),
+        attachments=tuple(body.attachments),
+        reports=tuple(body.reports),
+        headers=headers,
+        notes=tuple(notes),
+    )
+
+
+def _repair_boundary(raw: bytes, msg: Message) -> Message:
+    """Re-parse a multipart whose declared boundary never occurs but another one does.
+
+    Some mail servers rewrite the boundary in the header and not in the body; without the
+    repair the whole mail would be one opaque blob.
+    """
+    ctype = _safe(msg.get_content_type, "")
+    if not ctype.startswith("multipart/") or _safe(msg.is_multipart, True):
+        return msg
+    split = re.search(rb"\r?\n\r?\n", raw)
+    if not split:
+        return msg
+    head, sep, body = raw[: split.start()], split.group(0), raw[split.end() :]
+    found = re.search(rb"^--([^\s]{1,200}?)(?:--)?\r?$", body, re.MULTILINE)
+    if not found:
+        return msg
+    fixed = re.sub(
+        rb'boundary\s*=\s*(?:"[^"]*"|[^\s;]+)',
+        b'boundary="' + found.group(1).replace(b"\\", b"\\\\") + b'"',
+        head,
+        count=1,
+        flags=re.IGNORECASE,
+    )
+    return email.message_from_bytes(fixed + sep + body, policy=policy.default)
+
+
+def _looks_like_mail(raw: bytes) -> bool:
+    head = raw[:65536].lstrip(b"\r\n")
+    if head.startswith(b"From "):  # mbox separator line before the real headers
+        head = head.split(b"\n", 1)[-1]
+    return bool(_HEADER_LINE.match(head))
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+
+def _decoded_headers(msg: Message) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for name, value in list(_safe(msg.raw_items, []))[:MAX_HEADERS]:
+        out.append((str(name), decode_header_value(str(value))))
+    return tuple(out)
+
+
+def decode_header_value(value: str) -> str:
+    """Decode RFC 2047 words; unknown charsets and broken words fall back to the raw text."""
+    value = re.sub(r"\r?\n[ \t]+", " ", value)
+    try:
+        return str(make_header(decode_header(value))).strip()
+    except Exception:  # LookupError, UnicodeDecodeError, HeaderParseError and friends
+        return value.strip()
+
+
+def _one_line(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def _first_address(values: list[str]) -> tuple[str, str | None]:
+    pairs = _parse_addresses(values)
+    if not pairs:
+        return "", None
+    name, address = pairs[0]
+    return decode_header_value(name).strip('"'), address
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for _, address in _parse_addresses(values):
+        seen.setdefault(address, None)
+    return tuple(seen)
+
+
+def _parse_addresses(values: list[str]) -> list[tuple[str, str]]:
+    try:
+        pairs = getaddresses(values)
+    except Exception:
+        pairs = []
+    out = []
+    for name, address in pairs:
+        address = address.strip().strip("<>").lower()
+        if "@" in address:
+            out.append((name.strip(), address))
+    if not out:  # getaddresses gives up on some malformed lists; fall back to a plain scan
+        for address in re.findall(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+", " ".join(values)):
+            out.append(("", address.lower()))
+    return out
+
+
+def _msg_ids(value: str) -> list[str]:
+    ids = re.findall(r"<([^<>\s]+)>", value)
+    return ids or value.split()
+
+
+def _msg_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    ids = _msg_ids(value)
+    return ids[0] if ids else None
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except Exception:
+        return None
+
+
+# -- body ----------------------------------------------------------------------------------------
+
+
+class _Body:
+    """Walks the MIME tree once and remembers text candidates, attachments and reports."""
+
+    def __init__(self) -> None:
+        self.plain: list[str] = []
+        self.html: list[str] = []
+        self.attachments: list[Attachment] = []
+        self.reports: list[ReportPart] = []
+        self.notes: list[str] = []
+        self.text_from_html = False
+        self._parts = 0
+
+    def collect(self, part: Message, depth: int) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS or depth > MAX_DEPTH:
+            if "too many MIME parts" not in self.notes:
+                self.notes.append("too many MIME parts; the rest was ignored")
+            return
+        ctype = _safe(part.get_content_type, "text/plain")
+        if ctype.startswith("multipart/"):
+            if _safe(part.is_multipart, False):
+                for child in _safe(part.get_payload, []) or []:
+                    if isinstance(child, Message):
+                        self.collect(child, depth + 1)
+                return
+            # A multipart without usable boundaries: its body is all there is to read.
+            self.notes.append("broken multipart structure read as plain text")
+            ctype = "text/plain"
+        self._leaf(part, ctype)
+
+    def _leaf(self, part: Message, ctype: str) -> None:
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            self.reports.append(ReportPart(ctype, _header_blocks_text(part)))
+            return
+        if ctype in ("message/feedback-report", "text/rfc822-headers", "message/rfc822-headers"):
+            self.reports.append(ReportPart(ctype, _leaf_text(part)[:MAX_REPORT_CHARS]))
+            return
+        if ctype in ("message/rfc822", "message/global"):
+            self._returned_message(part, ctype)
+            return
+        if _is_attachment(part) or not ctype.startswith("text/"):
+            self.attachments.append(_attachment(part, ctype))
+            return
+        if ctype == "text/html":
+            self.html.append(_leaf_text(part))
+        elif ctype in ("text/plain", "text/enriched") or ctype.startswith("text/x-"):
+            self.plain.append(_leaf_text(part))
+        else:
+            self.attachments.append(_attachment(part, ctype))
+
+    def _returned_message(self, part: Message, ctype: str) -> None:
+        # Bounces carry the original mail; keep its headers for the report, never its body text.
+        inner = _safe(part.get_payload, None)
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            items = _safe(inner[0].raw_items, [])
+            lines = [f"{k}: {decode_header_value(str(v))}" for k, v in items]
+            if lines:
+                self.reports.append(ReportPart("text/rfc822-headers", "\n".join(lines)))
+        self.attachments.append(_attachment(part, ctype))
+
+    def best_text(self) -> str:
+        plain = [t for t in self.plain if t.strip()]
+        if plain:
+            return "\n\n".join(plain)
+        html = [t for t in self.html if t.strip()]
+        if html:
+            self.text_from_html = True
+            return "\n\n".join(html_to_text(h) for h in html)
+        return ""
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (_safe(part.get_content_disposition, None) or "").lower()
+    return disposition == "attachment"
+
+
+def _attachment(part: Message, ctype: str) -> Attachment:
+    filename = _safe(part.get_filename, None)
+    if filename:
+        filename = decode_header_value(filename)
+    payload = _safe(lambda: part.get_payload(decode=True), None)
+    size = len(payload) if isinstance(payload, bytes) else len(_safe(part.as_bytes, b""))
+    return Attachment(filename=filename, content_type=ctype, size=size)
+
+
+def _header_blocks_text(part: Message) -> str:
+    """Text of a delivery-status part, which the parser splits into header blocks."""
+    payload = _safe(part.get_payload, None)
+    if isinstance(payload, list):
+        blocks = []
+        for block in payload:
+            if isinstance(block, Message):
+                items = _safe(block.raw_items, [])
+                blocks.append("\n".join(f"{k}: {decode_header_value(str(v))}" for k, v in items))
+        return "\n\n".join(blocks)[:MAX_REPORT_CHARS]
+    return _leaf_text(part)[:MAX_REPORT_CHARS]
+
+
+def _leaf_text(part: Message) -> str:
+    payload = _safe(lambda: part.get_payload(decode=True), None)
+    if not isinstance(payload, bytes):
+        raw = _safe(part.get_payload, "")
+        return raw if isinstance(raw, str) else ""
+    charset = _safe(part.get_content_charset, None)
+    return decode_bytes(payload, charset)
+
+
+def decode_bytes(payload: bytes, charset: str | None) -> str:
+    """Decode with the declared charset; fall back to detection when it is unknown or wrong."""
+    for candidate in _charset_candidates(charset):
+        try:
+            return payload.decode(candidate).replace("\r\n", "\n")
+        except (LookupError, UnicodeDecodeError):
+            continue
+    best = _safe(lambda: from_bytes(payload[:200_000]).best(), None)
+    if best is not None and best.encoding:
+        return payload.decode(best.encoding, errors="replace").replace("\r\n", "\n")
+    return payload.decode("cp1252", errors="replace").replace("\r\n", "\n")
+
+
+def _charset_candidates(charset: str | None) -> list[str]:
+    label = (charset or "").strip().strip("\"'").lower()
+    if not label or label in ("us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"):
+        # Mislabelled 8-bit text is usually UTF-8 or Windows-1252 (a superset of Latin-1 that
+        # also has € and typographic quotes); valid UTF-8 is almost never accidental.
+        return ["utf-8", "cp1252"]
+    return [label, "utf-8"]
+
+
+def _cap(text: str) -> tuple[str, int]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if len(text) <= MAX_TEXT_CHARS:
+        return text, 0
+    return text[:MAX_TEXT_CHARS], len(text) - MAX_TEXT_CHARS
+
+
+def _safe(func, default):
+    """Call ``func``; the email package raises odd errors on broken input, keep going."""
+    try:
+        return func()
+    except Exception:
+        return default
