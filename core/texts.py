@@ -38,8 +38,13 @@ def all_keys() -> list[str]:
     return sorted(_catalogue())
 
 
+def raw(key: str) -> str:
+    """The unformatted text, placeholders and all."""
+    return _catalogue()[key]
+
+
 def placeholders(key: str) -> set[str]:
-    return {field for _, field, _, _ in Formatter().parse(_catalogue()[key]) if field}
+    return {field for _, field, _, _ in Formatter().parse(raw(key)) if field}
 
 
 def format_number(value: int) -> str:
