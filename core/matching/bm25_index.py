@@ -19,6 +19,11 @@ B = 0.75
 # Sweep dead postings once they are this share of all postings (and not trivially few).
 COMPACT_SHARE = 0.3
 COMPACT_MIN = 5_000
+# Pseudo-documents that contain none of the terms, added to the collection size for idf.
+# With only a handful of posts (a new network, a test) plain idf calls a word that two of
+# three posts use nearly worthless; the prior keeps idf meaningful until the index is large
+# enough to speak for itself, and is negligible at tens of thousands of posts.
+IDF_PRIOR_DOCS = 200
 
 
 class InvertedIndex:
@@ -86,7 +91,7 @@ class InvertedIndex:
     def idf(self, term: str) -> float:
         term_id = self._term_ids.get(term)
         df = self._df[term_id] if term_id is not None else 0
-        n = self.live_docs
+        n = self.live_docs + IDF_PRIOR_DOCS
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def score(self, query: Mapping[str, float]) -> tuple[np.ndarray, float]:

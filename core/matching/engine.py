@@ -18,7 +18,7 @@ from core.matching.thesaurus import load_thesaurus
 
 # Tuned on benchmarks/data (see benchmarks/README.md): the share of a post's weighted terms
 # that another post must match before the pair is proposed.
-DEFAULT_THRESHOLD = 0.15
+DEFAULT_THRESHOLD = 0.24
 
 # Secondary signals multiply the text score by at most 1 + their sum, so they reorder
 # candidates of similar text score but cannot lift an unrelated post over the threshold,
