@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from core.matching.compounds import CompoundSplitter, load_lexicon
@@ -36,6 +37,7 @@ class Analyzer:
         lexicon = load_lexicon(LEXICON_PATH) + member_words(groups)
         self.splitter = CompoundSplitter(lexicon, stem)
         self.concepts = ConceptMatcher(groups, self.phrase_stems)
+        self._token_info = lru_cache(maxsize=500_000)(self._analyze_token)
 
     def phrase_stems(self, phrase: str) -> tuple[str, ...]:
         return tuple(stem(t) for t in tokenize(phrase) if t not in STOP_WORDS)
@@ -48,22 +50,30 @@ class Analyzer:
             self._add_field(result, topic, TOPIC_WEIGHT)
         return result
 
+    def _analyze_token(self, token: str) -> tuple[str, tuple[str, ...]] | None:
+        """Stem and compound-part stems of a folded token; None for a stop word."""
+        if token in STOP_WORDS:
+            return None
+        word_stem = stem(token)
+        if len(word_stem) < 2:
+            return None
+        return word_stem, tuple(p for p in self.splitter.split(token) if p != word_stem)
+
     def _add_field(self, result: Analysis, text: str, weight: float) -> None:
         stems: list[str] = []
         parts_per_word: list[tuple[str, ...]] = []
         for token, written in surface_tokens(text):
-            if token in STOP_WORDS:
+            info = self._token_info(token)
+            if info is None:
                 continue
-            word_stem = stem(token)
-            if len(word_stem) < 2:
-                continue
-            parts = tuple(p for p in self.splitter.split(token) if p != word_stem)
+            word_stem, parts = info
             stems.append(word_stem)
             parts_per_word.append(parts)
             result.words[word_stem] += weight
             for part in parts:
                 result.parts[part] += weight
-            _remember_surface(result.surfaces, word_stem, written)
+            if result.surfaces.get(word_stem) != written:
+                _remember_surface(result.surfaces, word_stem, written)
         result.length += weight * len(stems)
         for group_id, count in self.concepts.find(stems, parts_per_word).items():
             result.concepts[group_id] += weight * count

@@ -18,7 +18,7 @@ from core.matching.thesaurus import load_thesaurus
 
 # Tuned on benchmarks/data (see benchmarks/README.md): the share of a post's weighted terms
 # that another post must match before the pair is proposed.
-DEFAULT_THRESHOLD = 0.15
+DEFAULT_THRESHOLD = 0.26
 
 # Secondary signals multiply the text score by at most 1 + their sum, so they reorder
 # candidates of similar text score but cannot lift an unrelated post over the threshold,
@@ -157,7 +157,8 @@ class MatchEngine:
             if self._analyzer.concepts.groups_of_stem(term) & covered:
                 continue
             surface = self._surfaces.get(term) or query.surfaces.get(term)
-            if surface:
+            # Only nouns (capitalised in German) name a topic; shared verbs and numbers don't.
+            if surface and surface[:1].isupper():
                 topics.append(surface)
         return topics
 

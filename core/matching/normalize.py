@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss"})
 
@@ -37,8 +38,9 @@ def fold(text: str) -> str:
     return _DIGRAPHS.sub(r"\1", text)
 
 
+@lru_cache(maxsize=500_000)
 def fold_word(word: str) -> str:
-    """Fold a single lexicon or thesaurus word (no gender handling needed)."""
+    """Fold a single word; cached, because a corpus repeats its vocabulary endlessly."""
     return fold(word)
 
 
@@ -58,7 +60,7 @@ def surface_tokens(text: str) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for match in _WORD.finditer(text):
         written = match.group()
-        for token in _TOKEN.findall(fold(written)):
+        for token in _TOKEN.findall(fold_word(written)):
             if len(token) > 1 and not token.isdigit():
                 pairs.append((token, written))
     return pairs

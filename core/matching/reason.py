@@ -7,8 +7,9 @@ other municipality is.
 
 from __future__ import annotations
 
-from core.matching.normalize import fold
+from core.matching.normalize import tokenize
 from core.matching.region import Place, same_kreis, same_land, shared_type_hint
+from core.matching.stemming import stem
 
 SEPARATOR = " · "
 MAX_TOPICS = 3
@@ -21,10 +22,12 @@ def distance_text(km: float) -> str:
 
 
 def build_reason(topics: list[str], query: Place, other: Place, distance: float | None) -> str:
-    items = _dedupe(topics)[:MAX_TOPICS]
     hint = shared_type_hint(query, other)
-    if hint:
-        items = _dedupe([*items, hint])
+    items = _dedupe([*topics, *([hint] if hint else [])])
+    if hint in items:
+        items = [*[i for i in items if i != hint][:MAX_TOPICS], hint]
+    else:
+        items = items[:MAX_TOPICS]
     if query.structurally_weak and other.structurally_weak:
         items.append("beide strukturschwach")
     if same_kreis(query, other):
@@ -37,11 +40,15 @@ def build_reason(topics: list[str], query: Place, other: Place, distance: float 
 
 
 def _dedupe(items: list[str]) -> list[str]:
-    seen: set[str] = set()
+    """Drop items that say what another item says: "ländlichen" next to "ländlicher Raum",
+    "Seniorinnen" next to "Senioren". Compared by word stems; the first of equals stays."""
+    keys = [frozenset(stem(t) for t in tokenize(item)) for item in items]
     result: list[str] = []
-    for item in items:
-        key = fold(item)
-        if key not in seen:
-            seen.add(key)
+    for i, item in enumerate(items):
+        subsumed = any(
+            j != i and (keys[i] < keys[j] or (keys[i] == keys[j] and j < i))
+            for j in range(len(items))
+        )
+        if not subsumed:
             result.append(item)
     return result

@@ -30,8 +30,8 @@ def _strip_feminine(word: str) -> str:
     """ "Bürgermeisterin", "Ärztinnen", "Kolleginnen" -> the form that the masculine and the
     gender-neutral plural stem to. Limited to the endings where "-in(nen)" is a suffix rather
     than part of the word ("beginnen", "Medizin" stay as they are)."""
-    if word.endswith("erinnen") or (len(word) >= 9 and word.endswith(("tinnen", "ginnen"))):
+    if len(word) >= 9 and word.endswith(("rinnen", "tinnen", "ginnen")):
         return word[:-5]
-    if len(word) >= 7 and word.endswith("erin"):
+    if len(word) >= 7 and word.endswith(("erin", "orin")):
         return word[:-2]
     return word

@@ -16,7 +16,7 @@ PART_DOC_TF = 0.5
 # Query side: weight of a term by how the query contains it.
 WORD_WEIGHT = 1.0
 PART_WEIGHT = 0.5
-CONCEPT_WEIGHT = 0.4
+CONCEPT_WEIGHT = 0.8
 # Saturation of repeated query terms (BM25's k3): a word said twice matters a bit more.
 QUERY_K3 = 1.2
 

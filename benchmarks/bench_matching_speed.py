@@ -1,0 +1,157 @@
+"""Index build time, query latency and memory of the MatchEngine at 100,000 open posts.
+
+    .venv/bin/python benchmarks/bench_matching_speed.py [--posts 100000] [--queries 300]
+
+Posts are synthetic but shaped like real ones: titles of 4-10 and bodies of 20-90 words,
+drawn with a Zipf distribution from a vocabulary of function words, the field's words
+(lexicon and thesaurus), random compounds of them and random rare words (names, typos).
+The naive comparison is rank-bm25's BM25Okapi, which scores every document per query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.matching import MatchEngine, PostDoc
+from core.matching.analysis import LEXICON_PATH
+from core.matching.compounds import load_lexicon
+from core.matching.stopwords import FUNCTION_WORDS
+from core.matching.thesaurus import load_thesaurus, member_words
+
+SEED = 20240601
+SYLLABLES = [c + v for c in "bdfgklmnrstw" for v in "aeio"]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class PostGenerator:
+    def __init__(self, seed: int = SEED) -> None:
+        self.rng = random.Random(seed)
+        field_words = sorted(set(load_lexicon(LEXICON_PATH)) | set(member_words(load_thesaurus())))
+        field_words = [w.capitalize() for w in field_words if len(w) > 2]
+        compounds = {
+            self.rng.choice(field_words) + self.rng.choice(field_words).lower()
+            for _ in range(20_000)
+        }
+        rare = {
+            "".join(self.rng.choices(SYLLABLES, k=self.rng.randint(2, 4))).capitalize()
+            for _ in range(15_000)
+        }
+        # Function words are frequent, field words common, compounds and rare words the tail.
+        self.vocabulary = sorted(FUNCTION_WORDS) + field_words + sorted(compounds) + sorted(rare)
+        weights = [1.0 / (rank + 10) for rank in range(len(self.vocabulary))]
+        self.cum_weights = list(itertools.accumulate(weights))
+        self.municipalities = [f"{self.rng.randint(1, 16):02d}{i:06d}" for i in range(11_000)]
+
+    def words(self, low: int, high: int) -> str:
+        k = self.rng.randint(low, high)
+        return " ".join(self.rng.choices(self.vocabulary, cum_weights=self.cum_weights, k=k))
+
+    def post(self, post_id: int) -> PostDoc:
+        ags = self.rng.choice(self.municipalities)
+        return PostDoc(
+            id=post_id,
+            kind=self.rng.choice(("offer", "request")),
+            title=self.words(4, 10),
+            body=self.words(20, 90),
+            municipality_ags=ags,
+            kreis_ags=ags[:5],
+            land=ags[:2],
+            lat=self.rng.uniform(47.3, 55.0),
+            lon=self.rng.uniform(5.9, 15.0),
+            municipality_type=self.rng.choice(("Landgemeinde", "Kleinstadt", "Mittelstadt")),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--naive-queries", type=int, default=10)
+    args = parser.parse_args()
+
+    generator = PostGenerator()
+    rss_start = peak_rss_mb()
+    engine = MatchEngine()
+    started = time.perf_counter()
+    for post_id in range(args.posts):
+        engine.upsert(generator.post(post_id))
+    build_s = time.perf_counter() - started
+    indexed = len(engine)
+
+    queries = [generator.post(10_000_000 + i) for i in range(args.queries)]
+    for query in queries[:20]:  # warm-up: first-use caches, page faults
+        engine.candidates(query, k=10)
+    latencies = []
+    found = 0
+    for query in queries:
+        t0 = time.perf_counter()
+        found += len(engine.candidates(query, k=10))
+        latencies.append((time.perf_counter() - t0) * 1000)
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    rss_engine = peak_rss_mb()
+
+    # Edits: an upsert of an existing post and a remove, as the app does them.
+    t0 = time.perf_counter()
+    for post_id in range(0, 2_000, 2):
+        engine.upsert(generator.post(post_id))
+        engine.remove(post_id + 1)
+    edit_ms = (time.perf_counter() - t0) * 1000 / 2_000
+
+    print(f"posts indexed:               {indexed:,} (queries: {args.queries} other posts)")
+    per_post = build_s / args.posts * 1e6
+    print(f"index build:                 {build_s:.1f} s ({per_post:.0f} µs/post)")
+    print(f"top-10 query, MatchEngine:   p50 {p50:.2f} ms, p95 {p95:.2f} ms  (target p95 <= 20 ms)")
+    print(f"upsert/remove of one post:   {edit_ms:.2f} ms")
+    print(f"proposals above threshold:   {found / args.queries:.2f} per query (random text)")
+    print(
+        f"peak RSS with engine:        {rss_engine:.0f} MB "
+        f"(interpreter + libraries before indexing {rss_start:.0f} MB; target <= 300 MB)"
+    )
+    del engine
+    naive_baseline(args, queries)
+
+
+def naive_baseline(args: argparse.Namespace, queries: list[PostDoc]) -> None:
+    """Same corpus in rank-bm25, which scores every document for every query term."""
+    from rank_bm25 import BM25Okapi
+
+    from core.matching.normalize import tokenize
+
+    generator = PostGenerator()
+    corpus = []
+    for post_id in range(args.posts):
+        post = generator.post(post_id)
+        corpus.append(tokenize(f"{post.title} {post.body}"))
+    t0 = time.perf_counter()
+    bm25 = BM25Okapi(corpus)
+    build_s = time.perf_counter() - t0
+    latencies = []
+    for query in queries[: args.naive_queries]:
+        tokens = tokenize(f"{query.title} {query.body}")
+        t0 = time.perf_counter()
+        bm25.get_top_n(tokens, corpus, n=10)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    latencies.sort()
+    print(
+        f"top-10 query, rank-bm25 scan: p50 {statistics.median(latencies):.0f} ms, "
+        f"max {latencies[-1]:.0f} ms over {len(latencies)} queries; "
+        f"build {build_s:.1f} s; peak RSS of the whole run {peak_rss_mb():.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Loading of a labelled matching set (format in benchmarks/README.md) and ranking metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.matching import PostDoc
+
+DEFAULT_GOLD = Path(__file__).resolve().parent / "data" / "matching_gold.jsonl"
+
+
+@dataclass
+class GoldSet:
+    posts: dict[int, PostDoc] = field(default_factory=dict)
+    # request id -> offer id -> grade (1..3); unjudged pairs count as 0
+    judgments: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    @property
+    def offers(self) -> list[PostDoc]:
+        return [p for p in self.posts.values() if p.kind == "offer"]
+
+    @property
+    def judged_requests(self) -> list[PostDoc]:
+        return [self.posts[r] for r in sorted(self.judgments)]
+
+
+def load_gold(*paths: Path) -> GoldSet:
+    """Read posts and judgments from one or more JSON-lines files (any mix of both)."""
+    gold = GoldSet()
+    for path in paths or (DEFAULT_GOLD,):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if "grade" in row:
+                gold.judgments.setdefault(int(row["request"]), {})[int(row["offer"])] = int(
+                    row["grade"]
+                )
+            elif "kind" in row:
+                gold.posts[int(row["id"])] = PostDoc(
+                    id=int(row["id"]),
+                    kind=row["kind"],
+                    title=row.get("title", ""),
+                    body=row.get("body", ""),
+                    topics=tuple(row.get("topics", ())),
+                )
+            else:
+                raise ValueError(f"{path}:{number}: neither a post nor a judgment")
+    return gold
+
+
+def ndcg_at(ranked: Sequence[int], grades: dict[int, int], k: int = 10) -> float:
+    def dcg(gains: Sequence[int]) -> float:
+        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+
+    ideal = dcg(sorted(grades.values(), reverse=True))
+    return dcg([grades.get(d, 0) for d in ranked]) / ideal if ideal else 0.0
+
+
+def recall_at(ranked: Sequence[int], grades: dict[int, int], k: int = 5) -> float:
+    relevant = {d for d, g in grades.items() if g > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def reciprocal_rank(ranked: Sequence[int], grades: dict[int, int]) -> float:
+    for i, d in enumerate(ranked):
+        if grades.get(d, 0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+@dataclass
+class Figures:
+    ndcg10: float
+    recall5: float
+    mrr: float
+
+
+def evaluate(gold: GoldSet, rank: Callable[[PostDoc], list[int]]) -> Figures:
+    rows = []
+    for request in gold.judged_requests:
+        ranked = rank(request)
+        grades = gold.judgments[request.id]
+        rows.append(
+            (ndcg_at(ranked, grades), recall_at(ranked, grades), reciprocal_rank(ranked, grades))
+        )
+    n = len(rows) or 1
+    return Figures(*(sum(r[i] for r in rows) / n for i in range(3)))

@@ -1,0 +1,341 @@
+"""Behaviour of the matching library (core/matching)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.matching import Candidate, MatchEngine, PostDoc
+from core.matching.analysis import Analyzer
+from core.matching.normalize import fold, tokenize
+from core.matching.region import haversine_km
+from core.matching.thesaurus import load_thesaurus, parse_thesaurus
+
+BUERGERBUS = PostDoc(
+    id=1,
+    kind="offer",
+    title="Unser Bürgerbus-Konzept für Senioren im ländlichen Raum",
+    body="Seit drei Jahren fährt bei uns ein ehrenamtlich organisierter Bürgerbus. "
+    "Wir teilen Fahrplan, Versicherung und die Schulung der Fahrerinnen und Fahrer.",
+    municipality_ags="07231001",
+    kreis_ags="07231",
+    land="07",
+    lat=49.95,
+    lon=7.05,
+    municipality_type="Landgemeinde",
+)
+SCHULBUS = PostDoc(
+    id=2,
+    kind="offer",
+    title="Busbeschaffung für den Schülerverkehr",
+    body="Wir haben zwei neue Schulbusse ausgeschrieben. Vergabeunterlagen und "
+    "Leistungsverzeichnis stellen wir gern zur Verfügung.",
+    municipality_ags="07232002",
+    kreis_ags="07232",
+    land="07",
+)
+LEERSTAND = PostDoc(
+    id=3,
+    kind="offer",
+    title="Leerstandskataster für den Ortskern",
+    body="Wie wir leerstehende Gebäude erfassen und Eigentümer ansprechen.",
+    municipality_ags="09100003",
+)
+MITFAHRBANK_REQUEST = PostDoc(
+    id=100,
+    kind="request",
+    title="Erfahrungen mit Mitfahrbänken",
+    body="Wir möchten in unseren Ortsteilen Mitfahrbänke aufstellen. Wer hat das schon gemacht?",
+    municipality_ags="07235010",
+    kreis_ags="07235",
+    land="07",
+    lat=49.75,
+    lon=6.64,
+    municipality_type="Landgemeinde",
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(load_thesaurus())
+
+
+@pytest.fixture
+def engine() -> MatchEngine:
+    engine = MatchEngine()
+    for doc in (BUERGERBUS, SCHULBUS, LEERSTAND):
+        engine.upsert(doc)
+    return engine
+
+
+def ids(candidates: list[Candidate]) -> list[int]:
+    return [c.post_id for c in candidates]
+
+
+def offer(post_id: int, title: str, body: str = "", **place) -> PostDoc:
+    return PostDoc(id=post_id, kind="offer", title=title, body=body, **place)
+
+
+def request(post_id: int, title: str, body: str = "", **place) -> PostDoc:
+    return PostDoc(id=post_id, kind="request", title=title, body=body, **place)
+
+
+def related_terms(analyzer: Analyzer, a: str, b: str) -> set[str]:
+    """Word stems and compound parts the two texts share."""
+    x, y = analyzer.analyze(a, ""), analyzer.analyze(b, "")
+    return (set(x.words) | set(x.parts)) & (set(y.words) | set(y.parts))
+
+
+# --- the product's reference example ---------------------------------------------------
+
+
+def test_mitfahrbank_request_finds_buergerbus_offer_but_not_school_bus(engine):
+    found = engine.candidates(MITFAHRBANK_REQUEST)
+    assert ids(found) == [1]
+    assert found[0].score >= engine.threshold
+
+
+def test_school_bus_scores_below_threshold_even_without_threshold(engine):
+    engine.threshold = 0.0
+    scores = {c.post_id: c.score for c in engine.candidates(MITFAHRBANK_REQUEST)}
+    assert scores.get(2, 0.0) < MatchEngine().threshold
+    assert scores[1] > scores.get(2, 0.0)
+
+
+# --- German text analysis ----------------------------------------------------------------
+
+
+def test_umlaut_and_case_folding():
+    assert fold("MITFAHRBÄNKE") == fold("Mitfahrbaenke") == "mitfahrbanke"
+    assert fold("Straße") == "strasse"
+    assert fold("Bürger:innen") == fold("Bürger") == "burger"
+    # ue after a vowel or in "-uell" is no umlaut
+    assert fold("Feuerwehr aktuell") == "feuerwehr aktuell"
+    assert tokenize("Bürgerbus-Konzept 2024") == ["burgerbus", "konzept"]
+
+
+def test_inflection_meets_base_form(analyzer):
+    assert "mitfahrbank" in analyzer.analyze("Mitfahrbänken", "").words
+    assert "kita" in analyzer.analyze("Kitas", "").words
+    assert set(analyzer.analyze("Busse", "").words) == {"bus"}
+
+
+@pytest.mark.parametrize(
+    ("compound", "phrase", "expected"),
+    [
+        ("Seniorenmobilität", "Mobilität für Senioren", {"senior", "mobilitat"}),
+        ("Bürgerbus-Konzept", "Bürgerbus", {"burgerbus"}),
+        ("Mitfahrbänke", "Mitfahrbank", {"mitfahrbank"}),
+        ("Leerstandsmanagement", "Leerstand", {"leerstand"}),
+        ("Kinderbetreuung", "Betreuung der Kinder", {"kind", "betreu"}),
+    ],
+)
+def test_compounds_share_terms_with_their_parts(analyzer, compound, phrase, expected):
+    assert expected <= related_terms(analyzer, compound, phrase)
+
+
+def test_compound_splitter_does_not_cut_plain_words(analyzer):
+    for word in ("beratung", "verwaltung", "bevolkerung", "nachbarschaft"):
+        assert analyzer.splitter.split(word) == ()
+
+
+def test_stop_words_carry_no_terms(analyzer):
+    analysis = analyzer.analyze("Suche Erfahrungen mit dem und der", "")
+    assert not analysis.words
+
+
+# --- thesaurus ---------------------------------------------------------------------------
+
+
+def test_bundled_thesaurus_has_enough_groups():
+    groups = load_thesaurus()
+    assert len(groups) >= 40
+    labels = {g.label for g in groups}
+    assert {"Mobilität", "Gemeindepflege", "Nahversorgung", "Ehrenamt"} <= labels
+
+
+def test_thesaurus_phrase_and_synonym_groups(analyzer):
+    labels = {g.id: g.label for g in load_thesaurus()}
+
+    def concepts(text):
+        return {labels[g] for g in analyzer.analyze(text, "").concepts}
+
+    assert "Ärztliche Versorgung" in concepts("die ärztliche Versorgung sichern")
+    assert "Wohnen im Alter" in concepts("Wohnen im Alter")
+    assert "Ehrenamt" in concepts("bürgerschaftliches Engagement")
+    assert {"Mobilität", "Senioren"} <= concepts("Seniorenmobilität")
+    assert "Ehrenamt" not in concepts("Engagierte Debatte")  # different stem
+
+
+def test_thesaurus_synonyms_match_without_shared_words(engine):
+    engine.upsert(offer(10, "Unser Dorfladen als Genossenschaft", "Satzung und Zahlen"))
+    found = engine.candidates(request(11, "Nahversorgung im Ort sichern"))
+    assert ids(found) == [10]
+    assert "Nahversorgung" in found[0].reason
+
+
+def test_custom_thesaurus_file(tmp_path):
+    path = tmp_path / "thesaurus.txt"
+    path.write_text("# test\nSpielplatz = Spielplatz, Bolzplatz\n", encoding="utf-8")
+    engine = MatchEngine(thesaurus_path=path)
+    engine.upsert(offer(1, "Bolzplatz neu gebaut"))
+    assert ids(engine.candidates(request(2, "Spielplatz gesucht"))) == [1]
+
+
+def test_thesaurus_syntax_error_names_the_line():
+    with pytest.raises(ValueError, match="line 2"):
+        parse_thesaurus("A = b\nkein Gleichheitszeichen\n")
+
+
+# --- engine rules -------------------------------------------------------------------------
+
+
+def test_only_the_opposite_kind_is_ranked(engine):
+    engine.upsert(request(20, "Bürgerbus für Senioren gesucht", "Mitfahrbank, Rufbus"))
+    found = engine.candidates(request(21, "Bürgerbus Mitfahrbank Rufbus Senioren"))
+    assert 20 not in ids(found)
+    assert 1 in ids(found)
+    back = engine.candidates(offer(22, "Bürgerbus für Senioren", "Mitfahrbank"))
+    assert ids(back) == [20]
+
+
+def test_same_municipality_is_never_proposed(engine):
+    same_place = PostDoc(**{**MITFAHRBANK_REQUEST.__dict__, "municipality_ags": "07231001"})
+    assert 1 not in ids(engine.candidates(same_place))
+
+
+def test_excluded_ids_are_skipped(engine):
+    assert ids(engine.candidates(MITFAHRBANK_REQUEST, exclude={1})) == []
+    assert ids(engine.candidates(MITFAHRBANK_REQUEST, exclude=[999])) == [1]
+
+
+def test_threshold_filters_weak_pairs():
+    strict = MatchEngine(threshold=0.99)
+    lenient = MatchEngine(threshold=0.0)
+    for e in (strict, lenient):
+        e.upsert(BUERGERBUS)
+    assert strict.candidates(MITFAHRBANK_REQUEST) == []
+    assert ids(lenient.candidates(MITFAHRBANK_REQUEST)) == [1]
+
+
+def test_unrelated_text_is_no_match_however_close(engine):
+    neighbour = offer(
+        30,
+        "Friedhofssatzung überarbeitet",
+        "Gebührenkalkulation für Urnengräber",
+        municipality_ags="07235011",
+        kreis_ags="07235",
+        land="07",
+        lat=49.75,
+        lon=6.65,
+        municipality_type="Landgemeinde",
+    )
+    engine.upsert(neighbour)
+    engine.threshold = 0.0
+    assert 30 not in ids(engine.candidates(MITFAHRBANK_REQUEST))
+
+
+def test_region_reorders_equally_fitting_posts():
+    engine = MatchEngine()
+    text = dict(title="Mitfahrbänke aufgestellt", body="Schilder und Standorte")
+    far = PostDoc(id=1, kind="offer", lat=53.55, lon=10.0, **text)
+    near = PostDoc(id=2, kind="offer", lat=49.76, lon=6.66, **text)
+    engine.upsert(far)
+    engine.upsert(near)
+    found = engine.candidates(MITFAHRBANK_REQUEST)
+    assert ids(found) == [2, 1]
+    assert found[0].score > found[1].score
+
+
+def test_upsert_replaces_an_edited_post(engine):
+    engine.upsert(offer(1, "Friedhofssatzung überarbeitet", "Urnengräber"))
+    assert len(engine) == 3
+    assert ids(engine.candidates(MITFAHRBANK_REQUEST)) == []
+    engine.upsert(BUERGERBUS)
+    assert ids(engine.candidates(MITFAHRBANK_REQUEST)) == [1]
+
+
+def test_remove_forgets_a_post(engine):
+    engine.remove(1)
+    engine.remove(12345)  # unknown ids are ignored
+    assert len(engine) == 2
+    assert engine.candidates(MITFAHRBANK_REQUEST) == []
+
+
+def test_many_removals_keep_results_right():
+    engine = MatchEngine()
+    for i in range(3_000):
+        engine.upsert(offer(i, f"Bürgerbus Nummer{i}", "Fahrplan"))
+    for i in range(2_990):
+        engine.remove(i)
+    found = engine.candidates(request(99_999, "Bürgerbus"), k=50)
+    assert sorted(ids(found)) == list(range(2_990, 3_000))
+
+
+def test_query_post_need_not_be_indexed_and_empty_engine_is_fine():
+    assert MatchEngine().candidates(MITFAHRBANK_REQUEST) == []
+
+
+def test_unknown_kind_is_rejected(engine):
+    with pytest.raises(ValueError):
+        engine.upsert(PostDoc(id=5, kind="angebot", title="x", body="y"))
+
+
+def test_scores_are_between_zero_and_one_and_sorted(engine):
+    engine.upsert(offer(40, "Mitfahrbank", "Mitfahrbank Mitfahrbänke Mitfahrbank"))
+    found = engine.candidates(MITFAHRBANK_REQUEST)
+    assert all(0.0 <= c.score <= 1.0 for c in found)
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+
+
+def test_k_limits_the_list(engine):
+    for i in range(50, 60):
+        engine.upsert(offer(i, "Mitfahrbänke im Dorf", f"Standort {i}"))
+    assert len(engine.candidates(MITFAHRBANK_REQUEST, k=3)) == 3
+    assert engine.candidates(MITFAHRBANK_REQUEST, k=0) == []
+
+
+# --- reason ------------------------------------------------------------------------------
+
+
+def test_reason_names_topics_type_and_distance(engine):
+    reason = engine.candidates(MITFAHRBANK_REQUEST)[0].reason
+    parts = reason.split(" · ")
+    assert parts[0] == "Mobilität"
+    assert "ländlicher Raum" in parts
+    assert re.fullmatch(r"\d+ km entfernt", parts[-1])
+    km = haversine_km(
+        BUERGERBUS.lat, BUERGERBUS.lon, MITFAHRBANK_REQUEST.lat, MITFAHRBANK_REQUEST.lon
+    )
+    assert parts[-1] == f"{round(km)} km entfernt"
+    assert len(reason) <= 90
+
+
+def test_reason_mentions_same_kreis():
+    engine = MatchEngine()
+    engine.upsert(PostDoc(**{**BUERGERBUS.__dict__, "kreis_ags": "07235"}))
+    reason = engine.candidates(MITFAHRBANK_REQUEST)[0].reason
+    assert "gleicher Landkreis" in reason.split(" · ")
+
+
+def test_reason_falls_back_to_shared_words():
+    engine = MatchEngine()
+    engine.upsert(offer(1, "Streuobstwiesen pflegen", "Baumschnittkurs für Streuobstwiesen"))
+    found = engine.candidates(request(2, "Streuobstwiesen erhalten"))
+    assert found and found[0].reason == "Streuobstwiesen"
+
+
+# --- determinism -------------------------------------------------------------------------
+
+
+def test_ranking_is_deterministic_and_ties_break_by_id():
+    def build(order):
+        engine = MatchEngine()
+        for i in order:
+            engine.upsert(offer(i, "Mitfahrbänke im Dorf", "Schilder"))
+        return engine.candidates(MITFAHRBANK_REQUEST)
+
+    first, second = build([3, 1, 2]), build([2, 3, 1])
+    assert first == second
+    assert ids(first) == [1, 2, 3]
