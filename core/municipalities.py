@@ -23,6 +23,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from core.texts import t
+
 COLUMNS = (
     "ags",
     "name",
@@ -42,23 +44,6 @@ COLUMNS = (
 KINDS = frozenset({"gemeinde", "kreis", "kreisfreie_stadt"})
 GRW_STATUSES = frozenset({"C", "C*", "C**", "D", "N", "C/D", "C/N", "D/N"})
 EARTH_RADIUS_KM = 6371.0088
-
-# Texts shown to operators when an import file is rejected (German, like all user texts).
-MSG_EMPTY_FILE = "{path}: Die Datei ist leer."
-MSG_BAD_HEADER = "{path}, Zeile 1: Kopfzeile fehlt oder unvollständig, es fehlen: {missing}."
-MSG_BAD_ROW = "{path}, Zeile {line}: {problem}"
-MSG_NOT_UTF8 = "{path}: Die Datei ist nicht in UTF-8 kodiert."
-PROBLEM_FIELD_COUNT = "{found} Spalten statt {expected}."
-PROBLEM_AGS = "AGS „{value}“ ist ungültig (erwartet 5 oder 8 Ziffern)."
-PROBLEM_DUPLICATE = "AGS „{value}“ kommt mehrfach vor."
-PROBLEM_NAME = "Der Name fehlt."
-PROBLEM_KIND = "Art „{value}“ ist ungültig (erlaubt: gemeinde, kreis, kreisfreie_stadt)."
-PROBLEM_LAND = "Land „{value}“ passt nicht zur AGS."
-PROBLEM_KREIS = "Kreis-AGS „{value}“ passt nicht zur AGS."
-PROBLEM_NUMBER = "{column} „{value}“ ist keine gültige Zahl."
-PROBLEM_POSTCODE = "Postleitzahl „{value}“ ist ungültig."
-PROBLEM_GRW = "GRW-Status „{value}“ ist ungültig."
-PROBLEM_FLAG = "structurally_weak muss 0 oder 1 sein, nicht „{value}“."
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +105,20 @@ def read_file(path: str | Path) -> list[Municipality]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(MSG_NOT_UTF8.format(path=path)) from exc
+        raise ValueError(t("reference_file.msg_not_utf8", path=path)) from exc
     return parse_tsv(text, source=str(path))
 
 
 def parse_tsv(text: str, source: str = "<text>") -> list[Municipality]:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise ValueError(MSG_EMPTY_FILE.format(path=source))
+        raise ValueError(t("reference_file.msg_empty_file", path=source))
     header = lines[0].split("\t")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ValueError(MSG_BAD_HEADER.format(path=source, missing=", ".join(missing)))
+        raise ValueError(
+            t("reference_file.msg_bad_header", path=source, missing=", ".join(missing))
+        )
     # Column order may differ from ours and extra columns are ignored, so hand-edited lists work.
     positions = [header.index(c) for c in COLUMNS]
     records: list[Municipality] = []
@@ -142,9 +129,11 @@ def parse_tsv(text: str, source: str = "<text>") -> list[Municipality]:
         try:
             record = _parse_row(line.split("\t"), len(header), positions)
             if record.ags in seen:
-                raise ValueError(PROBLEM_DUPLICATE.format(value=record.ags))
+                raise ValueError(t("reference_file.problem_duplicate", value=record.ags))
         except ValueError as exc:
-            raise ValueError(MSG_BAD_ROW.format(path=source, line=line_no, problem=exc)) from None
+            raise ValueError(
+                t("reference_file.msg_bad_row", path=source, line=line_no, problem=exc)
+            ) from None
         seen.add(record.ags)
         records.append(record)
     return records
@@ -152,11 +141,13 @@ def parse_tsv(text: str, source: str = "<text>") -> list[Municipality]:
 
 def _parse_row(fields: list[str], expected: int, positions: list[int]) -> Municipality:
     if len(fields) != expected:
-        raise ValueError(PROBLEM_FIELD_COUNT.format(found=len(fields), expected=expected))
+        raise ValueError(
+            t("reference_file.problem_field_count", found=len(fields), expected=expected)
+        )
     value = dict(zip(COLUMNS, (fields[i].strip() for i in positions), strict=True))
     ags = value["ags"]
     if not (ags.isascii() and ags.isdigit() and len(ags) in (5, 8)):
-        raise ValueError(PROBLEM_AGS.format(value=ags))
+        raise ValueError(t("reference_file.problem_ags", value=ags))
     _check_row(value, ags)
     return Municipality(
         ags=ags,
@@ -178,25 +169,25 @@ def _parse_row(fields: list[str], expected: int, positions: list[int]) -> Munici
 
 def _check_row(value: dict[str, str], ags: str) -> None:
     if not value["name"]:
-        raise ValueError(PROBLEM_NAME)
+        raise ValueError(t("reference_file.problem_name"))
     if value["kind"] not in KINDS or (value["kind"] == "kreis" and len(ags) != 5):
-        raise ValueError(PROBLEM_KIND.format(value=value["kind"]))
+        raise ValueError(t("reference_file.problem_kind", value=value["kind"]))
     if value["land"] != ags[:2]:
-        raise ValueError(PROBLEM_LAND.format(value=value["land"]))
+        raise ValueError(t("reference_file.problem_land", value=value["land"]))
     if value["kreis_ags"] != ags[:5]:
-        raise ValueError(PROBLEM_KREIS.format(value=value["kreis_ags"]))
+        raise ValueError(t("reference_file.problem_kreis", value=value["kreis_ags"]))
     for code in value["postcodes"].split():
         if not (len(code) == 5 and code.isascii() and code.isdigit()):
-            raise ValueError(PROBLEM_POSTCODE.format(value=code))
+            raise ValueError(t("reference_file.problem_postcode", value=code))
     if value["grw_status"] and value["grw_status"] not in GRW_STATUSES:
-        raise ValueError(PROBLEM_GRW.format(value=value["grw_status"]))
+        raise ValueError(t("reference_file.problem_grw", value=value["grw_status"]))
     if value["structurally_weak"] not in ("0", "1"):
-        raise ValueError(PROBLEM_FLAG.format(value=value["structurally_weak"]))
+        raise ValueError(t("reference_file.problem_flag", value=value["structurally_weak"]))
 
 
 def _parse_int(text: str, column: str) -> int:
     if not (text.isascii() and text.isdigit()):
-        raise ValueError(PROBLEM_NUMBER.format(column=column, value=text))
+        raise ValueError(t("reference_file.problem_number", column=column, value=text))
     return int(text)
 
 
@@ -208,7 +199,7 @@ def _parse_coordinate(text: str, column: str) -> float | None:
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or abs(number) > 180:
-        raise ValueError(PROBLEM_NUMBER.format(column=column, value=text))
+        raise ValueError(t("reference_file.problem_number", column=column, value=text))
     return number
 
 
