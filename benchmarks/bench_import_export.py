@@ -109,9 +109,7 @@ def bulk(posts: int, gold_paths: list[Path]) -> None:
         export_s, stdout = cli(workdir, "matches", "export", "--format", "json")
         rows = check_export(stdout)
     print(f"bulk: {posts} posts imported and matched in {import_s:.1f} s ({out.strip()})")
-    print(
-        f"bulk: export of {len(rows)} proposals in {export_s:.1f} s; every line valid, 7 keys"
-    )
+    print(f"bulk: export of {len(rows)} proposals in {export_s:.1f} s; every line valid, 7 keys")
     print(f"bulk: (first command incl. loading 11,197 municipalities: {first:.1f} s)")
 
 

@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.municipalities import COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "municipalities"
 DEFAULT_OUT = ROOT / "core" / "data"
@@ -29,23 +31,6 @@ ZENSUS_CSV = "zensus2022-population/1000A-0000_de_clean.csv"
 BBSR_CSV = "bbsr-inkar-raumtypen-2017/Rahmendaten-Zentraler-Orte-by-Gemeinde.csv"
 GRW_CSV = "kreise-grw-foerdergebiete/categorical_groups.csv"
 
-# Must stay in sync with core.municipalities.COLUMNS (checked when the module reads the file).
-COLUMNS = (
-    "ags",
-    "name",
-    "kind",
-    "land",
-    "land_name",
-    "kreis_ags",
-    "kreis_name",
-    "population",
-    "lat",
-    "lon",
-    "postcodes",
-    "bbsr_type",
-    "grw_status",
-    "structurally_weak",
-)
 
 # Destatis "textkennzeichen" of Kreis rows (satzart 40).
 KREIS_KIND = {

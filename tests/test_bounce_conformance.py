@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import read_id_list, require_shared
+from tests.support.conformance import check_listed
 
 PASSING_FILE = "bounce_conformance_passing.txt"
 
@@ -30,19 +31,14 @@ def test_every_listed_case_still_exists(cases):
 def test_listed_cases_pass_and_others_are_reported(cases):
     from benchmarks.bounce_cases import run_case
 
-    kept = read_id_list(PASSING_FILE)
-    regressions, known = [], []
-    for case_id, case in sorted(cases.items()):
+    def failure(case):
         outcome = run_case(case)
         if outcome.passed:
-            continue
+            return None
         got = f"{outcome.result.kind}/{outcome.result.severity} ({outcome.result.reason})"
-        line = f"{case_id}: expected {case.kind}/{case.severity}, got {got}"
-        (regressions if case_id in kept else known).append(line)
-    assert not regressions, "regressions:\n" + "\n".join(regressions)
-    if known:
-        print(f"\n{len(known)} bounce fixtures fail (known, not asserted):")
-        print("\n".join(known))
+        return f"expected {case.kind}/{case.severity}, got {got}"
+
+    check_listed(cases.items(), read_id_list(PASSING_FILE), failure, "bounce fixtures")
 
 
 def test_whole_corpus_parses_without_errors(cases):
