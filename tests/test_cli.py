@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -26,8 +27,30 @@ COMMANDS = [
 ]
 
 
+def _invoke(args, env, cwd, stdin=""):
+    return subprocess.run(
+        [sys.executable, "-m", "zukunftsraum", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """A migrated database with the municipality list, made once and copied per test."""
+    folder = tmp_path_factory.mktemp("template")
+    env = {**os.environ, "ZR_DATABASE_URL": f"sqlite:///{folder / 'zr.db'}"}
+    assert _invoke(["municipalities", "import"], env, folder).returncode == 0
+    return folder / "zr.db"
+
+
 @pytest.fixture
-def cli(tmp_path):
+def cli(tmp_path, template_db):
+    shutil.copy(template_db, tmp_path / "zr.db")
     env = {
         **os.environ,
         "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}",
@@ -36,15 +59,7 @@ def cli(tmp_path):
     }
 
     def run(*args: str, stdin: str = "", env_extra: dict | None = None):
-        return subprocess.run(
-            [sys.executable, "-m", "zukunftsraum", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**env, **(env_extra or {})},
-            timeout=120,
-        )
+        return _invoke(args, {**env, **(env_extra or {})}, tmp_path, stdin)
 
     return run
 
