@@ -339,3 +339,23 @@ def test_ranking_is_deterministic_and_ties_break_by_id():
     first, second = build([3, 1, 2]), build([2, 3, 1])
     assert first == second
     assert ids(first) == [1, 2, 3]
+
+
+def test_deferred_frequent_terms_give_the_same_top_results(monkeypatch):
+    import core.matching.bm25_index as bm25_index
+    import core.matching.engine as engine_module
+
+    engine = MatchEngine(threshold=0.0)
+    for i in range(400):
+        words = ["Mitfahrbank"] if i % 7 == 0 else []
+        words += ["Dorf", "Fahrplan"] if i % 2 else ["Dorf"]
+        engine.upsert(offer(i, " ".join(words), f"Ortsteil Nummer{i % 13}"))
+    query = request(1000, "Mitfahrbank im Dorf", "Fahrplan und Ortsteil Nummer3")
+    monkeypatch.setattr(engine_module, "DEFER_SHARE", 0.0)
+    exact = engine.candidates(query, k=20)
+    monkeypatch.setattr(engine_module, "DEFER_SHARE", 0.5)
+    monkeypatch.setattr(engine_module, "DEFERRED_POOL", 60)
+    monkeypatch.setattr(bm25_index, "DEFER_MIN_DF", 1)
+    deferred = engine.candidates(query, k=20)
+    assert ids(deferred) == ids(exact)
+    assert [c.score for c in deferred] == pytest.approx([c.score for c in exact], abs=2e-4)

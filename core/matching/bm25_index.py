@@ -28,6 +28,8 @@ COMPACT_MIN = 5_000
 # enough to speak for itself, and is negligible at tens of thousands of posts.
 IDF_PRIOR_DOCS = 200
 AVG_LEN_DRIFT = 0.05
+# Terms this frequent may be deferred by score(); shorter postings are cheap to score anyway.
+DEFER_MIN_DF = 2_000
 # Term frequencies are multiples of 0.5 (field weights 1 and 2, compound parts count half);
 # stored doubled in one byte, capped where BM25 saturation makes more irrelevant.
 TF_SCALE = 2
@@ -112,27 +114,57 @@ class InvertedIndex:
         n = self.live_docs + IDF_PRIOR_DOCS
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def score(self, query: Mapping[str, float]) -> tuple[np.ndarray, float]:
-        """BM25 score of every slot for the weighted query terms, and a reference score.
+    def score(
+        self, query: Mapping[str, float], defer_share: float = 0.0
+    ) -> tuple[np.ndarray, float, list[tuple[int, float]]]:
+        """BM25 score of every slot for the weighted query terms, a reference score, and the
+        terms left out of the scores (see `complete`).
 
         The reference is what a document of average length containing every query term once
         would get. Dividing by it turns scores into "share of the query matched", which is
         comparable between a three-word and a thirty-word query.
+
+        Frequent terms of little weight cost most (long postings) and move scores least. Up
+        to `defer_share` of the reference is made of such terms (each in at least
+        DEFER_MIN_DF documents); they are returned instead of scored, for the caller to add
+        to its short list of best slots with `complete`.
         """
         scores = np.zeros(self.slot_count, dtype=np.float32)
         if self.live_docs == 0:
-            return scores, 0.0
+            return scores, 0.0, []
+        weighted = []
         reference = 0.0
         for term, weight in query.items():
-            idf = self.idf(term)
-            reference += weight * idf
+            factor = weight * self.idf(term)
+            reference += factor
             term_id = self._term_ids.get(term)
-            if term_id is None or self._df[term_id] == 0:
+            if term_id is not None and self._df[term_id] > 0:
+                weighted.append((factor, term_id))
+        weighted.sort()
+        deferred: list[tuple[int, float]] = []
+        budget = defer_share * reference
+        for factor, term_id in weighted:
+            if factor <= budget and self._df[term_id] >= DEFER_MIN_DF:
+                budget -= factor
+                deferred.append((term_id, factor))
                 continue
             slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
             impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.float32)
-            scores[slots] += np.float32(weight * idf) * impacts
-        return scores, reference
+            scores[slots] += np.float32(factor) * impacts
+        return scores, reference, deferred
+
+    def complete(
+        self, scores: np.ndarray, slots: np.ndarray, deferred: list[tuple[int, float]]
+    ) -> None:
+        """Add the deferred terms' contributions to `scores` for the given slots only.
+        Postings are in slot order (slots only grow, compaction keeps the order), so each
+        lookup is a binary search."""
+        for term_id, factor in deferred:
+            posting_slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
+            impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.float32)
+            positions = np.minimum(np.searchsorted(posting_slots, slots), posting_slots.size - 1)
+            hit = posting_slots[positions] == slots
+            scores[slots[hit]] += np.float32(factor) * impacts[positions[hit]]
 
     def _norm(self, length: float) -> float:
         return self.k1 * (1.0 - self.b + self.b * length / self._reference_avg_len)
