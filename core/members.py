@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.clock import aware
 from core.errors import UserError
 from core.models import Member, OneTimeCode
 from core.roles import DIGESTS, ROLES
@@ -107,8 +108,6 @@ def deep_link(bot_username: str, code: str) -> str:
 
 async def redeem_code(uow: UnitOfWork, code: str, now: datetime) -> Member:
     """Consume a code; the caller then binds the new channel address to the member."""
-    from core.clock import aware
-
     record = await uow.codes.by_hash(_hash(code))
     if record is None or record.used_at is not None or aware(record.expires_at) < now:
         raise UserError.of("members.code_invalid")
