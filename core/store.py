@@ -278,24 +278,6 @@ class DialogueRepo(_Repo):
 
 
 class OutboxRepo(_Repo):
-    async def pending(
-        self, channel: str, now: datetime, limit: int = 100
-    ) -> Sequence[OutboxMessage]:
-        """Claimable messages; on PostgreSQL concurrent dispatchers skip each other's rows."""
-        stmt = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.status == "pending",
-                OutboxMessage.not_before <= now,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if self.session.bind.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.scalars(stmt)).all()
-
     async def for_member(self, member_id: int) -> Sequence[OutboxMessage]:
         stmt = select(OutboxMessage).where(OutboxMessage.member_id == member_id)
         return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()
