@@ -106,6 +106,28 @@ async def my_posts(ctx: Ctx, args: str) -> list[Reply]:
     return replies
 
 
+async def edit(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    post_id = _number(args)
+    text = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
+    if not text.strip():
+        await exchange.own_post(ctx.uow, _member(ctx), post_id)
+        return await dialogues.start_edit(ctx, post_id)
+    return await republish(ctx, post_id, text)
+
+
+async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
+    """Save the new text and match again; pairs proposed before are not repeated."""
+    post = await exchange.edit_post(
+        ctx.uow, ctx.services.index, _member(ctx), post_id, text, ctx.now
+    )
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    confirmation = t("posts.edited", title=post.title, id=post.id)
+    if not matches:
+        return [Reply(confirmation)]
+    intro = confirmation + "\n" + t("posts.matches_found", count=len(matches))
+    return [Reply(intro)] + [exchange.proposal_reply(m, _member(ctx)) for m in matches]
+
+
 def _status_action(action: str):
     async def handler(ctx: Ctx, args: str) -> Reply:
         post = await exchange.change_status(
@@ -251,6 +273,7 @@ def _commands() -> list[Command]:
         Command("biete", offer, aliases=("angebot",), args="[Text]"),
         Command("suche", request, aliases=("gesuch",), args="[Text]"),
         Command("meine", my_posts),
+        Command("aendern", edit, aliases=("bearbeiten",), args="NR [Text]"),
         Command("treffer", my_matches),
         Command("einstellungen", settings),
         Command("verknuepfen", link, args="[Code]", needs_member=False),

@@ -166,6 +166,18 @@ async def _post_body(ctx: Ctx, dialogue: Dialogue, text: str) -> list[Reply]:
     return await publish(ctx, exchange.NewPost(kind=data["kind"], title=data["title"], body=body))
 
 
+async def start_edit(ctx: Ctx, post_id: int) -> Reply:
+    await ctx.begin("edit", "text", {"post": post_id})
+    return Reply(t("posts.ask_edit"), [_cancel_choice()])
+
+
+async def _edit_text(ctx: Ctx, dialogue: Dialogue, text: str) -> list[Reply]:
+    from core.commands import republish  # the same path as "/aendern NR text"
+
+    await ctx.end()
+    return await republish(ctx, int(dialogue.data["post"]), text)
+
+
 STEPS: dict[tuple[str, str], Step] = {
     ("register", "name"): _register_name,
     ("register", "municipality"): _register_municipality,
@@ -175,6 +187,7 @@ STEPS: dict[tuple[str, str], Step] = {
     ("consent", "consent"): _consent,
     ("post", "title"): _post_title,
     ("post", "body"): _post_body,
+    ("edit", "text"): _edit_text,
 }
 
 

@@ -293,6 +293,19 @@ async def own_post(uow: UnitOfWork, member: Member, post_id: int) -> Post:
     return post
 
 
+async def edit_post(
+    uow: UnitOfWork, index: MatchIndex, member: Member, post_id: int, text: str, now: datetime
+) -> Post:
+    """Replace a post's text; the caller re-runs matching (only new pairs are proposed)."""
+    post = await own_post(uow, member, post_id)
+    if post.status not in ("open", "paused"):
+        raise UserError.of("posts.bad_transition", status=t(f"posts.status.{post.status}"))
+    post.title, post.body = split_text(check_text(text))
+    post.updated_at = now
+    index.put_after_commit(uow, post)
+    return post
+
+
 async def change_status(
     uow: UnitOfWork, index: MatchIndex, member: Member, post_id: int, action: str, now: datetime
 ) -> Post:
@@ -330,4 +343,6 @@ def post_choices(post: Post) -> list[Choice]:
         "expired": ("renew", "close"),
     }.get(post.status, ())
     choices = [Choice(t(f"posts.action.{a}"), f"/{ACTION_COMMANDS[a]} {post.id}") for a in actions]
+    if post.status in ("open", "paused"):
+        choices.insert(0, Choice(t("posts.action.edit"), f"/aendern {post.id}"))
     return choices

@@ -239,3 +239,41 @@ async def test_linking_a_second_channel_with_a_code(person, db):
     other = person("4712", channel="telegram")
     await other.say(f"/start {code}")
     assert "ungültig" in other.text
+
+
+async def test_edited_post_is_matched_again_without_repeating_pairs(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Dorfladen als Genossenschaft")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/suche Erfahrungen mit Bürgerbus und Fahrdienst für Senioren")
+    assert "Noch passt kein Angebot" in ben.text
+    # Anna rewrites her offer; the request now fits and both sides hear of it.
+    await anna.say(
+        "/aendern 1 Unser Bürgerbus und Fahrdienst für Senioren\nEhrenamtlich seit 2015."
+    )
+    assert "geändert" in anna.text and "Erfahrungen mit Bürgerbus" in anna.text
+    async with db.uow() as uow:
+        post = await uow.posts.get(1)
+        assert post.title == "Unser Bürgerbus und Fahrdienst für Senioren"
+        assert "Ehrenamtlich" in post.body
+    # Editing again proposes nothing twice.
+    await anna.say("/aendern 1 Unser Bürgerbus und Fahrdienst für ältere Menschen")
+    assert "Passende Beiträge" not in anna.text
+    assert await count(db, Match) == 1
+
+
+async def test_edit_dialogue_and_foreign_posts(person):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Dorfladen")
+    await anna.say("/meine")
+    await anna.say(anna.choice("Ändern"))
+    assert "neuen Text" in anna.text
+    await anna.say("Unser Dorfladen in Bürgerhand")
+    assert "geändert" in anna.text
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/aendern 1 Fremder Text")
+    assert "gibt es nicht" in ben.text
