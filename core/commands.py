@@ -11,7 +11,9 @@ from core.context import Ctx
 from core.errors import UserError
 from core.grammar import Command, Grammar
 from core.models import Member
+from core.reference import label
 from core.replies import Attachment, Choice, Reply
+from core.roles import role_label
 from core.texts import t
 
 
@@ -262,6 +264,35 @@ async def erase(ctx: Ctx, args: str) -> Reply:
     return Reply(t("privacy.erased"))
 
 
+# --- staff -----------------------------------------------------------------------
+
+
+async def unverified(ctx: Ctx, args: str) -> list[Reply]:
+    pending = [
+        m for m in await ctx.uow.members.list(unverified_only=True) if m.id != _member(ctx).id
+    ]
+    if not pending:
+        return [Reply(t("staff.none_unverified"))]
+    replies = [Reply(t("staff.unverified_intro", count=len(pending)))]
+    for member in pending[:20]:
+        line = t(
+            "staff.member_line",
+            id=member.id,
+            name=member.name,
+            role=role_label(member.role),
+            town=label(member.municipality),
+        )
+        replies.append(Reply(line, [Choice(t("staff.verify"), f"/verifizieren {member.id}")]))
+    return replies
+
+
+async def verify(ctx: Ctx, args: str) -> Reply:
+    if _number(args) == _member(ctx).id:
+        raise UserError.of("staff.not_yourself")
+    member = await members.verify(ctx.uow, _number(args), _member(ctx).id, ctx.now)
+    return Reply(t("staff.verified", name=member.name))
+
+
 def _commands() -> list[Command]:
     status = [
         Command(cmd, _status_action(action), args="NR", listed=False)
@@ -281,6 +312,8 @@ def _commands() -> list[Command]:
         Command("loeschen", erase),
         Command("abbestellen", unsubscribe, channels=("email", "terminal")),
         Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
+        Command("mitglieder", unverified, staff_only=True),
+        Command("verifizieren", verify, args="NR", staff_only=True),
         Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
         Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
         *status,

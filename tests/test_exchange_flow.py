@@ -277,3 +277,32 @@ async def test_edit_dialogue_and_foreign_posts(person):
     await ben.register("Ben Wagner", "Zschopau")
     await ben.say("/aendern 1 Fremder Text")
     assert "gibt es nicht" in ben.text
+
+
+async def test_staff_verify_members_in_chat(person, db, clock):
+    from core.members import NewMember, add_member
+
+    async with db.uow() as uow:
+        await add_member(
+            uow,
+            NewMember(
+                "Sara Staff", "network_staff", "05358008", email="s@example.org", consent=True
+            ),
+            clock(),
+        )
+        await uow.commit()
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/mitglieder")
+    assert "Geschäftsstelle vorbehalten" in anna.text
+    staff = person("s@example.org")
+    await staff.say("/mitglieder")
+    assert "Anna Schmidt" in staff.text
+    await staff.say(staff.choice("Verifizieren"))
+    assert "verifiziert" in staff.text
+    async with db.uow() as uow:
+        assert (await uow.members.by_email("anna@example.org")).verified_at is not None
+    await staff.say("/hilfe")
+    assert "/verifizieren" in staff.text
+    await anna.say("/hilfe")
+    assert "/verifizieren" not in anna.text
