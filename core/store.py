@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -303,3 +305,16 @@ class OutboxRepo(_Repo):
     async def exists(self, dedupe_key: str) -> bool:
         stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         return (await self.session.scalar(stmt)) is not None
+
+
+async def insert_ignoring_duplicates(uow: UnitOfWork, objects: Sequence[Base]) -> None:
+    """Insert many new rows of one model in one statement; rows that would break a
+    unique constraint (an outbox dedupe key already taken) are silently skipped."""
+    if not objects:
+        return
+    table = type(objects[0]).__table__
+    columns = [c for c in table.columns if any(getattr(o, c.key) is not None for o in objects)]
+    rows = [{c.key: getattr(o, c.key) for c in columns} for o in objects]
+    dialect = uow.session.bind.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await uow.session.execute(insert(table).on_conflict_do_nothing(), rows)
