@@ -35,7 +35,10 @@ async def register(ctx: Ctx, args: str) -> Reply | list[Reply]:
     event_id = _event_id(args)
     if event_id is None:
         return await list_events(ctx, args)
-    return await events.register(ctx.uow, _member(ctx), event_id, ctx.now, ctx.services.tz)
+    by_email = ctx.sender.channel == "email"
+    return await events.register(
+        ctx.uow, _member(ctx), event_id, ctx.now, ctx.services.tz, calendar=by_email
+    )
 
 
 async def unregister(ctx: Ctx, args: str) -> Reply:

@@ -378,7 +378,16 @@ async def _locked(uow: UnitOfWork, event_id: int) -> Event:
     return event
 
 
-async def register(uow: UnitOfWork, member: Member, event_id: int, now: datetime, tz) -> Reply:
+async def register(
+    uow: UnitOfWork,
+    member: Member,
+    event_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    calendar: bool = False,
+) -> Reply:
+    """Take a place, or one on the waiting list; ``calendar``: attach the .ics (email)."""
     event = await _locked(uow, event_id)
     if event.parent_id is not None:  # a module: the place is on the course
         event = await _locked(uow, event.parent_id)
@@ -402,7 +411,7 @@ async def register(uow: UnitOfWork, member: Member, event_id: int, now: datetime
     reply = Reply(
         text, [Choice(t("events.choice_unregister"), f"/abmelden {event.id}")], ref=ref(event)
     )
-    if status == "registered" and _by_email(member):
+    if status == "registered" and calendar:
         reply.attachments.append(ics_attachment(event, now))
     return reply
 

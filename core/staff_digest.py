@@ -93,7 +93,13 @@ class StaffDigest:
         return "\n\n".join(blocks)
 
     def short_text(self, tz: ZoneInfo) -> str:
-        return t("digest.staff_short", subject=self.subject(tz), **self.figures)
+        return t(
+            "digest.staff_short",
+            subject=self.subject(tz),
+            verify=self.figures.get("verify", 0),
+            posts_week=self.figures.get("posts_week", 0),
+            matches_week=self.figures.get("matches_week", 0),
+        )
 
     def email_reply(self, tz: ZoneInfo) -> Reply:
         attachments = [Attachment(CHART_FILE, "image/png", self.chart)] if self.chart else []
