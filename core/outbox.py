@@ -9,7 +9,7 @@ from core.models import Member, OutboxMessage
 from core.replies import Attachment, Reply
 
 
-def channel_for(member: Member, only: str | None = None) -> tuple[str, str] | None:
+def channel_for(member, only: str | None = None) -> tuple[str, str] | None:
     """Where a message to this member goes now, or None if nowhere (``only``: that channel)."""
     telegram = member.telegram_chat_id is not None and member.telegram_unreachable_at is None
     email = bool(member.email) and member.email_suspended_at is None
@@ -69,27 +69,56 @@ def build(
     not_before: datetime | None = None,
     channel: str | None = None,
 ) -> OutboxMessage | None:
-    """The outbox row ``enqueue`` would add (bulk writers add many at once)."""
+    """The outbox row ``enqueue`` would add."""
+    fields = message_fields(
+        member,
+        reply,
+        kind=kind,
+        now=now,
+        subject=subject,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        channel=channel,
+    )
+    return OutboxMessage(**fields) if fields is not None else None
+
+
+def message_fields(
+    member,
+    reply: Reply,
+    *,
+    kind: str,
+    now: datetime,
+    subject: str = "",
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    channel: str | None = None,
+) -> dict | None:
+    """An outbox row's column values; bulk writers insert many of these at once.
+
+    ``member`` is a Member or any row with its reachability columns.
+    """
     target = channel_for(member, only=channel)
     if target is None or member.erased_at is not None:
         return None
     channel, address = target
-    return OutboxMessage(
-        member_id=member.id,
-        channel=channel,
-        address=address,
-        kind=kind,
-        subject=subject,
-        text=reply.text,
-        choices=reply.to_json()["choices"],
-        ref=reply.ref,
-        dedupe_key=dedupe_key,
-        status="pending",
-        attempts=0,
-        created_at=now,
-        not_before=not_before or now,
-        attachments=[attachment_json(a) for a in reply.attachments],
-    )
+    return {
+        "member_id": member.id,
+        "channel": channel,
+        "address": address,
+        "kind": kind,
+        "subject": subject,
+        "text": reply.text,
+        "choices": reply.to_json()["choices"],
+        "ref": reply.ref,
+        "dedupe_key": dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "not_before": not_before or now,
+        "attachments": [attachment_json(a) for a in reply.attachments],
+        "meta": {},
+    }
 
 
 def attachment_json(attachment: Attachment) -> dict:

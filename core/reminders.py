@@ -17,14 +17,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from core.clock import aware
 from core.event_ics import ics_attachment
 from core.event_time import MAX_OFFSET, due_at, is_due, lead_text
 from core.events import details, ref
 from core.models import Event, Member, OutboxMessage, Registration
-from core.outbox import attachment_json, build
+from core.outbox import attachment_json, message_fields
 from core.replies import Choice, Reply
 from core.store import UnitOfWork, insert_ignoring_duplicates
 from core.texts import t
@@ -44,9 +43,13 @@ class DueReminder:
         """Members register for a course; its modules remind the course's participants."""
         return self.event.parent_id or self.event.id
 
-    def key(self, member_id: int) -> str:
+    @property
+    def key_prefix(self) -> str:
         stamp = int(aware(self.event.starts_at).timestamp())
-        return f"reminder:{self.event.id}:{stamp}:{self.offset}:{member_id}"
+        return f"reminder:{self.event.id}:{stamp}:{self.offset}:"
+
+    def key(self, member_id: int) -> str:
+        return self.key_prefix + str(member_id)
 
 
 async def due_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[DueReminder]:
@@ -63,22 +66,33 @@ async def due_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[Du
     return due
 
 
-async def _registered(
-    uow: UnitOfWork, audience_ids: Iterable[int]
-) -> dict[int, list[tuple[Registration, Member]]]:
+async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int, list]:
+    """Per event: rows of (since, and the member's reachability columns).
+
+    Plain rows rather than entities: a sweep may touch ten thousand registrations.
+    """
     stmt = (
-        select(Registration, Member)
+        select(
+            Registration.event_id,
+            Registration.since,
+            Member.id,
+            Member.email,
+            Member.telegram_chat_id,
+            Member.preferred_channel,
+            Member.telegram_unreachable_at,
+            Member.email_suspended_at,
+            Member.erased_at,
+        )
         .join(Member, Member.id == Registration.member_id)
-        .options(lazyload(Member.municipality))
         .where(
             Registration.event_id.in_(sorted(set(audience_ids))),
             Registration.status == "registered",
             Member.erased_at.is_(None),
         )
     )
-    by_event: dict[int, list[tuple[Registration, Member]]] = defaultdict(list)
-    for registration, member in (await uow.session.execute(stmt)).all():
-        by_event[registration.event_id].append((registration, member))
+    by_event: dict[int, list] = defaultdict(list)
+    for row in (await uow.session.execute(stmt)).all():
+        by_event[row.event_id].append(row)
     return by_event
 
 
@@ -111,21 +125,20 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
         return 0
     audiences = await _registered(uow, (d.audience_id for d in due))
     wanted = [
-        (reminder, registration, member)
+        (reminder.key_prefix + str(member.id), reminder, member)
         for reminder in due
-        for registration, member in audiences.get(reminder.audience_id, ())
+        for member in audiences.get(reminder.audience_id, ())
         # A member who got their place after the due moment already knows the date.
-        if aware(registration.since) <= reminder.due
+        if aware(member.since) <= reminder.due
     ]
-    existing = await _existing(uow, [r.key(m.id) for r, _, m in wanted])
+    existing = await _existing(uow, [key for key, _, _ in wanted])
     courses = {
         e.id: e for e in await _courses(uow, {r.event.parent_id for r in due if r.event.parent_id})
     }
     replies: dict[tuple[int, str], Reply] = {}
-    calendars: dict[int, dict] = {}
+    calendars: dict[int, list[dict]] = {}
     rows = []
-    for reminder, _registration, member in wanted:
-        key = reminder.key(member.id)
+    for key, reminder, member in wanted:
         if key in existing:
             continue
         event = reminder.event
@@ -135,7 +148,7 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
             reply = replies[(event.id, reminder.offset)] = reminder_reply(
                 event, reminder.offset, tz, course
             )
-        message = build(
+        row = message_fields(
             member,
             reply,
             kind=KIND,
@@ -143,14 +156,14 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
             subject=t("events.subject_reminder", title=event.title),
             dedupe_key=key,
         )
-        if message is None:
+        if row is None:
             continue
-        if message.channel == "email":
+        if row["channel"] == "email":
             if event.id not in calendars:
-                calendars[event.id] = attachment_json(ics_attachment(event, now))
-            message.attachments = [calendars[event.id]]
-        rows.append(message)
-    await insert_ignoring_duplicates(uow, rows)
+                calendars[event.id] = [attachment_json(ics_attachment(event, now))]
+            row["attachments"] = calendars[event.id]
+        rows.append(row)
+    await insert_ignoring_duplicates(uow, OutboxMessage, rows)
     return len(rows)
 
 

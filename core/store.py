@@ -307,14 +307,11 @@ class OutboxRepo(_Repo):
         return (await self.session.scalar(stmt)) is not None
 
 
-async def insert_ignoring_duplicates(uow: UnitOfWork, objects: Sequence[Base]) -> None:
-    """Insert many new rows of one model in one statement; rows that would break a
-    unique constraint (an outbox dedupe key already taken) are silently skipped."""
-    if not objects:
+async def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base], rows: list[dict]) -> None:
+    """Insert many rows of one model in one statement; rows that would break a unique
+    constraint (an outbox dedupe key already taken) are silently skipped."""
+    if not rows:
         return
-    table = type(objects[0]).__table__
-    columns = [c for c in table.columns if any(getattr(o, c.key) is not None for o in objects)]
-    rows = [{c.key: getattr(o, c.key) for c in columns} for o in objects]
     dialect = uow.session.bind.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await uow.session.execute(insert(table).on_conflict_do_nothing(), rows)
+    await uow.session.execute(insert(model.__table__).on_conflict_do_nothing(), rows)
