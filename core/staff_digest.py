@@ -226,7 +226,10 @@ async def _delivery(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInf
             )
         )
     ).all()
-    lines = [t("digest.failed_line", channel=c, count=n) for c, n in sorted(failed.items())]
+    lines = [
+        t("digest.failed_line", channel=t(f"settings.channel.{c}"), count=n)
+        for c, n in sorted(failed.items())
+    ]
     lines += [t("digest.suspended_line", id=m.id, name=m.name) for m in suspended[:LISTED]]
     lines += [t("digest.unreachable_line", id=m.id, name=m.name) for m in unreachable[:LISTED]]
     if not lines:
