@@ -6,7 +6,7 @@ Handlers translate between a member's words and the use cases in
 
 from __future__ import annotations
 
-from core import dialogues, exchange, members
+from core import dialogues, event_commands, exchange, members
 from core.context import Ctx
 from core.errors import UserError
 from core.grammar import Command, Grammar
@@ -306,6 +306,12 @@ def _commands() -> list[Command]:
         Command("meine", my_posts),
         Command("aendern", edit, aliases=("bearbeiten",), args="NR [Text]"),
         Command("treffer", my_matches),
+        Command("termine", event_commands.list_events),
+        Command("anmelden", event_commands.register, args="NR", listed=False),
+        Command("abmelden", event_commands.unregister, args="NR", listed=False),
+        Command("interessen", event_commands.set_interests, args="[Stichworte]"),
+        Command("absagen", event_commands.cancel_event, args="NR", staff_only=True),
+        Command("veroeffentlichen", event_commands.publish_event, args="NR", staff_only=True),
         Command("einstellungen", settings),
         Command("verknuepfen", link, args="[Code]", needs_member=False),
         Command("daten", export),

@@ -230,3 +230,86 @@ class ReplyToken(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = _ts()
+
+
+class Event(Base):
+    """A seminar, an e-learning course (its modules are child events) or a network meeting.
+
+    Times are stored in UTC; members read them in Europe/Berlin. ``sequence`` grows with
+    every change members must hear about (time, place, cancellation), as in iCalendar.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_status_starts_at", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    # A course module points at its course; members register for the course.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = _ts()
+    ends_at: Mapped[datetime | None] = _ts()
+    location: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # ISO 8601 durations before the start, e.g. ["P7D", "P1D", "PT1H"].
+    reminder_offsets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="published")
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+
+
+class Registration(Base):
+    """A member's place on an event (registered) or on its waiting list."""
+
+    __tablename__ = "event_registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        Index("ix_event_registrations_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # registered | waiting | cancelled
+    # When the current status began: the waiting list is served in this order, and a
+    # reminder due before a member got their place is not sent.
+    since: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()
+
+
+class Interest(Base):
+    """Keywords a member follows; fitting new posts appear in their digest."""
+
+    __tablename__ = "member_interests"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    keywords: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = _ts()
+
+
+class DigestRun(Base):
+    """One digest built for one reader and period; makes "since the last digest" exact.
+
+    Written in the same transaction as the digest's outbox message, so a crash neither
+    doubles nor drops a digest. ``items`` is 0 when there was nothing new (nothing sent).
+    """
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("member_id", "audience", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(10))  # member | staff
+    period: Mapped[str] = mapped_column(String(40))
+    covered_from: Mapped[datetime] = _ts()
+    covered_until: Mapped[datetime] = _ts()
+    items: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _ts()

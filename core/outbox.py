@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from core.models import Member, OutboxMessage
-from core.replies import Reply
+from core.replies import Attachment, Reply
 
 
-def channel_for(member: Member) -> tuple[str, str] | None:
-    """Where a message to this member goes now, or None if nowhere."""
+def channel_for(member, only: str | None = None) -> tuple[str, str] | None:
+    """Where a message to this member goes now, or None if nowhere (``only``: that channel)."""
     telegram = member.telegram_chat_id is not None and member.telegram_unreachable_at is None
     email = bool(member.email) and member.email_suspended_at is None
     order = ["telegram", "email"]
     if member.preferred_channel == "email":
         order.reverse()
+    if only is not None:
+        order = [only]
     for channel in order:
         if channel == "telegram" and telegram:
             return "telegram", str(member.telegram_chat_id)
@@ -33,26 +36,95 @@ def enqueue(
     subject: str = "",
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    channel: str | None = None,
 ) -> OutboxMessage | None:
-    """Add a message for ``member``; a member with no reachable channel gets none."""
-    target = channel_for(member)
+    """Add a message for ``member``; a member with no reachable channel gets none.
+
+    ``channel`` forces one channel (e.g. the staff digest by email); the message is
+    dropped when the member cannot be reached there.
+    """
+    message = build(
+        member,
+        reply,
+        kind=kind,
+        now=now,
+        subject=subject,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        channel=channel,
+    )
+    if message is not None:
+        uow.add(message)
+    return message
+
+
+def build(
+    member: Member,
+    reply: Reply,
+    *,
+    kind: str,
+    now: datetime,
+    subject: str = "",
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    channel: str | None = None,
+) -> OutboxMessage | None:
+    """The outbox row ``enqueue`` would add."""
+    fields = message_fields(
+        member,
+        reply,
+        kind=kind,
+        now=now,
+        subject=subject,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        channel=channel,
+    )
+    return OutboxMessage(**fields) if fields is not None else None
+
+
+def message_fields(
+    member,
+    reply: Reply,
+    *,
+    kind: str,
+    now: datetime,
+    subject: str = "",
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    channel: str | None = None,
+) -> dict | None:
+    """An outbox row's column values; bulk writers insert many of these at once.
+
+    ``member`` is a Member or any row with its reachability columns.
+    """
+    target = channel_for(member, only=channel)
     if target is None or member.erased_at is not None:
         return None
     channel, address = target
-    message = OutboxMessage(
-        member_id=member.id,
-        channel=channel,
-        address=address,
-        kind=kind,
-        subject=subject,
-        text=reply.text,
-        choices=reply.to_json()["choices"],
-        ref=reply.ref,
-        dedupe_key=dedupe_key,
-        status="pending",
-        attempts=0,
-        created_at=now,
-        not_before=not_before or now,
-    )
-    uow.add(message)
-    return message
+    return {
+        "member_id": member.id,
+        "channel": channel,
+        "address": address,
+        "kind": kind,
+        "subject": subject,
+        "text": reply.text,
+        "choices": reply.to_json()["choices"],
+        "ref": reply.ref,
+        "dedupe_key": dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "not_before": not_before or now,
+        "attachments": [attachment_json(a) for a in reply.attachments],
+        "meta": {},
+    }
+
+
+def attachment_json(attachment: Attachment) -> dict:
+    """The stored form of a file: {"filename", "content_type", "data" (base64)}."""
+    return {
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "data": base64.b64encode(attachment.data).decode("ascii"),
+    }

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -285,3 +287,13 @@ class OutboxRepo(_Repo):
     async def exists(self, dedupe_key: str) -> bool:
         stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         return (await self.session.scalar(stmt)) is not None
+
+
+async def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base], rows: list[dict]) -> None:
+    """Insert many rows of one model in one statement; rows that would break a unique
+    constraint (an outbox dedupe key already taken) are silently skipped."""
+    if not rows:
+        return
+    dialect = uow.session.bind.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await uow.session.execute(insert(model.__table__).on_conflict_do_nothing(), rows)

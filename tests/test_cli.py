@@ -24,6 +24,11 @@ COMMANDS = [
     ["import", "members"],
     ["import", "posts"],
     ["matches", "export"],
+    ["events", "add"],
+    ["events", "import"],
+    ["events", "list"],
+    ["events", "cancel"],
+    ["digest", "send"],
 ]
 
 
@@ -222,3 +227,53 @@ def test_municipality_search(cli):
     result = cli("municipalities", "search", "dueren")
     assert "05358008" in result.stdout and "05358\t" in result.stdout
     assert cli("municipalities", "search", "Atlantis").returncode == 1
+
+
+ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Test//DE
+BEGIN:VEVENT
+UID:seminar-42@test
+DTSTART;TZID=Europe/Berlin:20991203T100000
+SUMMARY:Online-Seminar Leerstand
+URL:https://konf.example/leerstand
+X-ZR-CAPACITY:25
+BEGIN:VALARM
+ACTION:DISPLAY
+TRIGGER:-P1D
+END:VALARM
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_events_import_list_cancel_and_digest_send(cli, tmp_path):
+    calendar = tmp_path / "termine.ics"
+    calendar.write_text(ICS, encoding="utf-8")
+    assert "1 Termine angelegt, 0 aktualisiert" in cli("events", "import", str(calendar)).stdout
+    calendar.write_text(ICS.replace("T100000", "T140000"), encoding="utf-8")
+    assert "0 Termine angelegt, 1 aktualisiert" in cli("events", "import", str(calendar)).stdout
+    listed = cli("events", "list").stdout
+    assert "Online-Seminar Leerstand" in listed and "14:00 Uhr" in listed and "25" in listed
+    added = cli(
+        "events",
+        "add",
+        "--title",
+        "Netzwerktreffen",
+        "--kind",
+        "meeting",
+        "--start",
+        "2099-06-10 10:00",
+        "--location",
+        "Görlitz",
+    )
+    assert added.returncode == 0 and "Termin 2 angelegt" in added.stdout
+    assert cli("events", "cancel", "2").returncode == 0
+    again = cli("events", "cancel", "2")
+    assert again.returncode == 2 and "bereits abgesagt" in again.stderr
+    bad = cli("events", "add", "--title", "X", "--start", "morgen")
+    assert bad.returncode == 2 and "Ungültige Zeitangabe" in bad.stderr
+    assert cli("events", "import", str(tmp_path / "fehlt.ics")).returncode != 0
+    sent = cli("digest", "send", "--staff", "--now")
+    assert sent.returncode == 0 and "Zusammenfassungen gebaut" in sent.stdout
+    assert cli("digest", "send").returncode == 2

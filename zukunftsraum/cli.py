@@ -365,5 +365,12 @@ async def matches_export(
     out.print(table)
 
 
+# Events and digests live in their own module, which uses the helpers above.
+from zukunftsraum.cli_events import digest_app, events_app  # noqa: E402
+
+app.add_typer(events_app, name="events")
+app.add_typer(digest_app, name="digest")
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()

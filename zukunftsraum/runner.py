@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from scheduler import service as scheduler_service
 from zukunftsraum.bootstrap import App
 
 
@@ -25,6 +26,7 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     active: list[Component] = []
     hints: list[str] = []
     settings = app.settings
+    active.append(Component("Zeitplaner", scheduler_service.run))
     if settings.telegram_enabled:
         hints.append("Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Kanal fehlt in dieser Version.")
     else:

@@ -6,6 +6,7 @@ A wrong or missing value must surface as one line naming the variable, so
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     mail_dir: Path = DEFAULT_VAR_DIR / "mail"
 
     sweep_seconds: int = 60
+    staff_digest_time: str = "07:30"
+    member_digest_time: str = "08:00"
+    reminder_offsets: str = "P1D,PT1H"
+    reminder_offsets_in_person: str = "P7D,P1D,PT1H"
 
     @field_validator("timezone")
     @classmethod
@@ -74,12 +79,43 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 1")
         return value
 
+    @field_validator("staff_digest_time", "member_digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("expected a time like 07:30") from None
+        return value.strip()
+
+    @field_validator("reminder_offsets", "reminder_offsets_in_person")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        from core.errors import UserError
+        from core.event_time import normalise_offsets
+
+        try:
+            offsets = normalise_offsets(value.split(","))
+        except UserError:
+            raise ValueError(
+                "expected ISO 8601 durations like P7D,P1D,PT1H (at most 30 days)"
+            ) from None
+        return ",".join(offsets)
+
     @field_validator("mail_from")
     @classmethod
     def _address(cls, value: str) -> str:
         if "@" not in value:
             raise ValueError("must be an email address")
         return value
+
+    @property
+    def staff_digest_at(self) -> time:
+        return time.fromisoformat(self.staff_digest_time)
+
+    @property
+    def member_digest_at(self) -> time:
+        return time.fromisoformat(self.member_digest_time)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,0 +1,39 @@
+"""One tick: take (or keep) the scheduler lock, then run core's sweeps."""
+
+from __future__ import annotations
+
+import logging
+
+from core.clock import Clock
+from core.digest_runs import DigestSchedule
+from core.leader import LeaderLock
+from core.match_index import MatchIndex
+from core.store import Database
+from core.sweeps import SweepReport, run_sweeps
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    def __init__(
+        self, db: Database, index: MatchIndex, schedule: DigestSchedule, clock: Clock
+    ) -> None:
+        self.db = db
+        self.index = index
+        self.schedule = schedule
+        self.clock = clock
+        self.lock = LeaderLock(db)
+
+    async def tick(self) -> SweepReport | None:
+        """Run the sweeps if this process holds the lock; None when another one ticks."""
+        try:
+            if not await self.lock.acquire():
+                log.debug("another process holds the scheduler lock; not ticking")
+                return None
+            return await run_sweeps(self.db, self.index, self.schedule, self.clock)
+        except Exception:  # the database may be away for a moment; the next tick retries
+            log.exception("scheduler tick failed")
+            return None
+
+    async def close(self) -> None:
+        await self.lock.release()

@@ -1,0 +1,83 @@
+"""The scheduler: one ticker at a time on PostgreSQL; a tick runs every sweep."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+import pytest
+
+from core.digest_runs import DigestSchedule
+from core.match_index import MatchIndex
+from core.store import Database
+from scheduler.ticker import Ticker
+from tests.conftest import FakeClock, database_url
+from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox, register
+
+SCHEDULE = DigestSchedule(tz=BERLIN)
+
+
+async def test_tick_runs_sweeps_and_a_new_ticker_repeats_nothing(db):
+    clock = FakeClock(berlin(2026, 12, 3, 9, 0).astimezone(UTC))
+    people = await add_people(db, clock.now, 2)
+    event_id = await add_event(db, clock.now, starts_at=berlin(2026, 12, 3, 10, 0))
+    await register(db, people, event_id, berlin(2026, 12, 1, 9, 0))
+    first = Ticker(db, MatchIndex(), SCHEDULE, clock)
+    report = await first.tick()
+    assert report is not None and report.failed == [] and report.counts["reminders"] == 2
+    await first.close()
+    restarted = Ticker(db, MatchIndex(), SCHEDULE, clock)
+    assert (await restarted.tick()).counts["reminders"] == 0
+    await restarted.close()
+    assert len(await outbox(db, "event_reminder")) == 2
+
+
+@pytest.mark.skipif(
+    database_url().startswith("sqlite"),
+    reason="advisory locks need PostgreSQL (SQLite: one process)",
+)
+async def test_second_ticker_on_postgresql_does_not_tick(db):
+    clock = FakeClock(berlin(2026, 12, 3, 9, 0).astimezone(UTC))
+    other_process = Database(database_url())  # its own engine and connections
+    try:
+        one = Ticker(db, MatchIndex(), SCHEDULE, clock)
+        two = Ticker(other_process, MatchIndex(), SCHEDULE, clock)
+        assert await one.tick() is not None
+        assert await two.tick() is None
+        assert await two.tick() is None
+        assert await one.tick() is not None  # the holder keeps ticking
+        await one.close()  # e.g. the first process stops
+        assert await two.tick() is not None
+        await two.close()
+    finally:
+        await other_process.dispose()
+
+
+async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
+    from scheduler import service
+
+    class App:  # the parts of zukunftsraum.bootstrap.App the component reads
+        def __init__(self):
+            from core.context import Services
+            from core.municipalities import MunicipalityIndex
+            from zukunftsraum.settings import load_settings
+
+            self.db = db
+            self.settings = load_settings(sweep_seconds=1)
+            self.services = Services(index=MatchIndex(), municipalities=MunicipalityIndex([]))
+
+    ticks = []
+    original = Ticker.tick
+
+    async def counting(self):
+        ticks.append(await original(self))
+        return ticks[-1]
+
+    monkeypatch.setattr(Ticker, "tick", counting)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(App(), stop))
+    while not ticks:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert ticks[0] is not None and ticks[0].failed == []

@@ -1,0 +1,157 @@
+"""``zukunftsraum events …`` and ``zukunftsraum digest send`` (registered in ``cli``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core import events as event_cases
+from core.event_ics import EventData, read_calendar
+from core.event_time import local_text, parse_local
+from core.member_digest import sweep_member_digests
+from core.staff_digest import sweep_staff_digests
+from scheduler.config import digest_schedule, reminder_defaults
+from zukunftsraum.cli import _app, _cli, fail, out
+
+events_app = typer.Typer(help="Seminare, Kurse und Netzwerktreffen.", no_args_is_help=True)
+digest_app = typer.Typer(help="Zusammenfassungen.", no_args_is_help=True)
+
+
+@events_app.command("add")
+@_cli
+async def events_add(
+    title: Annotated[str, typer.Option(help="Titel")],
+    start: Annotated[str, typer.Option(help="Beginn, Ortszeit: 2026-12-03 10:00")],
+    end: Annotated[str | None, typer.Option(help="Ende, Ortszeit")] = None,
+    kind: Annotated[str, typer.Option(help="seminar, course oder meeting")] = "seminar",
+    description: Annotated[str, typer.Option(help="Beschreibung")] = "",
+    location: Annotated[str, typer.Option(help="Ort")] = "",
+    url: Annotated[str, typer.Option(help="Link (Online-Seminar)")] = "",
+    capacity: Annotated[int | None, typer.Option(help="Plätze (sonst unbegrenzt)")] = None,
+    reminders: Annotated[
+        str | None, typer.Option(help="Erinnerungen vor Beginn, z. B. P7D,P1D,PT1H")
+    ] = None,
+    course: Annotated[int | None, typer.Option(help="Nr. des Kurses (für ein Modul)")] = None,
+    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+) -> None:
+    """Einen Termin anlegen (und veröffentlichen)."""
+    async with _app() as application, application.db.uow() as uow:
+        tz = application.settings.tz
+        parent_uid = (await event_cases.get(uow, course)).uid if course else None
+        data = EventData(
+            title=title,
+            starts_at=parse_local(start, tz),
+            ends_at=parse_local(end, tz) if end else None,
+            kind=kind,
+            description=description,
+            location=location,
+            url=url,
+            capacity=capacity,
+            reminder_offsets=reminders.split(",") if reminders else None,
+            parent_uid=parent_uid,
+        )
+        now = application.services.clock()
+        defaults = reminder_defaults(application.settings)
+        event = await event_cases.create(uow, data, now, defaults, publish=not draft)
+        await uow.commit()
+        when = local_text(event.starts_at, tz)
+    out.print(f"Termin {event.id} angelegt ({event.status}): {event.title}, {when}")
+
+
+@events_app.command("import")
+@_cli
+async def events_import(
+    file: Annotated[Path, typer.Argument(help="iCalendar-Datei (.ics)")],
+) -> None:
+    """Termine aus einer iCalendar-Datei anlegen oder aktualisieren (gleiche UID)."""
+    data = file.read_bytes()
+    async with _app() as application, application.db.uow() as uow:
+        tz = application.settings.tz
+        now = application.services.clock()
+        defaults = reminder_defaults(application.settings)
+        created = updated = announced = 0
+        for item in read_calendar(data, tz):
+            existing = await event_cases.by_uid(uow, item.uid or "")
+            if existing is None:
+                await event_cases.create(uow, item, now, defaults)
+                created += 1
+            else:
+                announced += await event_cases.update_event(uow, existing, item, now, defaults, tz)
+                updated += 1
+        await uow.commit()
+    out.print(
+        f"{created} Termine angelegt, {updated} aktualisiert, "
+        f"{announced} Änderungen an die Angemeldeten gemeldet."
+    )
+
+
+@events_app.command("list")
+@_cli
+async def events_list(
+    all_: Annotated[bool, typer.Option("--all", help="auch Entwürfe")] = False,
+) -> None:
+    """Kommende Termine mit Anmeldungen."""
+    async with _app() as application, application.db.uow() as uow:
+        tz = application.settings.tz
+        now = application.services.clock()
+        upcoming = await event_cases.upcoming(uow, now, include_drafts=all_)
+        numbers = await event_cases.counts(uow, [e.id for e in upcoming])
+    table = Table(
+        "Nr.", "Art", "Titel", "Beginn", "Ort / Link", "Plätze", "Angem.", "Warte.", "Status"
+    )
+    for event in upcoming:
+        n = numbers[event.id]
+        table.add_row(
+            str(event.id),
+            event.kind,
+            event.title,
+            local_text(event.starts_at, tz),
+            event.location or event.url,
+            str(event.capacity or "–"),
+            str(n["registered"]),
+            str(n["waiting"]),
+            event.status,
+        )
+    out.print(table if upcoming else "Keine kommenden Termine.")
+
+
+@events_app.command("cancel")
+@_cli
+async def events_cancel(event_id: Annotated[int, typer.Argument(help="Nr. des Termins")]) -> None:
+    """Einen Termin absagen; alle Angemeldeten werden benachrichtigt."""
+    async with _app() as application, application.db.uow() as uow:
+        event = await event_cases.get(uow, event_id)
+        await event_cases.cancel(uow, event, application.services.clock(), application.settings.tz)
+        await uow.commit()
+    out.print(f"Termin {event.id} ({event.title}) ist abgesagt.")
+
+
+@digest_app.command("send")
+@_cli
+async def digest_send(
+    staff: Annotated[
+        bool, typer.Option("--staff", help="Zusammenfassung der Geschäftsstelle")
+    ] = False,
+    members: Annotated[
+        bool, typer.Option("--members", help="Zusammenfassungen der Mitglieder")
+    ] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="sofort für alle, auch wenn noch nicht fällig")
+    ] = False,
+) -> None:
+    """Zusammenfassungen bauen und in den Postausgang stellen (ohne --now: nur fällige)."""
+    if staff == members:
+        fail("Bitte genau eine Option angeben: --staff oder --members.", 2)
+    async with _app() as application, application.db.uow() as uow:
+        schedule = digest_schedule(application.settings)
+        moment = application.services.clock()
+        if staff:
+            runs, queued = await sweep_staff_digests(uow, moment, schedule, manual=now)
+        else:
+            index = application.services.index
+            runs, queued = await sweep_member_digests(uow, index, moment, schedule, manual=now)
+        await uow.commit()
+    out.print(f"{runs} Zusammenfassungen gebaut, {queued} Nachrichten in den Postausgang gestellt.")
