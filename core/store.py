@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from core.grant_store import GrantRepo
 from core.models import (
     Base,
     Dialogue,
@@ -113,6 +114,7 @@ class UnitOfWork:
         self.matches = MatchRepo(self.session)
         self.dialogues = DialogueRepo(self.session)
         self.outbox = OutboxRepo(self.session)
+        self.grants = GrantRepo(self.session)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
