@@ -30,7 +30,7 @@ _DAYS = re.compile(
     re.IGNORECASE,
 )
 _AMOUNT_AT_END = re.compile(
-    r"(?:^|(?<=\s))(?P<amount>[-−]?\d[\d.]*(?:,(?:\d{1,2}|[-–—]+))?)\s*(?:€|eur(?:o)?)?\s*$",
+    r"(?:^|(?<=\s))(?P<amount>[-−]?\d[\d.,]*(?:,[-–—]+)?)\s*(?:€|eur(?:o)?)?\s*$",
     re.IGNORECASE,
 )
 _TRAVEL_WORDS = (
@@ -89,6 +89,8 @@ def parse_line(text: str, max_day_rate_cents: int) -> CostLine:
     if amount_match is None:
         raise UserError.of("grants.cost_unreadable", line=line[:80])
     label = _label(line[: amount_match.start()])
+    if re.search(r"\d\s*(?:€|eur)", label, re.IGNORECASE):
+        raise UserError.of("grants.cost_one_per_line", line=line[:80])
     amount = parse_euro(amount_match.group("amount"))
     kind = _kind(label)
     if kind == "consulting":

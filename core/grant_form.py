@@ -26,23 +26,41 @@ LABELS = {
     "kosten": "costs",
     "kostenplan": "costs",
 }
+MULTI_LINE = frozenset({"description", "partners", "costs"})
+LISTS = frozenset({"partners", "costs"})
 PRINTED = ("Zweck", "Titel", "Beschreibung", "Partnerkommunen", "Kosten")
 _LABEL_LINE = re.compile(r"^\s*([A-Za-zÄÖÜäöüß]+)\s*:\s*(.*)$")
 _QUOTE = re.compile(r"^\s*(?:>\s?)+")
+# Where a letter ends: "Mit freundlichen Grüßen", "Viele Grüße", "MfG", a signature mark.
+_CLOSING = re.compile(
+    r"^\s*(?:--\s*$|mit freundlichen gr|freundliche gr|viele gr|beste gr|herzliche gr|"
+    r"liebe gr|sch[oö]ne gr|gru[ßs]|mfg\b)",
+    re.IGNORECASE,
+)
 
 
 def parse(text: str) -> dict[str, str]:
     """Field name -> value for the fields filled in; the first filled occurrence wins
     (a reply often quotes the empty form below the filled one)."""
     blocks: list[tuple[str, list[str]]] = []
+    open_block = False  # whether following lines still belong to the last field
+    quoted_block = False
     for raw_line in text.replace("\r\n", "\n").split("\n"):
+        quoted = bool(_QUOTE.match(raw_line))
         line = _QUOTE.sub("", raw_line).rstrip()
         match = _LABEL_LINE.match(line)
         name = LABELS.get(fold(match.group(1))) if match else None
         if match and name is not None:
             blocks.append((name, [match.group(2).strip()]))
-        elif blocks:
-            blocks[-1][1].append(line.strip())
+            open_block, quoted_block = name in MULTI_LINE, quoted
+        elif open_block and quoted == quoted_block and not _CLOSING.match(line):
+            values = blocks[-1][1]
+            if not line.strip() and blocks[-1][0] in LISTS and any(values):
+                open_block = False  # a list ends at its first blank line (a signature follows)
+            else:
+                values.append(line.strip())
+        else:
+            open_block = False
     fields: dict[str, str] = {}
     for name, lines in blocks:
         value = "\n".join(lines).strip()

@@ -122,6 +122,8 @@ class GrantRepo:
 
     async def ensure_budget(self, ags: str, year: int, cap_cents: int) -> None:
         """Create the (municipality, year) row once; concurrent creators do not collide."""
+        if await self.budget(ags, year) is not None:
+            return  # the common case, without an insert that may wait on the row's lock
         values = {"municipality_ags": ags, "year": year, "cap_cents": cap_cents}
         dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(GrantBudget).values(committed_cents=0, **values)

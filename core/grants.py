@@ -280,6 +280,16 @@ async def submit(
         fields = ", ".join(t(f"grants.field.{name}") for name in missing)
         raise UserError.of("grants.incomplete", fields=fields)
     year = programme.year_of(now)
+    # An optimistic look first, so a hopeless submission takes no write lock; the
+    # conditional update in ``grant_budget.reserve`` stays the authority.
+    left = await grant_budget.remaining(uow, application.municipality_ags, year, programme)
+    if application.requested_cents > left:
+        raise UserError.of(
+            "grants.over_budget",
+            amount=format_euro(application.requested_cents),
+            remaining=format_euro(left),
+            year=year,
+        )
     transition = await _move(
         uow,
         application,

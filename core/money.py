@@ -66,9 +66,9 @@ def _to_decimal(text: str) -> Decimal | None:
         text = whole.replace(group_sep, "") + "." + fraction
     elif "," in text:
         whole, _, fraction = text.partition(",")
-        if "," in fraction or not whole or not 1 <= len(fraction) <= 2:
-            return None  # "1,250" could be 1.25 or 1250: refuse rather than guess
-        text = f"{whole}.{fraction}"
+        if "," in fraction or not whole or not fraction:
+            return None
+        text = f"{whole}.{fraction}"  # German: "12,345" has three decimals (refused later)
     elif "." in text:
         if _GROUPED_DOTS.match(text):
             text = text.replace(".", "")  # German thousands: 1.250
