@@ -3,7 +3,7 @@ staff review, decide and pay. ``commands()`` is spliced into ``core.commands``."
 
 from __future__ import annotations
 
-from core import grant_dialogues, grants
+from core import grant_dialogues, grant_views, grants
 from core.clock import aware
 from core.context import Ctx
 from core.errors import UserError
@@ -46,8 +46,8 @@ async def my_applications(ctx: Ctx, args: str) -> list[Reply]:
     for application in applications:
         replies.append(
             Reply(
-                grants.status_line(application, ctx.services.tz),
-                grants.applicant_choices(application),
+                grant_views.status_line(application, ctx.services.tz),
+                grant_views.applicant_choices(application),
                 ref=f"grant:{application.id}",
             )
         )
@@ -90,7 +90,7 @@ async def review_queue(ctx: Ctx, args: str) -> list[Reply]:
         replies.append(
             Reply(
                 _queue_text(ctx, application),
-                grants.review_choices(application),
+                grant_views.review_choices(application),
                 ref=f"grant:{application.id}",
             )
         )
@@ -114,7 +114,9 @@ def _queue_text(ctx: Ctx, application) -> str:
     submitted = application.submitted_at
     when = aware(submitted).astimezone(ctx.services.tz).strftime("%d.%m.%Y %H:%M")
     flag = t("grants.weak_flag") if weak else ""
-    return t("grants.queue_line", summary=grants.summary(application), flag=flag, submitted=when)
+    return t(
+        "grants.queue_line", summary=grant_views.summary(application), flag=flag, submitted=when
+    )
 
 
 async def approve(ctx: Ctx, args: str) -> Reply:

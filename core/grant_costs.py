@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from core.errors import UserError
 from core.grammar import fold
-from core.money import format_euro, parse_euro
+from core.money import AMOUNT, CURRENCY, format_euro, parse_euro
 
 LINES_MAX = 20
 LABEL_MAX = 120
@@ -29,10 +29,7 @@ _DAYS = re.compile(
     r"\s*(?:(?:/|pro|je)\s*tag)?\s*$",
     re.IGNORECASE,
 )
-_AMOUNT_AT_END = re.compile(
-    r"(?:^|(?<=\s))(?P<amount>[-−]?\d[\d.,]*(?:,[-–—]+)?)\s*(?:€|eur(?:o)?)?\s*$",
-    re.IGNORECASE,
-)
+_AMOUNT_AT_END = re.compile(rf"(?:^|(?<=\s))(?P<amount>{AMOUNT})\s*{CURRENCY}?\s*$", re.IGNORECASE)
 _TRAVEL_WORDS = (
     "fahrt",
     "reise",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 
-from core import grant_budget, grant_costs, grant_form, grants
+from core import grant_budget, grant_costs, grant_form, grant_views, grants
 from core.context import Ctx
 from core.dialogues import STEPS
 from core.errors import UserError
 from core.grammar import fold
 from core.models import Dialogue, GrantApplication, Member
-from core.money import format_euro, parse_euro
+from core.money import AMOUNT, CURRENCY, format_euro, parse_euro
 from core.municipalities import Municipality
 from core.reference import label
 from core.replies import Choice, Reply
@@ -25,13 +25,14 @@ from core.texts import t
 DONE_WORDS = {"fertig", "keine", "kein", "nein", "-", "weiter", "ohne", "ende", "done"}
 YES_WORDS = {"ja", "j", "yes", "ok", "einreichen", "absenden", "abschicken"}
 RESET_WORDS = {"neu", "zuruecksetzen", "loeschen"}
+# The number a member may type, then word stems that name the purpose.
 PURPOSE_WORDS = {
-    "consulting": ("1", "beratung", "moderation", "berat", "moder", "consulting"),
-    "networking": ("2", "vernetzung", "reise", "fahrt", "netzwerk", "vernetz", "networking"),
+    "consulting": ("1", "berat", "moder", "consult"),
+    "networking": ("2", "vernetz", "reise", "fahrt", "netzwerk", "network"),
 }
 PARTNER_CANDIDATES = 6
 _AMOUNT_FIRST = re.compile(
-    r"^\s*(?P<amount>[-−]?\d[\d.]*(?:,(?:\d{1,2}|[-–—]+))?)\s*(?:€|eur(?:o)?)?\s*[,;:]?\s*(?P<rest>.*)$",
+    rf"^\s*(?P<amount>{AMOUNT})\s*{CURRENCY}?\s*[,;:]?\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -122,7 +123,7 @@ async def _next_step(ctx: Ctx, application: GrantApplication, data: dict) -> Rep
 def summary_reply(application: GrantApplication, channel: str) -> Reply:
     key = "grants.confirm_email" if channel == "email" else "grants.confirm"
     return Reply(
-        grants.summary(application) + "\n\n" + t(key),
+        grant_views.summary(application) + "\n\n" + t(key),
         [
             Choice(t("grants.choice.submit"), f"/einreichen {application.id}"),
             Choice(t("grants.choice.keep_draft"), "/abbrechen"),
@@ -146,9 +147,10 @@ async def _draft(ctx: Ctx, dialogue: Dialogue) -> GrantApplication:
 
 
 def parse_purpose(text: str) -> str | None:
-    word = fold(text).strip(" .")
-    for purpose, starts in PURPOSE_WORDS.items():
-        if word in starts or any(word.startswith(s) for s in starts[1:]):
+    """ "Beratung", "Externe Beratung oder Moderation", "2", "Reise" -> the purpose key."""
+    words = re.findall(r"\w+", fold(text))
+    for purpose, stems in PURPOSE_WORDS.items():
+        if words[:1] == [stems[0]] or any(w.startswith(stems[1:]) for w in words):
             return purpose
     return None
 
@@ -218,7 +220,7 @@ async def _costs(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
         lines = []
     else:
         parsed = grant_costs.parse_lines(text, programme.max_day_rate_cents)
-        lines = grants.costs(application) + parsed
+        lines = grant_views.costs(application) + parsed
     left = await grant_budget.remaining(
         ctx.uow, application.municipality_ags, programme.year_of(ctx.now), programme
     )
@@ -282,12 +284,14 @@ async def _apply_form(ctx: Ctx, dialogue: Dialogue | None, text: str) -> Reply:
         raise UserError.of("grants.form_unreadable")
     if dialogue is not None:
         application = await _draft(ctx, dialogue)
-    else:
-        grants.check_may_apply(_member(ctx), ctx.services.grants, ctx.now)
-        application = await grants.start_draft(ctx.uow, _member(ctx), ctx.services.grants, ctx.now)
+    else:  # "/antrag" with the form in the same message: fill the open draft, if any
+        member = _member(ctx)
+        application = await ctx.uow.grants.latest_draft(member.id)
+        if application is None:
+            application = await grants.start_draft(ctx.uow, member, ctx.services.grants, ctx.now)
     now = ctx.now
     if "purpose" in fields:
-        purpose = parse_purpose(fields["purpose"].split()[0])
+        purpose = parse_purpose(fields["purpose"])
         if purpose is None:
             raise UserError.of("grants.bad_purpose")
         grants.set_purpose(application, purpose, now)
@@ -334,7 +338,9 @@ async def ask_answer(ctx: Ctx, application_id: int) -> Reply:
     application = await grants.own(ctx.uow, _member(ctx), application_id)
     if application.state != "info_requested":
         raise UserError.of(
-            "grants.wrong_state", id=application.id, state=grants.state_label(application.state)
+            "grants.wrong_state",
+            id=application.id,
+            state=grant_views.state_label(application.state),
         )
     await ctx.begin("grant_answer", "answer", {"application": application.id})
     return Reply(t("grants.ask_answer", id=application.id), [_cancel()])
@@ -356,7 +362,9 @@ async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
     application = await grants.own(ctx.uow, _member(ctx), application_id)
     if application.state != "approved":
         raise UserError.of(
-            "grants.wrong_state", id=application.id, state=grants.state_label(application.state)
+            "grants.wrong_state",
+            id=application.id,
+            state=grant_views.state_label(application.state),
         )
     found = split_amount(rest) if rest.strip() else None
     if found is None or not found[1]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core import grant_budget
-from core.clock import aware
 from core.errors import UserError
 from core.grant_costs import LINES_MAX, CostLine
 from core.grant_programme import GrantProgramme
+from core.grant_views import review_choices, state_label
 from core.models import GrantApplication, GrantTransition, Member
 from core.money import format_euro
 from core.outbox import channel_for, enqueue
@@ -61,10 +61,6 @@ class Actor:
         return self.member is not None and self.member.id == application.applicant_id
 
 
-def state_label(state: str) -> str:
-    return t(f"grants.state.{state}")
-
-
 # --- reading -------------------------------------------------------------------------
 
 
@@ -89,10 +85,6 @@ async def existing(uow: UnitOfWork, application_id: int) -> GrantApplication:
     if application is None:
         raise UserError.of("grants.unknown", id=application_id)
     return application
-
-
-def costs(application: GrantApplication) -> list[CostLine]:
-    return [CostLine.from_json(line) for line in application.cost_lines or []]
 
 
 # --- who may apply, when -------------------------------------------------------------
@@ -312,10 +304,10 @@ async def withdraw(
     uow: UnitOfWork, member: Member, application_id: int, now: datetime, reason: str = ""
 ) -> GrantApplication:
     application = await own(uow, member, application_id)
-    return await _withdraw(uow, application, Actor(member), now, reason)
+    return await withdraw_as(uow, application, Actor(member), now, reason)
 
 
-async def _withdraw(
+async def withdraw_as(
     uow: UnitOfWork, application: GrantApplication, actor: Actor, now: datetime, reason: str
 ) -> GrantApplication:
     held = application.reserved_cents
@@ -580,129 +572,3 @@ async def _notify_staff(
             now=now,
             dedupe_key=f"grant:{application.id}:transition:{transition.id}:staff:{staff.id}",
         )
-
-
-def review_choices(application: GrantApplication) -> list[Choice]:
-    return [
-        Choice(
-            t("grants.choice.approve", amount=format_euro(application.requested_cents)),
-            f"/bewilligen {application.id}",
-        ),
-        Choice(t("grants.choice.ask"), f"/rueckfrage {application.id}"),
-        Choice(t("grants.choice.reject"), f"/ablehnen_antrag {application.id}"),
-    ]
-
-
-# --- texts about an application ------------------------------------------------------
-
-
-def summary(application: GrantApplication) -> str:
-    partners = ", ".join(p["name"] for p in application.partners or []) or t("grants.none")
-    lines = "\n".join(f"• {line.describe()}" for line in costs(application)) or t("grants.none")
-    purpose = t(f"grants.purpose.{application.purpose}") if application.purpose else "–"
-    return t(
-        "grants.summary",
-        id=application.id,
-        town=label(application.municipality),
-        purpose=purpose,
-        title=application.title or "–",
-        description=application.description or "–",
-        partners=partners,
-        costs=lines,
-        total=format_euro(application.requested_cents),
-    )
-
-
-def status_line(application: GrantApplication, tz) -> str:
-    amounts = t("grants.amount_requested", amount=format_euro(application.requested_cents))
-    if application.approved_cents is not None:
-        amounts += t("grants.amount_approved", amount=format_euro(application.approved_cents))
-    if application.paid_cents is not None:
-        amounts += t("grants.amount_paid", amount=format_euro(application.paid_cents))
-    changed = aware(application.updated_at).astimezone(tz).strftime("%d.%m.%Y")
-    return t(
-        "grants.status_line",
-        id=application.id,
-        title=application.title or t("grants.untitled"),
-        state=state_label(application.state),
-        amounts=amounts,
-        changed=changed,
-    )
-
-
-def applicant_choices(application: GrantApplication) -> list[Choice]:
-    nr = application.id
-    by_state = {
-        "draft": [
-            Choice(t("grants.choice.continue"), f"/antrag {nr}"),
-            Choice(t("grants.choice.withdraw"), f"/zurueckziehen {nr}"),
-        ],
-        "submitted": [Choice(t("grants.choice.withdraw"), f"/zurueckziehen {nr}")],
-        "info_requested": [
-            Choice(t("grants.choice.answer"), f"/ergaenzen {nr}"),
-            Choice(t("grants.choice.withdraw"), f"/zurueckziehen {nr}"),
-        ],
-        "approved": [Choice(t("grants.choice.proof"), f"/nachweis {nr}")],
-    }
-    return by_state.get(application.state, [])
-
-
-# --- privacy -------------------------------------------------------------------------
-
-
-async def erase_for(uow: UnitOfWork, member: Member, now: datetime) -> None:
-    """Before a member's data is erased: drafts go, pending applications are withdrawn,
-    and decided ones keep what accounting needs (municipality, purpose, title, amounts,
-    dates, invoices) while the applicant's own prose is removed. The applicant stays
-    linked to the member row, which ``members.erase`` turns into a pseudonym."""
-    system = Actor(None, "Datenlöschung")
-    for application in await uow.grants.for_applicant(member.id):
-        if application.state == "draft":
-            await uow.grants.delete_draft(application)
-            continue
-        if application.state in WITHDRAWABLE:
-            await _withdraw(uow, application, system, now, t("grants.erased_reason"))
-        application.description = ""
-        for transition in await uow.grants.transitions(application.id):
-            if transition.actor_id == member.id and transition.to_state != "proof_submitted":
-                transition.reason = ""
-    await uow.flush()
-
-
-async def export_for(uow: UnitOfWork, member: Member) -> list[dict]:
-    """A member's applications with their history, for ``/daten`` (DSGVO Art. 15)."""
-
-    def ts(value: datetime | None) -> str | None:
-        return aware(value).isoformat() if value else None
-
-    result = []
-    for application in await uow.grants.for_applicant(member.id):
-        history = [
-            {
-                "from": tr.from_state,
-                "to": tr.to_state,
-                "at": ts(tr.at),
-                "reason": tr.reason,
-                "amount_cents": tr.amount_cents,
-            }
-            for tr in await uow.grants.transitions(application.id)
-        ]
-        result.append(
-            {
-                "id": application.id,
-                "municipality": application.municipality_ags,
-                "year": application.year,
-                "state": application.state,
-                "purpose": application.purpose,
-                "title": application.title,
-                "description": application.description,
-                "partners": application.partners,
-                "cost_lines": application.cost_lines,
-                "requested_cents": application.requested_cents,
-                "approved_cents": application.approved_cents,
-                "paid_cents": application.paid_cents,
-                "created_at": ts(application.created_at),
-                "transitions": history,
-            }
-        )
-    return result

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import grants
+from core import grant_privacy
 from core.errors import UserError
 from core.models import Member, OneTimeCode
 from core.roles import DIGESTS, ROLES
@@ -214,14 +214,16 @@ async def export_data(uow: UnitOfWork, member: Member) -> bytes:
             {"channel": o.channel, "kind": o.kind, "text": o.text, "created_at": ts(o.created_at)}
             for o in messages
         ],
-        "grants": await grants.export_for(uow, member),
+        "grants": await grant_privacy.export_for(uow, member),
     }
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 async def erase(uow: UnitOfWork, member: Member, now: datetime) -> None:
     """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell."""
-    await grants.erase_for(uow, member, now)  # grant records outlive the person (accounting law)
+    await grant_privacy.erase_for(
+        uow, member, now
+    )  # grant records outlive the person (accounting law)
     for post in await uow.posts.by_author(member.id):
         post.status = "deleted"
         post.title = ""

@@ -21,11 +21,9 @@ _DASH_CENTS = re.compile(r"[,.]\s*[-–—]+$")  # "800,-" / "800,–"
 _SPACES = re.compile(r"[\s\u00a0\u202f']+")
 _GROUPED_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")  # 1.250 / 12.500.000
 _GROUPED_COMMAS = re.compile(r"^\d{1,3}(?:,\d{3})+$")  # 1,250 as in 1,250.50
-# An amount standing at the end of a line: "… 120 €", "… 1.250,50", "… 800,-".
-AMOUNT_AT_END = re.compile(
-    r"(?P<amount>[-−–]?\s*\d[\d.\s\u00a0\u202f]*(?:,(?:\d{1,2}|[-–—]+))?)\s*(?:€|eur(?:o)?)?\s*$",
-    re.IGNORECASE,
-)
+# An amount as written inside a sentence: "1.250,50", "800,-", "-50" (refused later).
+AMOUNT = r"[-−]?\d[\d.,]*(?:,[-–—]+)?"
+CURRENCY = r"(?:€|eur(?:o)?)"
 
 
 def parse_euro(text: str) -> int:

@@ -29,7 +29,7 @@ async def add_staff(db: Database, *, email: str, telegram: int | None = None) ->
         member = await members.add_member(
             uow,
             members.NewMember(
-                "Sam Geschäftsstelle",
+                f"Geschäftsstelle {email.split('@')[0]}",
                 "network_staff",
                 "12073",
                 email=email,

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import grant_export, grants, reference
+from core import grant_export, grant_views, grants, reference
 from core import members as member_cases
 from core.errors import ImportFileError, UserError
 from core.importing import import_members, import_posts, read_rows
@@ -413,7 +413,7 @@ async def grants_list(
             row["municipality_name"],
             "ja" if row["structurally_weak"] else "nein",
             str(row["year"]),
-            grants.state_label(row["state"]),
+            grant_views.state_label(row["state"]),
             row["title"],
             format_euro(row["requested_cents"]),
             format_euro(approved) if approved is not None else "–",
