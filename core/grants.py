@@ -224,10 +224,9 @@ async def _move(
     ):
         current = await uow.grants.get(application.id)
         raise wrong_state(current or application, to_state)
-    application.state = to_state
-    application.updated_at = now
-    for key, value in values.items():
-        setattr(application, key, value)
+    # From here on this transaction holds the row (row lock / SQLite's write lock), so what
+    # the application holds in the budget is read fresh, never from an earlier snapshot.
+    await uow.session.refresh(application)
     transition = GrantTransition(
         application_id=application.id,
         from_state=previous,
@@ -310,9 +309,8 @@ async def withdraw(
 async def withdraw_as(
     uow: UnitOfWork, application: GrantApplication, actor: Actor, now: datetime, reason: str
 ) -> GrantApplication:
-    held = application.reserved_cents
     transition = await _move(uow, application, WITHDRAWABLE, "withdrawn", actor, now, reason=reason)
-    await grant_budget.release(uow, application, held, transition, now)
+    await grant_budget.release(uow, application, application.reserved_cents, transition, now)
     if transition.from_state != "draft":
         await _notify_staff(uow, application, transition, "grants.staff_withdrawn", now)
     return application
@@ -393,7 +391,6 @@ async def approve(
             amount=format_euro(amount),
             requested=format_euro(requested),
         )
-    held = application.reserved_cents
     transition = await _move(
         uow,
         application,
@@ -406,6 +403,7 @@ async def approve(
         approved_cents=amount,
         decided_at=now,
     )
+    held = application.reserved_cents
     await grant_budget.release(uow, application, held - amount, transition, now)
     key = "grants.approved" if amount == requested else "grants.approved_lower"
     reply = Reply(
@@ -431,11 +429,10 @@ async def reject(
     if application.state not in REJECTABLE:
         raise wrong_state(application, "rejected")
     reason = _reason(reason, "grants.reason_missing")
-    held = application.reserved_cents
     transition = await _move(
         uow, application, REJECTABLE, "rejected", actor, now, reason=reason, decided_at=now
     )
-    await grant_budget.release(uow, application, held, transition, now)
+    await grant_budget.release(uow, application, application.reserved_cents, transition, now)
     reply = Reply(
         t("grants.rejected", id=application.id, title=application.title, reason=reason),
         ref=f"grant:{application.id}",
@@ -484,7 +481,6 @@ async def mark_paid(
     if application.state != "proof_submitted":
         raise wrong_state(application, "paid")
     paid = min(application.approved_cents or 0, application.proof_cents or 0)
-    held = application.reserved_cents
     transition = await _move(
         uow,
         application,
@@ -495,6 +491,7 @@ async def mark_paid(
         amount_cents=paid,
         paid_cents=paid,
     )
+    held = application.reserved_cents
     await grant_budget.release(uow, application, held - paid, transition, now)
     reply = Reply(
         t("grants.paid", id=application.id, title=application.title, amount=format_euro(paid)),
