@@ -221,9 +221,8 @@ async def export_data(uow: UnitOfWork, member: Member) -> bytes:
 
 async def erase(uow: UnitOfWork, member: Member, now: datetime) -> None:
     """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell."""
-    await grant_privacy.erase_for(
-        uow, member, now
-    )  # grant records outlive the person (accounting law)
+    # Grant records outlive the person (accounting law): pseudonymised, not deleted.
+    await grant_privacy.erase_for(uow, member, now)
     for post in await uow.posts.by_author(member.id):
         post.status = "deleted"
         post.title = ""
