@@ -6,7 +6,7 @@ Handlers translate between a member's words and the use cases in
 
 from __future__ import annotations
 
-from core import dialogues, event_commands, exchange, members
+from core import dialogues, event_commands, exchange, grant_commands, members
 from core.context import Ctx
 from core.errors import UserError
 from core.grammar import Command, Grammar
@@ -323,6 +323,7 @@ def _commands() -> list[Command]:
         Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
         Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
         *status,
+        *grant_commands.commands(),
     ]
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock, system_clock
+from core.grant_programme import GrantProgramme
 from core.match_index import MatchIndex
 from core.models import Dialogue, Member
 from core.municipalities import MunicipalityIndex
@@ -43,6 +44,7 @@ class Services:
     clock: Clock = system_clock
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     bot_username: str = "ZukunftsraumBot"
+    grants: GrantProgramme = field(default_factory=GrantProgramme)
 
 
 @dataclass

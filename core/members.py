@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core import grant_privacy
 from core.clock import aware
 from core.errors import UserError
 from core.models import Member, OneTimeCode
@@ -212,12 +213,15 @@ async def export_data(uow: UnitOfWork, member: Member) -> bytes:
             {"channel": o.channel, "kind": o.kind, "text": o.text, "created_at": ts(o.created_at)}
             for o in messages
         ],
+        "grants": await grant_privacy.export_for(uow, member),
     }
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 async def erase(uow: UnitOfWork, member: Member, now: datetime) -> None:
     """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell."""
+    # Grant records outlive the person (accounting law): pseudonymised, not deleted.
+    await grant_privacy.erase_for(uow, member, now)
     for post in await uow.posts.by_author(member.id):
         post.status = "deleted"
         post.title = ""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -313,3 +314,88 @@ class DigestRun(Base):
     covered_until: Mapped[datetime] = _ts()
     items: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = _ts()
+
+
+class GrantApplication(Base):
+    """A micro-grant application; the applicant's municipality is the recipient."""
+
+    __tablename__ = "grant_applications"
+    __table_args__ = (Index("ix_grant_applications_state", "state", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    municipality_ags: Mapped[str] = mapped_column(ForeignKey("municipalities.ags"))
+    # The budget year (Berlin calendar year of submission; of creation while a draft).
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    purpose: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    partners: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"kind": "consulting"|"travel"|"other", "label", "amount_cents", "days"?, "rate_cents"?}]
+    cost_lines: Mapped[list] = mapped_column(JSON, default=list)
+    requested_cents: Mapped[int] = mapped_column(Integer, default=0)
+    approved_cents: Mapped[int | None] = mapped_column(Integer)
+    proof_cents: Mapped[int | None] = mapped_column(Integer)
+    proof_note: Mapped[str] = mapped_column(Text, default="")
+    paid_cents: Mapped[int | None] = mapped_column(Integer)
+    # What this application holds in its municipality's budget right now (see the ledger).
+    reserved_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    submitted_at: Mapped[datetime | None] = _ts()
+    decided_at: Mapped[datetime | None] = _ts()
+
+    applicant: Mapped[Member] = relationship(lazy="joined")
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class GrantTransition(Base):
+    """Who moved an application from one state to another, when and why."""
+
+    __tablename__ = "grant_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    # A member (applicant or staff) or NULL with ``actor_label`` for the command line/system.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_label: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    amount_cents: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = _ts()
+
+
+class GrantBudget(Base):
+    """Committed (submitted + approved) cents of one municipality in one year."""
+
+    __tablename__ = "grant_budgets"
+    __table_args__ = (
+        CheckConstraint("committed_cents >= 0 AND committed_cents <= cap_cents", name="within_cap"),
+    )
+
+    municipality_ags: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.ags"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cap_cents: Mapped[int] = mapped_column(Integer)
+    committed_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GrantLedgerEntry(Base):
+    """Every reservation (+) and release (-) of budget, so the budget row can be audited."""
+
+    __tablename__ = "grant_ledger"
+    __table_args__ = (Index("ix_grant_ledger_budget", "municipality_ags", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_ags: Mapped[str] = mapped_column(ForeignKey("municipalities.ags"))
+    year: Mapped[int] = mapped_column(Integer)
+    # No cascade: an application with money on record can never be deleted.
+    application_id: Mapped[int] = mapped_column(ForeignKey("grant_applications.id"), index=True)
+    transition_id: Mapped[int] = mapped_column(ForeignKey("grant_transitions.id"))
+    delta_cents: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = _ts()

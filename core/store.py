@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from core.grant_store import GrantRepo
 from core.models import (
     Base,
     Dialogue,
@@ -115,6 +116,7 @@ class UnitOfWork:
         self.matches = MatchRepo(self.session)
         self.dialogues = DialogueRepo(self.session)
         self.outbox = OutboxRepo(self.session)
+        self.grants = GrantRepo(self.session)
         return self
 
     async def __aexit__(self, *exc_info) -> None:

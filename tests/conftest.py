@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,3 +139,43 @@ def person(assistant):
         return Person(assistant, Sender(channel, address))
 
     return make
+
+
+# --- the command line as operators use it: real processes, a real SQLite file ---------
+
+
+def _invoke(args, env, cwd, stdin=""):
+    return subprocess.run(
+        [sys.executable, "-m", "zukunftsraum", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """A migrated database with the municipality list, made once and copied per test."""
+    folder = tmp_path_factory.mktemp("template")
+    env = {**os.environ, "ZR_DATABASE_URL": f"sqlite:///{folder / 'zr.db'}"}
+    assert _invoke(["municipalities", "import"], env, folder).returncode == 0
+    return folder / "zr.db"
+
+
+@pytest.fixture
+def cli(tmp_path, template_db):
+    shutil.copy(template_db, tmp_path / "zr.db")
+    env = {
+        **os.environ,
+        "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}",
+        "ZR_MAIL_DIR": str(tmp_path / "mail"),
+        "COLUMNS": "200",
+    }
+
+    def run(*args: str, stdin: str = "", env_extra: dict | None = None):
+        return _invoke(args, {**env, **(env_extra or {})}, tmp_path, stdin)
+
+    return run

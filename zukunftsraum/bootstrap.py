@@ -36,5 +36,6 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         clock=clock,
         tz=settings.tz,
         bot_username=settings.telegram_bot_username,
+        grants=settings.grant_programme,
     )
     return App(settings=settings, db=db, services=services, assistant=Assistant(db, services))

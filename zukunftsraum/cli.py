@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,12 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import grant_export, grant_views, grants, reference
 from core import members as member_cases
-from core import reference
 from core.errors import ImportFileError, UserError
 from core.importing import import_members, import_posts, read_rows
 from core.match_export import export_rows
 from core.members import NewMember
+from core.money import format_euro, parse_euro
 from core.schema import upgrade
 from core.store import Database
 from zukunftsraum.bootstrap import App, build_app
@@ -45,11 +47,13 @@ import_app = typer.Typer(
     help="Daten aus Dateien importieren (CSV oder JSON Lines).", no_args_is_help=True
 )
 matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
+grants_app = typer.Typer(help="Mikroförderung: Anträge prüfen und abrechnen.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(municipalities_app, name="municipalities")
 app.add_typer(members_app, name="members")
 app.add_typer(import_app, name="import")
 app.add_typer(matches_app, name="matches")
+app.add_typer(grants_app, name="grants")
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -370,6 +374,124 @@ from zukunftsraum.cli_events import digest_app, events_app  # noqa: E402
 
 app.add_typer(events_app, name="events")
 app.add_typer(digest_app, name="digest")
+# --- grants -----------------------------------------------------------------------
+
+
+def _operator() -> grants.Actor:
+    """Decisions from the shell are recorded with the operating system's user name."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return grants.Actor(None, f"Kommandozeile ({user})")
+
+
+@grants_app.command("list")
+@_cli
+async def grants_list(
+    state: Annotated[
+        str, typer.Option(help="submitted (Prüfliste), ein anderer Status oder all")
+    ] = "submitted",
+    year: Annotated[int | None, typer.Option(help="nur dieses Förderjahr")] = None,
+    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+) -> None:
+    """Anträge auflisten; ohne Optionen die Prüfliste (strukturschwache Regionen zuerst)."""
+    if format not in ("table", "json"):
+        fail("--format muss table oder json sein.", 2)
+    if state != "all" and state not in grants.STATES:
+        fail(f"Unbekannter Status „{state}“. Möglich: all, {', '.join(grants.STATES)}.", 2)
+    async with _app() as application, application.db.uow() as uow:
+        if state == "submitted" and year is None:
+            found = await uow.grants.review_queue()
+        else:
+            found = await uow.grants.listing(states=None if state == "all" else (state,), year=year)
+        rows = [grant_export.row(a, application.services.tz) for a in found]
+    if format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    table = Table("ID", "Kommune", "schwach", "Jahr", "Status", "Titel", "beantragt", "bewilligt")
+    for row in rows:
+        approved = row["approved_cents"]
+        table.add_row(
+            str(row["id"]),
+            row["municipality_name"],
+            "ja" if row["structurally_weak"] else "nein",
+            str(row["year"]),
+            grant_views.state_label(row["state"]),
+            row["title"],
+            format_euro(row["requested_cents"]),
+            format_euro(approved) if approved is not None else "–",
+        )
+    out.print(table)
+
+
+@grants_app.command("approve")
+@_cli
+async def grants_approve(
+    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    amount: Annotated[
+        str | None, typer.Option(help="geringerer Betrag in Euro, z. B. 1.200,00")
+    ] = None,
+) -> None:
+    """Einen eingereichten Antrag bewilligen (auf Wunsch mit geringerem Betrag)."""
+    cents = parse_euro(amount) if amount is not None else None
+    async with _app() as application, application.db.uow() as uow:
+        done = await grants.approve(
+            uow,
+            _operator(),
+            id,
+            cents,
+            application.services.grants,
+            application.services.clock(),
+        )
+        await uow.commit()
+    out.print(f"Antrag {done.id} bewilligt: {format_euro(done.approved_cents or 0)}.")
+
+
+@grants_app.command("reject")
+@_cli
+async def grants_reject(
+    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    reason: Annotated[str, typer.Option(help="Begründung für die Antragstellerin/den -steller")],
+) -> None:
+    """Einen Antrag mit Begründung ablehnen."""
+    async with _app() as application, application.db.uow() as uow:
+        done = await grants.reject(uow, _operator(), id, reason, application.services.clock())
+        await uow.commit()
+    out.print(f"Antrag {done.id} abgelehnt.")
+
+
+@grants_app.command("pay")
+@_cli
+async def grants_pay(id: Annotated[int, typer.Argument(help="Nummer des Antrags")]) -> None:
+    """Einen Antrag nach geprüftem Verwendungsnachweis als ausgezahlt vermerken."""
+    async with _app() as application, application.db.uow() as uow:
+        done = await grants.mark_paid(uow, _operator(), id, application.services.clock())
+        await uow.commit()
+    out.print(f"Antrag {done.id} ausgezahlt: {format_euro(done.paid_cents or 0)}.")
+
+
+@grants_app.command("export")
+@_cli
+async def grants_export(
+    file: Annotated[Path | None, typer.Argument(help="Zieldatei (ohne: Standardausgabe)")] = None,
+    year: Annotated[int | None, typer.Option(help="Förderjahr (Standard: das laufende)")] = None,
+    summary: Annotated[
+        bool, typer.Option(help="je Kommune, Jahr und Status zusammengefasst")
+    ] = False,
+) -> None:
+    """CSV für die Buchhaltung (Semikolon, Dezimalkomma, Beträge in Euro)."""
+    async with _app() as application, application.db.uow() as uow:
+        services = application.services
+        wanted = year or services.grants.year_of(services.clock())
+        text = await grant_export.export_csv(uow, wanted, services.tz, summary=summary)
+    if file is None:
+        sys.stdout.write(text)
+        return
+    file.write_text(text, encoding="utf-8")
+    lines = text.count("\r\n") - 1
+    out.print(f"{lines} Zeilen für {wanted} nach {file} exportiert.")
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.grant_programme import GrantProgramme, month_day
+
 DEFAULT_VAR_DIR = Path("var")
 
 
@@ -56,6 +58,12 @@ class Settings(BaseSettings):
     reminder_offsets: str = "P1D,PT1H"
     reminder_offsets_in_person: str = "P7D,P1D,PT1H"
 
+    # Micro-grant programme (DESIGN §2); deadlines as MM-DD in Europe/Berlin.
+    grant_cap_eur: int = 5000
+    grant_application_deadline: str = "09-30"
+    grant_invoice_deadline: str = "11-30"
+    grant_max_day_rate_eur: int = 850
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -72,7 +80,7 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:// and postgresql:// URLs are supported")
         return value
 
-    @field_validator("sweep_seconds")
+    @field_validator("sweep_seconds", "grant_cap_eur", "grant_max_day_rate_eur")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
@@ -102,6 +110,12 @@ class Settings(BaseSettings):
             ) from None
         return ",".join(offsets)
 
+    @field_validator("grant_application_deadline", "grant_invoice_deadline")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month_day(value)
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _address(cls, value: str) -> str:
@@ -120,6 +134,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def grant_programme(self) -> GrantProgramme:
+        return GrantProgramme(
+            cap_cents=self.grant_cap_eur * 100,
+            application_deadline=month_day(self.grant_application_deadline),
+            invoice_deadline=month_day(self.grant_invoice_deadline),
+            max_day_rate_cents=self.grant_max_day_rate_eur * 100,
+            tz=self.tz,
+        )
 
     @property
     def telegram_enabled(self) -> bool:

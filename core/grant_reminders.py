@@ -1,0 +1,97 @@
+"""Deadline reminders of the micro-grant programme, as an idempotent sweep.
+
+The scheduler calls ``sweep_grant_reminders`` on every tick; what was already
+queued is recognised by its outbox dedupe key, so a sweep may run as often as
+it likes (and after downtime it sends only the most urgent reminder that is due).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from core.grant_programme import GrantProgramme
+from core.models import Member
+from core.outbox import enqueue
+from core.replies import Choice, Reply
+from core.store import UnitOfWork
+from core.texts import t
+
+
+def due_offset(today: date, deadline: date, offsets: tuple[int, ...]) -> int | None:
+    """The smallest reminder offset whose day has come, while the deadline has not passed."""
+    days_left = (deadline - today).days
+    if days_left < 0:
+        return None
+    due = [offset for offset in offsets if days_left <= offset]
+    return min(due) if due else None
+
+
+async def sweep_grant_reminders(uow: UnitOfWork, now: datetime, programme: GrantProgramme) -> int:
+    """Queue the reminders that are due; returns how many were queued. The caller commits."""
+    today = programme.local_date(now)
+    return await _draft_reminders(uow, now, today, programme) + await _invoice_reminders(
+        uow, now, today, programme
+    )
+
+
+async def _draft_reminders(
+    uow: UnitOfWork, now: datetime, today: date, programme: GrantProgramme
+) -> int:
+    deadline = programme.application_deadline_in(today.year)
+    offset = due_offset(today, deadline, programme.reminder_days)
+    if offset is None:
+        return 0
+    text = t(
+        "grants.reminder_deadline",
+        deadline=deadline.strftime("%d.%m.%Y"),
+        days=(deadline - today).days,
+    )
+    reply = Reply(text, [Choice(t("grants.choice.continue"), "/antrag")])
+    queued = 0
+    for member in await uow.grants.verified_with_drafts():
+        key = f"grant:deadline:{today.year}:{offset}:member:{member.id}"
+        queued += await _queue_once(uow, member, reply, key, now)
+    return queued
+
+
+async def _invoice_reminders(
+    uow: UnitOfWork, now: datetime, today: date, programme: GrantProgramme
+) -> int:
+    queued = 0
+    for application in await uow.grants.listing(states=("approved",)):
+        deadline = programme.invoice_deadline_in(application.year)
+        offset = due_offset(today, deadline, programme.reminder_days)
+        if offset is None or application.applicant.erased_at is not None:
+            continue
+        reply = Reply(
+            t(
+                "grants.reminder_invoice",
+                id=application.id,
+                title=application.title,
+                deadline=deadline.strftime("%d.%m.%Y"),
+                days=(deadline - today).days,
+            ),
+            [Choice(t("grants.choice.proof"), f"/nachweis {application.id}")],
+            ref=f"grant:{application.id}",
+        )
+        key = f"grant:{application.id}:invoice:{offset}"
+        queued += await _queue_once(uow, application.applicant, reply, key, now)
+    return queued
+
+
+async def _queue_once(uow: UnitOfWork, member: Member, reply: Reply, key: str, now) -> int:
+    if await uow.outbox.exists(key):
+        return 0
+    message = enqueue(
+        uow,
+        member,
+        reply,
+        kind="grant_reminder",
+        subject=t("grants.subject_reminder"),
+        now=now,
+        dedupe_key=key,
+    )
+    if message is None:
+        return 0
+    await uow.flush()  # a later check in this sweep sees the key
+    return 1
