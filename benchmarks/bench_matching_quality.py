@@ -67,7 +67,7 @@ def threshold_sweep(gold: GoldSet) -> None:
     proposals = {r.id: engine.candidates(r, k=10) for r in gold.judged_requests}
     wanted = sum(1 for g in gold.judgments.values() for v in g.values() if v >= 2)
     print("\nthreshold  proposals  precision  recall(grade>=2)  F1")
-    for step in range(0, 41, 2):
+    for step in range(0, 51, 2):
         t = step / 100
         made = right = found = 0
         for request_id, candidates in proposals.items():

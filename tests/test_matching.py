@@ -359,3 +359,136 @@ def test_deferred_frequent_terms_give_the_same_top_results(monkeypatch):
     deferred = engine.candidates(query, k=20)
     assert ids(deferred) == ids(exact)
     assert [c.score for c in deferred] == pytest.approx([c.score for c in exact], abs=2e-4)
+
+
+# --- acceptance example: a short offer that is entirely about the request's main topic ---
+
+BUERGERBUS_SHORT = offer(
+    201, "Wir teilen unser Bürgerbus-Konzept", municipality_ags="12073452", land="12"
+)
+SENIOR_MOBILITY_REQUEST = request(
+    202, "Mobilität für ältere Menschen auf dem Land", municipality_ags="14521690", land="14"
+)
+
+
+def score_of(first: PostDoc, second: PostDoc, threshold: float | None = None) -> float:
+    """Index `first` alone, query with `second`; 0 when no proposal is made."""
+    engine = MatchEngine(threshold=threshold)
+    engine.upsert(first)
+    found = engine.candidates(second)
+    assert ids(found) in ([], [first.id])
+    return found[0].score if found else 0.0
+
+
+def test_acceptance_offer_first_then_request_finds_it():
+    engine = MatchEngine()
+    engine.upsert(BUERGERBUS_SHORT)
+    found = engine.candidates(SENIOR_MOBILITY_REQUEST)
+    assert ids(found) == [201]
+    assert found[0].reason.split(" · ")[0] == "Mobilität"
+
+
+def test_acceptance_request_first_then_offer_finds_it():
+    engine = MatchEngine()
+    engine.upsert(SENIOR_MOBILITY_REQUEST)
+    assert ids(engine.candidates(BUERGERBUS_SHORT)) == [202]
+
+
+def test_text_score_is_the_same_in_both_directions():
+    there = score_of(BUERGERBUS_SHORT, SENIOR_MOBILITY_REQUEST, threshold=0.0)
+    back = score_of(SENIOR_MOBILITY_REQUEST, BUERGERBUS_SHORT, threshold=0.0)
+    assert there == pytest.approx(back, abs=0.02)
+    assert there >= MatchEngine().threshold
+
+
+@pytest.mark.parametrize(
+    ("offer_title", "request_title"),
+    [
+        ("Wir teilen unser Bürgerbus-Konzept", "/suche Erfahrungen mit dem Bürgerbus für Senioren"),
+        ("Wir teilen unser Bürgerbus-Konzept", "Bürgerbus Konzept"),
+        ("Wir teilen unser Bürgerbus-Konzept", "Mobilität für ältere Menschen auf dem Land"),
+    ],
+)
+def test_short_related_posts_match_in_both_directions(offer_title, request_title):
+    a = offer(301, offer_title, municipality_ags="12073452")
+    b = request(302, request_title, municipality_ags="14521690")
+    assert score_of(a, b) >= MatchEngine().threshold
+    assert score_of(b, a) >= MatchEngine().threshold
+
+
+@pytest.mark.parametrize(
+    ("offer_title", "request_title"),
+    [
+        ("Busbeschaffung für den Schülerverkehr", "Erfahrungen mit Mitfahrbänken"),
+        (
+            "Unser Konzept für die Nachnutzung leerstehender Gebäude im Ortskern",
+            "Ideen für Jugendbeteiligung und einen Jugendgemeinderat",
+        ),
+        # One shared generic word is a small share of both posts.
+        ("Unser Konzept für die Nachnutzung leerstehender Gebäude", "Konzept für den Bürgerbus"),
+        ("Friedhofssatzung überarbeitet", "Satzung für den Dorfladen"),
+    ],
+)
+def test_unrelated_posts_do_not_match_in_either_direction(offer_title, request_title):
+    a = offer(401, offer_title, municipality_ags="12073452")
+    b = request(402, request_title, municipality_ags="14521690")
+    assert score_of(a, b) == 0.0
+    assert score_of(b, a) == 0.0
+
+
+def test_a_long_offer_about_much_more_ranks_below_a_focused_one():
+    engine = MatchEngine()
+    engine.upsert(BUERGERBUS_SHORT)
+    engine.upsert(
+        offer(
+            203,
+            "Unser Haushalt 2024",
+            "Investitionen in Feuerwehr, Kita, Friedhof, Breitband, Straßenbau und einen "
+            "Linienbus; dazu Personalplanung, Gebühren und Steuern.",
+        )
+    )
+    engine.threshold = 0.0
+    assert ids(engine.candidates(SENIOR_MOBILITY_REQUEST))[0] == 201
+
+
+# --- bulk loading ------------------------------------------------------------------------
+
+
+def sample_posts() -> list[PostDoc]:
+    posts = [BUERGERBUS, SCHULBUS, LEERSTAND, BUERGERBUS_SHORT]
+    posts += [offer(500 + i, f"Mitfahrbänke im Ortsteil Nummer{i}", "Schilder") for i in range(30)]
+    posts += [request(600 + i, f"Dorfladen gesucht Nummer{i}", "Genossenschaft") for i in range(30)]
+    return posts
+
+
+def test_bulk_upsert_gives_the_same_results_as_upsert_one_by_one():
+    one_by_one, bulk = MatchEngine(), MatchEngine()
+    for post in sample_posts():
+        one_by_one.upsert(post)
+    bulk.bulk_upsert(iter(sample_posts()))
+    assert len(bulk) == len(one_by_one)
+    for query in (MITFAHRBANK_REQUEST, SENIOR_MOBILITY_REQUEST, offer(9, "Dorfladen", "")):
+        assert bulk.candidates(query, k=20) == one_by_one.candidates(query, k=20)
+
+
+def test_bulk_upsert_in_small_chunks_and_with_repeated_ids(monkeypatch):
+    import core.matching.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "BULK_CHUNK", 7)
+    engine = MatchEngine()
+    edited = PostDoc(**{**BUERGERBUS.__dict__, "title": "Friedhofssatzung", "body": "Urnen"})
+    engine.bulk_upsert([*sample_posts(), edited])  # the later version of post 1 wins
+    assert len(engine) == len(sample_posts())
+    assert 1 not in ids(engine.candidates(MITFAHRBANK_REQUEST, k=50))
+    engine.bulk_upsert([BUERGERBUS, BUERGERBUS])
+    assert 1 in ids(engine.candidates(MITFAHRBANK_REQUEST, k=50))
+    assert len(engine) == len(sample_posts())
+
+
+def test_bulk_upsert_keeps_the_posts_before_a_bad_one():
+    engine = MatchEngine()
+    bad = PostDoc(id=7, kind="angebot", title="x", body="y")
+    with pytest.raises(ValueError):
+        engine.bulk_upsert([BUERGERBUS, bad, SCHULBUS])
+    assert 1 in engine
+    assert 7 not in engine

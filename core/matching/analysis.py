@@ -6,10 +6,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from core.matching.compounds import CompoundSplitter, load_lexicon
-from core.matching.normalize import surface_tokens, tokenize
+from core.matching.normalize import tokenize, word_tokens, written_words
 from core.matching.stemming import stem
 from core.matching.stopwords import STOP_WORDS
 from core.matching.thesaurus import ConceptGroup, ConceptMatcher, member_words
@@ -25,11 +28,31 @@ BODY_WEIGHT = 1.0
 
 @dataclass
 class Analysis:
-    words: Counter[str] = field(default_factory=Counter)  # stem -> weighted count
-    parts: Counter[str] = field(default_factory=Counter)  # compound-part stem -> weighted count
-    concepts: Counter[int] = field(default_factory=Counter)  # thesaurus group -> weighted count
+    words: dict[str, float] = field(default_factory=dict)  # stem -> weighted count
+    parts: dict[str, float] = field(default_factory=dict)  # compound-part stem -> weighted count
+    concepts: dict[int, float] = field(default_factory=dict)  # thesaurus group -> weighted count
     length: float = 0.0  # weighted number of content words
-    surfaces: dict[str, str] = field(default_factory=dict)  # stem -> shortest written form
+    nouns: set[str] = field(default_factory=set)  # stems written with a capital at least once
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """What one folded token contributes: its stem, compound parts and thesaurus groups."""
+
+    stem: str
+    parts: tuple[str, ...]
+    groups: frozenset[int]
+
+
+class WordInfo(NamedTuple):
+    """What one written word contributes, flattened over its tokens (a hyphenated word has
+    several): their stems, compound parts and thesaurus groups, and the stems again if the
+    word is capitalised (a noun, in German)."""
+
+    stems: tuple[str, ...]
+    parts: tuple[str, ...]
+    groups: tuple[frozenset[int], ...]
+    nouns: tuple[str, ...]
 
 
 class Analyzer:
@@ -37,7 +60,14 @@ class Analyzer:
         lexicon = load_lexicon(LEXICON_PATH) + member_words(groups)
         self.splitter = CompoundSplitter(lexicon, stem)
         self.concepts = ConceptMatcher(groups, self.phrase_stems)
+        # A corpus repeats its words endlessly: everything that depends on a written word
+        # alone (folding, stemming, compound splitting, thesaurus lookup) is done once.
         self._token_info = lru_cache(maxsize=500_000)(self._analyze_token)
+        self._word_info = lru_cache(maxsize=500_000)(self._analyze_word)
+        # Stem -> shortest written form seen in any analysed text, for match reasons.
+        # Filled once per distinct written word, when it first passes _analyze_word.
+        self.surfaces: dict[str, str] = {}
+        self._first_token: dict[str, Token] = {}
 
     def phrase_stems(self, phrase: str) -> tuple[str, ...]:
         return tuple(stem(t) for t in tokenize(phrase) if t not in STOP_WORDS)
@@ -50,33 +80,63 @@ class Analyzer:
             self._add_field(result, topic, TOPIC_WEIGHT)
         return result
 
-    def _analyze_token(self, token: str) -> tuple[str, tuple[str, ...]] | None:
-        """Stem and compound-part stems of a folded token; None for a stop word."""
+    def expansion(self, word_stem: str) -> tuple[tuple[str, ...], frozenset[int]]:
+        """Compound parts and thesaurus groups of a word stem, for word coverage: as found
+        for the first word analysed with this stem, else by splitting the stem itself."""
+        token = self._first_token.get(word_stem)
+        if token is not None:
+            return token.parts, token.groups
+        parts = tuple(p for p in self.splitter.split_uncached(word_stem) if p != word_stem)
+        return parts, self.concepts.word_groups(word_stem, parts)
+
+    def _analyze_token(self, token: str) -> Token | None:
+        """Stem, compound-part stems and groups of a folded token; None for a stop word."""
         if token in STOP_WORDS:
             return None
         word_stem = stem(token)
         if len(word_stem) < 2:
             return None
-        return word_stem, tuple(p for p in self.splitter.split(token) if p != word_stem)
+        parts = tuple(p for p in self.splitter.split(token) if p != word_stem)
+        info = Token(word_stem, parts, self.concepts.word_groups(word_stem, parts))
+        self._first_token.setdefault(word_stem, info)
+        return info
+
+    def _analyze_word(self, written: str) -> WordInfo:
+        infos = (self._token_info(t) for t in word_tokens(written))
+        tokens = [info for info in infos if info is not None]
+        for token in tokens:
+            if self.surfaces.setdefault(token.stem, written) != written:
+                _remember_surface(self.surfaces, token.stem, written)
+        stems = tuple(t.stem for t in tokens)
+        return WordInfo(
+            stems,
+            tuple(p for t in tokens for p in t.parts),
+            tuple(t.groups for t in tokens),
+            stems if written[0].isupper() else (),
+        )
 
     def _add_field(self, result: Analysis, text: str, weight: float) -> None:
-        stems: list[str] = []
-        parts_per_word: list[tuple[str, ...]] = []
-        for token, written in surface_tokens(text):
-            info = self._token_info(token)
-            if info is None:
-                continue
-            word_stem, parts = info
-            stems.append(word_stem)
-            parts_per_word.append(parts)
-            result.words[word_stem] += weight
-            for part in parts:
-                result.parts[part] += weight
-            if result.surfaces.get(word_stem) != written:
-                _remember_surface(result.surfaces, word_stem, written)
+        infos = list(map(self._word_info, written_words(text)))
+        stems = list(chain.from_iterable(map(_STEMS, infos)))
         result.length += weight * len(stems)
-        for group_id, count in self.concepts.find(stems, parts_per_word).items():
-            result.concepts[group_id] += weight * count
+        result.nouns.update(chain.from_iterable(map(_NOUNS, infos)))
+        # Counting runs in C (Counter over attribute getters); Python loops only over the
+        # distinct stems of the field.
+        _add_weighted(result.words, Counter(stems), weight)
+        _add_weighted(result.parts, Counter(chain.from_iterable(map(_PARTS, infos))), weight)
+        groups = list(chain.from_iterable(map(_GROUPS, infos)))
+        _add_weighted(result.concepts, self.concepts.find(stems, groups), weight)
+
+
+def _add_weighted(into: dict, counts: Counter, weight: float) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0.0) + weight * count
+
+
+_STEMS = attrgetter("stems")
+_NOUNS = attrgetter("nouns")
+_PARTS = attrgetter("parts")
+_GROUPS = attrgetter("groups")
 
 
 def _remember_surface(surfaces: dict[str, str], word_stem: str, written: str) -> None:
@@ -85,8 +145,3 @@ def _remember_surface(surfaces: dict[str, str], word_stem: str, written: str) ->
     known = surfaces.get(word_stem)
     if known is None or (len(written), written[:1].isupper()) < (len(known), known[:1].isupper()):
         surfaces[word_stem] = written
-
-
-def merge_surfaces(into: dict[str, str], new: dict[str, str]) -> None:
-    for word_stem, written in new.items():
-        _remember_surface(into, word_stem, written)

@@ -1,19 +1,21 @@
 """An in-memory BM25 inverted index that supports adding and removing documents.
 
-Documents live in integer slots. Each term keeps growable arrays of slots, term frequencies
-and precomputed BM25 term weights ("impacts"), so a query touches only the postings of its
+Documents live in integer slots. Each term keeps growable arrays of slots and precomputed
+BM25 term weights ("impacts"), so a query touches only the postings of its
 own terms and adds idf x impact with numpy. Impacts are computed against a reference average
 document length and recomputed in one sweep only when the live average drifts more than
 AVG_LEN_DRIFT away from it, a negligible approximation that makes a query cost one
 multiply-add per posting. Removal only marks the slot dead and fixes the statistics; dead
-postings are dropped in one sweep once they make up a large share.
+postings are dropped in one sweep once they make up a large share. Many documents at once
+(`add_batch`) are sorted into the postings with numpy instead of one append per posting.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
 
 import numpy as np
 
@@ -30,10 +32,43 @@ IDF_PRIOR_DOCS = 200
 AVG_LEN_DRIFT = 0.05
 # Terms this frequent may be deferred by score(); shorter postings are cheap to score anyway.
 DEFER_MIN_DF = 2_000
-# Term frequencies are multiples of 0.5 (field weights 1 and 2, compound parts count half);
-# stored doubled in one byte, capped where BM25 saturation makes more irrelevant.
+# Term frequencies are multiples of 0.5 (field weights 1 and 2, compound parts count half),
+# capped at 127.5 where BM25 saturation makes more irrelevant.
 TF_SCALE = 2
 TF_MAX = 255
+
+
+# Per document, its term ids with one byte of caller data each ("mark"; the engine stores the
+# word count there), packed into one bytes object, which costs less than an array object.
+RECORD = np.dtype([("term", "<i4"), ("mark", "u1")])
+MARK_MAX = 255
+
+
+class PostingBatch:
+    """Documents collected for `InvertedIndex.add_batch`, kept as compact arrays (about 17
+    bytes per term) so that thousands of them can wait without their dictionaries."""
+
+    def __init__(self, known_id: Callable[[str], int | None], new_id: Callable[[str], int]) -> None:
+        self._known_id = known_id
+        self._new_id = new_id
+        self.ids = array("i")
+        self.tfs = array("d")
+        self.marks = array("i")
+        self.counts = array("i")
+        self.lengths = array("f")
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def add(self, terms: Mapping[str, float], length: float, marks: Mapping[str, int]) -> None:
+        found = list(map(self._known_id, terms))
+        if None in found:
+            found = [self._new_id(t) if i is None else i for t, i in zip(terms, found, strict=True)]
+        self.ids.extend(found)
+        self.tfs.extend(terms.values())
+        self.marks.extend(map(marks.get, terms, repeat(0)))
+        self.counts.append(len(found))
+        self.lengths.append(length)
 
 
 class InvertedIndex:
@@ -43,11 +78,10 @@ class InvertedIndex:
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
         self._post_slots: list[array] = []  # term id -> slots (int32)
-        self._post_tfs: list[array] = []  # term id -> weighted tf x TF_SCALE (uint8)
         self._post_impacts: list[array] = []  # term id -> BM25 tf component (float32)
         self._reference_avg_len = 0.0
-        self._df: list[int] = []
-        self._doc_terms: list[array | None] = []  # slot -> term ids; None when dead
+        self._df = array("i")
+        self._records: list[bytes | None] = []  # slot -> RECORD bytes; None when dead
         self._doc_len = array("f")
         self._alive = array("b")
         self.live_docs = 0
@@ -59,60 +93,108 @@ class InvertedIndex:
     def slot_count(self) -> int:
         return len(self._alive)
 
+    @property
+    def term_count(self) -> int:
+        return len(self._terms)
+
+    def term(self, term_id: int) -> str:
+        return self._terms[term_id]
+
+    def term_id(self, term: str) -> int | None:
+        return self._term_ids.get(term)
+
+    def intern(self, term: str) -> int:
+        """Id of `term`, created without postings when the index has not seen it yet."""
+        return self._term_id_or_new(term)
+
     def alive_view(self) -> np.ndarray:
         """Read-only view of the alive flags; drop it before the next add()."""
         return np.frombuffer(self._alive, dtype=np.int8)
 
-    def add(self, terms: Mapping[str, float], length: float) -> int:
-        slot = len(self._alive)
+    def add(
+        self, terms: Mapping[str, float], length: float, marks: Mapping[str, int] | None = None
+    ) -> int:
+        batch = self.new_batch()
+        batch.add(terms, length, marks or {})
+        return self.add_batch(batch)[0]
+
+    def new_batch(self) -> PostingBatch:
+        return PostingBatch(self._term_ids.get, self._term_id_or_new)
+
+    def add_batch(self, batch: PostingBatch) -> range:
+        """Add the batch's documents in new slots, in the order they were collected.
+
+        Postings of the whole batch are sorted by term with numpy and appended term by term,
+        so the work per posting in Python is one dictionary lookup while collecting."""
+        first, n = len(self._alive), len(batch.counts)
+        if n == 0:
+            return range(first, first)
+        ids = np.frombuffer(batch.ids, dtype=np.int32)
+        counts = np.frombuffer(batch.counts, dtype=np.int32)
+        lengths = np.frombuffer(batch.lengths, dtype=np.float32)
         if self._reference_avg_len <= 0.0:
-            self._reference_avg_len = max(length, 1.0)
-        norm = self._norm(length)
-        ids = array("i")
-        for term, tf in terms.items():
-            quantised = min(TF_MAX, round(tf * TF_SCALE))
-            if quantised <= 0:
-                continue
-            term_id = self._term_id_or_new(term)
-            self._post_slots[term_id].append(slot)
-            self._post_tfs[term_id].append(quantised)
-            tf = quantised / TF_SCALE
-            self._post_impacts[term_id].append(tf * (self.k1 + 1.0) / (tf + norm))
-            self._df[term_id] += 1
-            ids.append(term_id)
-        self._doc_terms.append(ids)
-        self._doc_len.append(length)
-        self._alive.append(1)
-        self.live_docs += 1
-        self._total_len += length
-        self._postings += len(ids)
+            self._reference_avg_len = max(float(lengths.mean()), 1.0)
+        tfs = np.frombuffer(batch.tfs, dtype=np.float64)
+        quantised = np.minimum(np.rint(tfs * TF_SCALE), TF_MAX).astype(np.uint8)
+        marks = np.minimum(np.frombuffer(batch.marks, dtype=np.int32), MARK_MAX).astype(np.uint8)
+        keep = quantised > 0
+        if not keep.all():
+            owner = np.repeat(np.arange(n), counts)[keep]
+            counts = np.bincount(owner, minlength=n).astype(np.int32)
+            ids, quantised, marks = ids[keep], quantised[keep], marks[keep]
+        slots = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
+        norms = np.repeat(self._norms(lengths), counts)
+        self._append_postings(ids, slots, quantised, norms)
+        self._append_records(ids, marks, counts)
+        self._doc_len.frombytes(lengths.tobytes())
+        self._alive.extend(bytes([1]) * n)
+        self.live_docs += n
+        self._total_len += float(lengths.sum(dtype=np.float64))
+        self._postings += int(ids.size)
+        del ids, counts, lengths, tfs  # views of the batch's arrays
         self._check_length_drift()
-        return slot
+        return range(first, first + n)
 
     def remove(self, slot: int) -> None:
-        ids = self._doc_terms[slot]
-        if ids is None:
+        record = self._records[slot]
+        if record is None:
             return
-        for term_id in ids:
-            self._df[term_id] -= 1
-        self._doc_terms[slot] = None
+        ids = np.frombuffer(record, dtype=RECORD)["term"]
+        np.frombuffer(self._df, dtype=np.int32)[ids] -= 1
+        self._records[slot] = None
         self._alive[slot] = 0
         self.live_docs -= 1
         self._total_len -= self._doc_len[slot]
-        self._dead_postings += len(ids)
+        self._dead_postings += int(ids.size)
         if self._dead_postings > max(COMPACT_MIN, COMPACT_SHARE * self._postings):
             self._compact()
         self._check_length_drift()
 
     def terms_of(self, slot: int) -> frozenset[str]:
-        ids = self._doc_terms[slot]
-        return frozenset(self._terms[i] for i in ids) if ids is not None else frozenset()
+        record = self._records[slot]
+        if record is None:
+            return frozenset()
+        return frozenset(self._terms[i] for i in np.frombuffer(record, dtype=RECORD)["term"])
+
+    def records(self, slots: Iterable[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Term ids, marks and position in `slots` of every term of the given live slots."""
+        chunks = [self._records[s] or b"" for s in slots]
+        packed = np.frombuffer(b"".join(chunks), dtype=RECORD)
+        sizes = [len(c) // RECORD.itemsize for c in chunks]
+        owner = np.repeat(np.arange(len(chunks), dtype=np.int32), sizes)
+        return packed["term"], packed["mark"], owner
 
     def idf(self, term: str) -> float:
         term_id = self._term_ids.get(term)
         df = self._df[term_id] if term_id is not None else 0
         n = self.live_docs + IDF_PRIOR_DOCS
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def idfs(self, term_ids: np.ndarray) -> np.ndarray:
+        """idf of known term ids, as `idf` computes it."""
+        df = np.frombuffer(self._df, dtype=np.int32)[term_ids].astype(np.float64)
+        n = self.live_docs + IDF_PRIOR_DOCS
+        return np.log1p((n - df + 0.5) / (df + 0.5))
 
     def score(
         self, query: Mapping[str, float], defer_share: float = 0.0
@@ -166,29 +248,65 @@ class InvertedIndex:
             hit = posting_slots[positions] == slots
             scores[slots[hit]] += np.float32(factor) * impacts[positions[hit]]
 
-    def _norm(self, length: float) -> float:
-        return self.k1 * (1.0 - self.b + self.b * length / self._reference_avg_len)
+    def _append_postings(
+        self, ids: np.ndarray, slots: np.ndarray, tfs: np.ndarray, norms: np.ndarray
+    ) -> None:
+        """Append the postings to each term's arrays; a stable sort by term keeps every
+        posting list in slot order, which `complete` relies on."""
+        order = np.argsort(ids, kind="stable")
+        ids, slots, tfs, norms = ids[order], slots[order], tfs[order], norms[order]
+        tf = tfs.astype(np.float32) / np.float32(TF_SCALE)
+        impacts = (tf * np.float32(self.k1 + 1.0) / (tf + norms)).astype(np.float32)
+        np.frombuffer(self._df, dtype=np.int32)[:] += np.bincount(
+            ids, minlength=len(self._df)
+        ).astype(np.int32)
+        bounds = np.flatnonzero(np.diff(ids)) + 1
+        starts = np.concatenate(([0], bounds)).tolist()
+        ends = np.concatenate((bounds, [ids.size])).tolist()
+        for term_id, start, end in zip(ids[starts].tolist(), starts, ends, strict=True):
+            self._post_slots[term_id].frombytes(slots[start:end].tobytes())
+            self._post_impacts[term_id].frombytes(impacts[start:end].tobytes())
+
+    def _append_records(self, ids: np.ndarray, marks: np.ndarray, counts: np.ndarray) -> None:
+        packed = np.empty(ids.size, dtype=RECORD)
+        packed["term"] = ids
+        packed["mark"] = marks
+        data = packed.tobytes()
+        size = RECORD.itemsize
+        offset = 0
+        for count in counts.tolist():
+            self._records.append(data[offset : offset + count * size])
+            offset += count * size
+
+    def _norms(self, lengths: np.ndarray) -> np.ndarray:
+        return (
+            self.k1 * (1.0 - self.b + self.b * lengths / np.float32(self._reference_avg_len))
+        ).astype(np.float32)
 
     def _check_length_drift(self) -> None:
         if self.live_docs == 0:
             return
         live_avg = max(self._total_len / self.live_docs, 1.0)
         if abs(live_avg / self._reference_avg_len - 1.0) > AVG_LEN_DRIFT:
+            doc_len = np.frombuffer(self._doc_len, dtype=np.float32)
+            old_norms = self._norms(doc_len)
             self._reference_avg_len = live_avg
-            self._recompute_impacts()
+            self._recompute_impacts(old_norms, self._norms(doc_len))
 
-    def _recompute_impacts(self) -> None:
-        doc_len = np.frombuffer(self._doc_len, dtype=np.float32)
-        norms = (self.k1 * (1.0 - self.b + self.b * doc_len / self._reference_avg_len)).astype(
-            np.float32
-        )
+    def _recompute_impacts(self, old_norms: np.ndarray, norms: np.ndarray) -> None:
+        """Impacts for new norms. The term frequency is not stored (a byte per posting): it
+        is recovered from the old impact by inverting the BM25 formula and rounded back to
+        its quantisation step, which is exact for the stored float32 precision."""
+        k1_plus_1 = np.float32(self.k1 + 1.0)
         for term_id in range(len(self._terms)):
             if len(self._post_slots[term_id]) == 0:
                 continue
             slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
-            tfs = np.frombuffer(self._post_tfs[term_id], dtype=np.uint8) / np.float32(TF_SCALE)
-            impacts = (tfs * np.float32(self.k1 + 1.0) / (tfs + norms[slots])).astype(np.float32)
-            del slots
+            old = np.frombuffer(self._post_impacts[term_id], dtype=np.float32)
+            tfs = old * old_norms[slots] / (k1_plus_1 - old)
+            tfs = np.rint(tfs * TF_SCALE).astype(np.float32) / np.float32(TF_SCALE)
+            impacts = (tfs * k1_plus_1 / (tfs + norms[slots])).astype(np.float32)
+            del slots, old
             self._post_impacts[term_id] = array("f", impacts.tobytes())
 
     def _term_id_or_new(self, term: str) -> int:
@@ -198,7 +316,6 @@ class InvertedIndex:
             self._term_ids[term] = term_id
             self._terms.append(term)
             self._post_slots.append(array("i"))
-            self._post_tfs.append(array("B"))
             self._post_impacts.append(array("f"))
             self._df.append(0)
         return term_id
@@ -212,12 +329,10 @@ class InvertedIndex:
             keep = alive[slots]
             if keep.all():
                 continue
-            tfs = np.frombuffer(self._post_tfs[term_id], dtype=np.uint8)
             impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.float32)
-            kept = (slots[keep].tobytes(), tfs[keep].tobytes(), impacts[keep].tobytes())
-            del slots, tfs, impacts  # release the buffers before replacing the arrays
+            kept = (slots[keep].tobytes(), impacts[keep].tobytes())
+            del slots, impacts  # release the buffers before replacing the arrays
             self._post_slots[term_id] = array("i", kept[0])
-            self._post_tfs[term_id] = array("B", kept[1])
-            self._post_impacts[term_id] = array("f", kept[2])
+            self._post_impacts[term_id] = array("f", kept[1])
         self._postings -= self._dead_postings
         self._dead_postings = 0

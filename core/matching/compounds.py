@@ -35,6 +35,8 @@ class CompoundSplitter:
         self._forms = {f for f in (fold_word(w) for w in words) if len(f) >= MIN_PART}
         self._stems = {s for s in (stem(f) for f in self._forms) if len(s) >= MIN_PART}
         self.split = lru_cache(maxsize=200_000)(self._split)
+        # For words seen once (e.g. index terms, each expanded on creation): no cache entry.
+        self.split_uncached = self._split
 
     def _is_modifier(self, part: str) -> bool:
         return part in self._forms or part in self._stems

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
 
-from core.matching.analysis import Analysis, Analyzer, merge_surfaces
-from core.matching.bm25_index import InvertedIndex
+from core.matching.analysis import Analysis, Analyzer
+from core.matching.bm25_index import InvertedIndex, PostingBatch
+from core.matching.coverage import Expansions, pair_scores
 from core.matching.model import KINDS, OFFER, Candidate, PostDoc, opposite_kind
 from core.matching.reason import build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
-from core.matching.terms import concept_id, document_terms, query_terms
+from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
 
-# Tuned on benchmarks/data (see benchmarks/README.md): the share of a post's weighted terms
-# that another post must match before the pair is proposed.
-DEFAULT_THRESHOLD = 0.26
+# Tuned on benchmarks/data (see benchmarks/README.md): the word coverage of both posts
+# (geometric mean, coverage.py) that a pair must reach before it is proposed.
+DEFAULT_THRESHOLD = 0.34
 
 # Secondary signals multiply the text score by at most 1 + their sum, so they reorder
 # candidates of similar text score but cannot lift an unrelated post over the threshold,
@@ -27,8 +28,13 @@ REGION_BONUS = 0.12
 TYPE_BONUS = 0.06
 WEAK_BONUS = 0.02
 
+# Posts that share terms with the query are ranked by BM25 first; the best CANDIDATE_POOL of
+# them are scored by word coverage (coverage.py), which decides proposal and order.
+CANDIDATE_POOL = 300
 # Candidates re-ranked with the secondary signals, taken from the top of the text ranking.
 RERANK_POOL = 50
+# Posts analysed and indexed together by bulk_upsert(); bounds its temporary memory.
+BULK_CHUNK = 2_000
 # Up to this share of a query's weight may come from frequent, low-weight terms that are
 # scored only for the best DEFERRED_POOL posts instead of for every post (speed at 100k posts).
 DEFER_SHARE = 0.05
@@ -47,6 +53,7 @@ class MatchEngine:
         self._labels = [g.label for g in groups]
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self._index = InvertedIndex()
+        self._expansions = Expansions(self._analyzer.expansion)
         self._slot_of: dict[int, int] = {}
         # Per-slot columns, parallel to the index slots.
         self._post_ids = array("q")
@@ -54,22 +61,35 @@ class MatchEngine:
         self._municipalities = array("i")  # code from _municipality_codes, 0 = unknown
         self._places: list[Place | None] = []
         self._municipality_codes: dict[str, int] = {}
-        self._surfaces: dict[str, str] = {}
 
     # --- maintenance -------------------------------------------------------------------
 
     def upsert(self, doc: PostDoc) -> None:
         """Add a post or replace the indexed version of an edited one."""
-        kind_code = _kind_code(doc.kind)
-        self.remove(doc.id)
-        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
-        slot = self._index.add(document_terms(analysis), analysis.length)
-        self._slot_of[doc.id] = slot
-        self._post_ids.append(doc.id)
-        self._kinds.append(kind_code)
-        self._municipalities.append(self._municipality_code(doc.municipality_ags))
-        self._places.append(_place(doc))
-        merge_surfaces(self._surfaces, analysis.surfaces)
+        self.bulk_upsert((doc,))
+
+    def bulk_upsert(self, docs: Iterable[PostDoc]) -> None:
+        """Add or replace many posts, e.g. all open posts at start; much faster than one
+        upsert() per post. Reads `docs` lazily, so a generator keeps memory low; when an id
+        comes twice, the later post wins."""
+        batch = self._index.new_batch()
+        columns: list[tuple[int, int, int, Place]] = []
+        pending: set[int] = set()
+        try:
+            for doc in docs:
+                kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
+                if doc.id in pending or len(batch) >= BULK_CHUNK:
+                    self._add_batch(batch, columns)
+                    batch, columns, pending = self._index.new_batch(), [], set()
+                self.remove(doc.id)
+                analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+                batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
+                municipality = self._municipality_code(doc.municipality_ags)
+                columns.append((doc.id, kind_code, municipality, _place(doc)))
+                pending.add(doc.id)
+        finally:
+            # Also on an error: the posts read so far are already removed in their old form.
+            self._add_batch(batch, columns)
 
     def remove(self, post_id: int) -> None:
         """Forget a post (closed, paused, expired or deleted); unknown ids are ignored."""
@@ -86,6 +106,16 @@ class MatchEngine:
     def __contains__(self, post_id: object) -> bool:
         return post_id in self._slot_of
 
+    def _add_batch(self, batch: PostingBatch, columns: list[tuple[int, int, int, Place]]) -> None:
+        slots = self._index.add_batch(batch)
+        self._expansions.catch_up(self._index)
+        for slot, (post_id, kind_code, municipality, place) in zip(slots, columns, strict=True):
+            self._slot_of[post_id] = slot
+            self._post_ids.append(post_id)
+            self._kinds.append(kind_code)
+            self._municipalities.append(municipality)
+            self._places.append(place)
+
     # --- ranking -----------------------------------------------------------------------
 
     def candidates(
@@ -101,26 +131,27 @@ class MatchEngine:
             return []
         analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
         weights = query_terms(analysis)
-        scores, reference, deferred = self._index.score(weights, DEFER_SHARE)
-        if reference <= 0.0:
+        pool = self._bm25_pool(doc, other_code, weights, exclude, k)
+        if pool.size == 0:
             return []
-        scores[~self._eligible(other_code, doc.municipality_ags)] = 0.0
-        for post_id in exclude:
-            slot = self._slot_of.get(post_id)
-            if slot is not None:
-                scores[slot] = 0.0
-        if deferred:
-            shortlist = _top_slots(scores, 1e-9, max(DEFERRED_POOL, 3 * k))
-            self._index.complete(scores, shortlist, deferred)
-        text = np.minimum(scores / reference, 1.0)
-        pool = _top_slots(text, max(self.threshold, 1e-9), max(RERANK_POOL, 3 * k))
+        term_ids = [self._index.term_id(t) for t in weights]
+        text = pair_scores(
+            self._index,
+            self._expansions,
+            coverage_words(analysis),
+            np.array([i for i in term_ids if i is not None], dtype=np.int64),
+            pool,
+        )
+        keep = text >= max(self.threshold, 1e-9)
+        pool, text = pool[keep], text[keep]
+        best = np.argsort(-text, kind="stable")[: max(RERANK_POOL, 3 * k)]
         place = _place(doc)
         ranked = []
-        for slot in pool:
+        for slot, score in zip(pool[best].tolist(), text[best].tolist(), strict=True):
             other = self._places[slot]
             assert other is not None
             distance = distance_km(place, other)
-            final = float(text[slot]) * (1.0 + _secondary_bonus(place, other, distance))
+            final = score * (1.0 + _secondary_bonus(place, other, distance))
             ranked.append((-round(min(final, 1.0), 4), self._post_ids[slot], slot, distance))
         ranked.sort()
         return [
@@ -136,6 +167,30 @@ class MatchEngine:
             )
             for neg_score, post_id, slot, distance in ranked[:k]
         ]
+
+    def _bm25_pool(
+        self,
+        doc: PostDoc,
+        other_code: int,
+        weights: dict[str, float],
+        exclude: Collection[int],
+        k: int,
+    ) -> np.ndarray:
+        """Eligible slots that share a term with the query, best BM25 first, at most
+        CANDIDATE_POOL: BM25 finds the candidates cheaply, word coverage then scores them."""
+        scores, reference, deferred = self._index.score(weights, DEFER_SHARE)
+        if reference <= 0.0:
+            return np.zeros(0, dtype=np.int64)
+        scores[~self._eligible(other_code, doc.municipality_ags)] = 0.0
+        for post_id in exclude:
+            slot = self._slot_of.get(post_id)
+            if slot is not None:
+                scores[slot] = 0.0
+        if deferred:
+            shortlist = _top_slots(scores, 1e-9, max(DEFERRED_POOL, 3 * k))
+            self._index.complete(scores, shortlist, deferred)
+        pool = _top_slots(scores, 1e-9, max(CANDIDATE_POOL, 3 * k))
+        return np.sort(pool)
 
     def _eligible(self, other_code: int, municipality_ags: str | None) -> np.ndarray:
         mask = np.frombuffer(self._kinds, dtype=np.int8) == other_code
@@ -163,7 +218,7 @@ class MatchEngine:
                 continue
             if self._analyzer.concepts.groups_of_stem(term) & covered:
                 continue
-            surface = self._surfaces.get(term) or query.surfaces.get(term)
+            surface = self._analyzer.surfaces.get(term)
             # Only nouns (capitalised in German) name a topic; shared verbs and numbers don't.
             if surface and surface[:1].isupper():
                 topics.append(surface)

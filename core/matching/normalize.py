@@ -53,14 +53,14 @@ def tokenize(text: str) -> list[str]:
 _WORD = re.compile(r"[^\W_]+")
 
 
-def surface_tokens(text: str) -> list[tuple[str, str]]:
-    """(folded token, word as written) pairs; the written form is kept for match reasons."""
+def written_words(text: str) -> list[str]:
+    """Words as written, after the gender-fair suffixes are dropped."""
     text = unicodedata.normalize("NFC", text)
-    text = _GENDER_SEPARATED.sub("", _GENDER_CAMEL.sub("", text))
-    pairs: list[tuple[str, str]] = []
-    for match in _WORD.finditer(text):
-        written = match.group()
-        for token in _TOKEN.findall(fold_word(written)):
-            if len(token) > 1 and not token.isdigit():
-                pairs.append((token, written))
-    return pairs
+    if "In" in text:  # the regular expression is slow; most texts have no capital "In"
+        text = _GENDER_CAMEL.sub("", text)
+    return _WORD.findall(_GENDER_SEPARATED.sub("", text))
+
+
+def word_tokens(written: str) -> tuple[str, ...]:
+    """Folded tokens of one written word (the analyzer caches its result per word)."""
+    return tuple(t for t in _TOKEN.findall(fold_word(written)) if len(t) > 1 and not t.isdigit())

@@ -43,7 +43,7 @@ EXCHANGE_WORDS = _words(
     fragen tipp tipps idee ideen beispiel beispiele bereich bereichen moglichkeit moglichkeiten
     neu neue neuen neuer neues konnte jemand wer wissen teilen gemacht machen haben jahr jahren
     jahre derzeit aktuell gibt geben gut gute guten sehr kontakt kontakte melden wichtig ort
-    orten vorhanden bitte uberlegen moglich weg wege
+    orten vorhanden bitte uberlegen moglich weg wege konzept konzepte konzepts konzepten
     """
 )
 

@@ -38,6 +38,17 @@ def document_terms(analysis: Analysis) -> dict[str, float]:
     return terms
 
 
+def coverage_words(analysis: Analysis) -> dict[str, int]:
+    """The words whose coverage counts (coverage.py), with their weighted counts.
+
+    German writes nouns with a capital, and the nouns carry what a post is about; verbs and
+    adjectives ("möchten", "aufstellen", "ältere") frame it. A post written without any
+    capitals has all its words counted."""
+    words = analysis.words
+    chosen = [w for w in words if w in analysis.nouns] or list(words)
+    return {word: round(words[word]) for word in chosen}
+
+
 def query_terms(analysis: Analysis) -> dict[str, float]:
     terms: dict[str, float] = {}
     for part, count in analysis.parts.items():

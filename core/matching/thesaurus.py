@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+
+# Shared by the many words outside the thesaurus (an empty frozenset is not a singleton).
+NO_GROUPS: frozenset[int] = frozenset()
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "thesaurus.de.txt"
 
@@ -69,18 +73,29 @@ class ConceptMatcher:
     def groups_of_stem(self, stem: str) -> set[int]:
         return self._single.get(stem, set())
 
-    def find(self, stems: Sequence[str], parts: Sequence[tuple[str, ...]] = ()) -> Counter[int]:
-        """Occurrences of each group among word stems in text order; `parts[i]` are the
-        compound parts of word i. A word counts at most once per group, whether the group is
-        found in the whole word, one of its parts, or a phrase starting at it."""
-        found: Counter[int] = Counter()
+    def word_groups(self, stem: str, parts: Iterable[str] = ()) -> frozenset[int]:
+        """Groups a single word belongs to, through itself or one of its compound parts."""
+        hit = set(self._single.get(stem, ()))
+        for part in parts:
+            hit.update(self._single.get(part, ()))
+        return frozenset(hit) if hit else NO_GROUPS
+
+    def find(self, stems: Sequence[str], word_groups: Sequence[frozenset[int]]) -> Counter[int]:
+        """Occurrences of each group among word stems in text order; `word_groups[i]` are
+        the groups of word i on its own (see `word_groups`). A word counts at most once per
+        group, whether the group is found in the word, one of its parts, or a phrase
+        starting at it."""
+        found = Counter(chain.from_iterable(word_groups))
+        starts = self._phrases.keys() & set(stems)
+        if not starts:  # the common case: no phrase member can begin anywhere in the text
+            return found
         for i, stem in enumerate(stems):
-            hit = set(self._single.get(stem, ()))
-            if i < len(parts):
-                for part in parts[i]:
-                    hit.update(self._single.get(part, ()))
-            for phrase, group_id in self._phrases.get(stem, ()):
-                if tuple(stems[i : i + len(phrase)]) == phrase:
-                    hit.add(group_id)
-            found.update(hit)
+            if stem not in starts:
+                continue
+            hits = {
+                g
+                for phrase, g in self._phrases[stem]
+                if tuple(stems[i : i + len(phrase)]) == phrase
+            }
+            found.update(hits - word_groups[i])
         return found
