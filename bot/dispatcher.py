@@ -102,6 +102,7 @@ class OutboxDispatcher:
         self._held = 0
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
+        self._closing = False
 
     @property
     def held(self) -> int:
@@ -161,7 +162,7 @@ class OutboxDispatcher:
     async def _drain(self, chat: int | str) -> None:
         queue = self._queues[chat]
         try:
-            while queue:
+            while queue and not self._closing:
                 item = queue[0]
                 outcome = await self._send(item)
                 if isinstance(outcome, RetryLater):
@@ -230,9 +231,13 @@ class OutboxDispatcher:
         if len(self._hold) > 10_000:
             self._hold = {c: t for c, t in self._hold.items() if t > mono}
 
-    async def close(self) -> None:
-        """Stop sending; messages not sent yet go back to the outbox at once."""
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop sending: sends under way finish and are recorded (within ``grace`` seconds);
+        messages not sent yet go back to the outbox at once."""
+        self._closing = True
         workers = list(self._workers.values())
+        if workers:
+            await asyncio.wait(workers, timeout=grace)
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
