@@ -99,7 +99,6 @@ class TelegramChannel:
         await application.bot.set_my_commands(menu(self.assistant))
         # The deep links of invitations name the bot as Telegram knows it.
         self.assistant.services.bot_username = application.bot.username
-        self.ready.set()
 
     async def _post_shutdown(self, application: Application) -> None:
         self.ready.clear()
@@ -126,6 +125,7 @@ class TelegramChannel:
                 timeout=config.poll_timeout, allowed_updates=handlers.ALLOWED_UPDATES
             )
         await application.start()
+        self.ready.set()
         log.info("telegram: %s as @%s", self.mode, application.bot.username)
 
     async def stop(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from core.clock import system_clock
@@ -63,3 +65,14 @@ def button(message: BotMessage, label_part: str) -> str:
             if label_part.lower() in key["text"].lower():
                 return key["callback_data"]
     raise AssertionError(f"no button like {label_part!r} in {message.inline_keyboard}")
+
+
+async def eventually(probe, timeout: float = 10.0):
+    """Wait until the async ``probe()`` gives something truthy (state kept in the database)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await probe()):
+        if loop.time() > deadline:
+            raise TimeoutError(f"{probe.__name__} did not happen within {timeout}s")
+        await asyncio.sleep(0.05)
+    return result
