@@ -103,6 +103,8 @@ class OutboxDispatcher:
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
         self._closing = False
+        self._outcomes: list[tuple[Queued, Outcome]] = []
+        self.flush_interval = 0.2
 
     @property
     def held(self) -> int:
@@ -113,6 +115,7 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self._record_periodically(stop))
         try:
             while not stop.is_set():
                 free = self.capacity - self._held
@@ -130,6 +133,9 @@ class OutboxDispatcher:
                     await _first_of(stop, self._wake, timeout=self.poll_interval)
         finally:
             await self.close()
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            await self.flush()
 
     async def claim_once(self, limit: int) -> int:
         """Claim up to ``limit`` due messages and queue them per chat; returns how many."""
@@ -174,7 +180,9 @@ class OutboxDispatcher:
                     break
                 queue.popleft()
                 self._release(1)
-                await self._record(item, outcome)
+                # Recorded in batches: one transaction per message would compete with the
+                # handlers' transactions for the database at 30 messages a second.
+                self._outcomes.append((item, outcome))
         finally:
             self._workers.pop(chat, None)
             if not queue:
@@ -201,21 +209,35 @@ class OutboxDispatcher:
             return Failed(f"{type(error).__name__}: {error.message}")
         return Sent(",".join(str(m.message_id) for m in sent))
 
-    async def _record(self, item: Queued, outcome: Outcome) -> None:
+    async def _record_periodically(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Record the outcomes of finished sends in one transaction."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
         try:
             async with self.db.uow() as uow:
                 now = self.clock()
-                if isinstance(outcome, Sent):
-                    await delivery.mark_sent(uow, item.id, now, outcome.external_id)
-                elif isinstance(outcome, Unreachable):
-                    await delivery.mark_unreachable(uow, item.id, now, outcome.error)
-                    log.info("outbox %s: chat unreachable", item.id)
-                elif isinstance(outcome, Failed):
-                    kept = await delivery.mark_retry(uow, item.id, now, outcome.error)
-                    log.warning("outbox %s failed (%s), retry: %s", item.id, outcome.error, kept)
+                for item, outcome in outcomes:
+                    await self._record(uow, item, outcome, now)
                 await uow.commit()
-        except Exception as error:  # the lease runs out and the message is tried again
-            log.error("outbox %s: outcome not recorded: %s", item.id, type(error).__name__)
+        except Exception as error:  # the leases run out and the messages are tried again
+            log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
+
+    @staticmethod
+    async def _record(uow, item: Queued, outcome: Outcome, now: datetime) -> None:
+        if isinstance(outcome, Sent):
+            await delivery.mark_sent(uow, item.id, now, outcome.external_id)
+        elif isinstance(outcome, Unreachable):
+            await delivery.mark_unreachable(uow, item.id, now, outcome.error)
+            log.info("outbox %s: chat unreachable", item.id)
+        elif isinstance(outcome, Failed):
+            kept = await delivery.mark_retry(uow, item.id, now, outcome.error)
+            log.warning("outbox %s failed (%s), retry: %s", item.id, outcome.error, kept)
 
     async def _record_defer(self, items: list[Queued], seconds: float) -> None:
         try:
