@@ -62,7 +62,8 @@ def quiet_sensitive_loggers() -> None:
     """No message bodies and no bot token in the logs."""
     # httpx logs every request URL at INFO, and the Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    for name in ("telegram.ext._utils.webhookhandler", "telegram.Bot", "telegram.ext.ExtBot"):
+    # The webhook handler logs as "telegram.ext.Updater"; get_updates as the bot class.
+    for name in ("telegram.ext.Updater", "telegram.Bot", "telegram.ext.ExtBot"):
         target = logging.getLogger(name)
         if not any(isinstance(f, _NoUpdateContent) for f in target.filters):
             target.addFilter(_NoUpdateContent())

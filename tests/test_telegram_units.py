@@ -85,3 +85,17 @@ def test_runner_registers_telegram_when_a_token_is_set(assistant, db, services, 
     monkeypatch.delenv("ZR_TELEGRAM_TOKEN")
     active, hints = components(App(load_settings(), db, services, assistant))
     assert active == [] and any("ZR_TELEGRAM_TOKEN" in h for h in hints)
+
+
+def test_rejected_webhook_updates_are_logged_without_content(caplog):
+    import logging
+
+    from bot.intake import quiet_sensitive_loggers
+
+    quiet_sensitive_loggers()
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("telegram.ext.Updater").critical(
+            "Something went wrong. Received data was *not* processed! Received data was: %r",
+            {"message": {"text": "Geheimer Inhalt"}},
+        )
+    assert "Geheimer Inhalt" not in caplog.text and "content not logged" in caplog.text

@@ -21,7 +21,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None
-    await query.answer()  # stop the spinner on the member's button at once
+    try:
+        await query.answer()  # stop the spinner on the member's button at once
+    except BadRequest as error:  # the query is too old to answer; the press still counts
+        log.info("callback query not answered: %s", error.message)
     if chat is None or chat.type != ChatType.PRIVATE or not query.data:
         return
     replies = await deps(context).assistant.handle(
