@@ -93,6 +93,7 @@ async def test_decline_is_polite_and_final(db, tg, run_bot, tmp_path):
         await join(tg, anna.id, anna_code, "Anna Schmidt")
         await join(tg, ben.id, ben_code, "Ben Wagner")
         tg.user_sends_command(anna.id, "biete", "Wir teilen unser Bürgerbus-Konzept")
+        await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
         tg.user_sends_command(ben.id, "suche", "Erfahrungen mit dem Bürgerbus für Senioren")
         proposal = await tg.wait_for_message(ben.id, has_button("/ablehnen"))
         no = button(proposal, "Nein")
