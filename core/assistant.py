@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from core import commands, dialogues
+from core import commands, delivery, dialogues
 from core.context import Ctx, Sender, Services
 from core.errors import UserError
 from core.grammar import Grammar
@@ -29,11 +29,22 @@ class Assistant:
         self.services = services
         self.grammar = grammar or commands.GRAMMAR
 
-    async def handle(self, sender: Sender, text: str) -> list[Reply]:
+    async def handle(
+        self, sender: Sender, text: str, *, event: tuple[str, str] | None = None
+    ) -> list[Reply]:
+        """Answer one input. ``event=(source, key)`` (e.g. a Telegram update_id) makes it
+        idempotent: the event is recorded in the same transaction as its effects, and an event
+        seen before gets no replies and changes nothing."""
         text = (text or "").strip()
         if len(text) > INPUT_MAX:
             return [Reply(t("common.input_too_long", max=INPUT_MAX))]
-        return await self._in_transaction(sender, lambda ctx: self._route(ctx, text))
+
+        async def work(ctx: Ctx) -> Reply | list[Reply]:
+            if event is not None and not await delivery.first_time(ctx.uow, *event, ctx.now):
+                return []
+            return await self._route(ctx, text)
+
+        return await self._in_transaction(sender, work)
 
     async def greet(self, sender: Sender) -> list[Reply]:
         """First words when a member opens a conversation (terminal chat)."""

@@ -28,10 +28,29 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     settings = app.settings
     active.append(Component("Zeitplaner", scheduler_service.run))
     if settings.telegram_enabled:
-        hints.append("Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Kanal fehlt in dieser Version.")
+        active += telegram_components(app)
     else:
         hints.append("Telegram: aus – zum Einschalten ZR_TELEGRAM_TOKEN setzen.")
     return active, hints
+
+
+def telegram_components(app: App) -> list[Component]:
+    from bot.channel import TelegramChannel, TelegramConfig
+
+    settings = app.settings
+    config = TelegramConfig(
+        token=settings.telegram_token,
+        base_url=settings.telegram_base_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        webhook_listen=settings.telegram_webhook_listen,
+        webhook_port=settings.telegram_webhook_port,
+    )
+    channel = TelegramChannel(config, app.assistant)
+    return [
+        Component(f"Telegram ({channel.mode})", lambda _app, stop: channel.run_updates(stop)),
+        Component("Telegram-Zustellung", lambda _app, stop: channel.run_dispatcher(stop)),
+    ]
 
 
 async def serve(app: App, console: Console) -> None:
@@ -52,8 +71,20 @@ async def serve(app: App, console: Console) -> None:
         console.print(hint)
     console.print("Beenden mit Strg+C.")
     tasks = [asyncio.create_task(c.run(app, stop), name=c.name) for c in active]
+    for task in tasks:
+        task.add_done_callback(lambda done: _report_failure(done, console, stop))
     await stop.wait()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     console.print("Beendet.")
+
+
+def _report_failure(task: asyncio.Task, console: Console, stop: asyncio.Event) -> None:
+    """A component that dies (e.g. a wrong bot token) ends the process with one line."""
+    if task.cancelled() or task.exception() is None:
+        return
+    error = task.exception()
+    first_line = (str(error).splitlines() or [""])[0][:200]
+    console.print(f"{task.get_name()}: Fehler – {type(error).__name__}: {first_line}")
+    stop.set()

@@ -6,17 +6,19 @@ A wrong or missing value must surface as one line naming the variable, so
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.grant_programme import GrantProgramme, month_day
 
 DEFAULT_VAR_DIR = Path("var")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -36,7 +38,9 @@ class Settings(BaseSettings):
     telegram_bot_username: str = "ZukunftsraumBot"
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
-    telegram_webhook_secret: str = ""
+    telegram_webhook_secret: str = Field(default="", validate_default=True)
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
 
     smtp_host: str = ""
     smtp_port: int = 0
@@ -78,6 +82,16 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str, info: ValidationInfo) -> str:
+        # Without a secret anybody could post fake updates to the webhook.
+        if info.data.get("telegram_webhook_url") and not WEBHOOK_SECRET.fullmatch(value):
+            raise ValueError(
+                "required with ZR_TELEGRAM_WEBHOOK_URL: 1 to 256 characters A-Z, a-z, 0-9, _ or -"
+            )
         return value
 
     @field_validator("sweep_seconds", "grant_cap_eur", "grant_max_day_rate_eur")

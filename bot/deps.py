@@ -1,0 +1,39 @@
+"""What the Telegram handlers need from the rest of the process, kept in ``bot_data``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from core.assistant import Assistant
+from core.context import Sender
+from core.store import Database
+
+KEY = "zukunftsraum"
+SOURCE = "telegram"  # the dedupe namespace of update ids
+
+
+@dataclass
+class Deps:
+    assistant: Assistant
+
+    @property
+    def db(self) -> Database:
+        return self.assistant.db
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    return context.bot_data[KEY]
+
+
+def sender_of(update: Update) -> Sender:
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None  # handlers are registered for chat updates only
+    return Sender("telegram", str(chat.id), user.full_name if user else "")
+
+
+def event_of(update: Update) -> tuple[str, str]:
+    return SOURCE, str(update.update_id)

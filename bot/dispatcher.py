@@ -1,0 +1,280 @@
+"""Delivers the Telegram outbox: claim due messages, send them within the limits, record.
+
+Each chat has its own little queue worked off in order, so a chat that must wait (its 1/s
+budget, or a 429 with ``retry_after``) never holds up the others. Messages that would wait long
+are handed back to the outbox with a later ``not_before`` (``core.delivery.defer``) instead of
+being held in memory beyond their lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.limits import Priority, SendLimiter, SendLimits
+from bot.ratelimiter import chat_key, retry_seconds
+from bot.render import from_outbox
+from bot.send import send_all
+from core import delivery
+from core.store import Database
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+
+
+@dataclass(frozen=True)
+class Queued:
+    id: int
+    chat_id: int | str
+    text: str
+    choices: list[dict]
+
+
+@dataclass(frozen=True)
+class Sent:
+    external_id: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    error: str
+
+
+Outcome = Sent | RetryLater | Failed | Unreachable
+
+
+def chat_interval(limits: SendLimits, chat_id: int | str) -> float:
+    """Seconds between two sends to this chat under ``limits``."""
+    if isinstance(chat_id, int) and chat_id > 0:
+        per_second = limits.private_chat_per_second
+        return 1.0 / per_second if per_second else 0.0
+    per_minute = limits.group_per_minute
+    return 60.0 / per_minute if per_minute else 0.0
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        limiter: SendLimiter,
+        clock: Callable[[], datetime],
+        *,
+        capacity: int = 150,
+        per_chat: int = 3,
+        max_wait: float = 5.0,
+        poll_interval: float = 0.5,
+        min_defer: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.limiter = limiter
+        self.clock = clock
+        # Messages held in memory at once: enough to keep 30/s busy, few enough that each is
+        # sent well within its lease.
+        self.capacity = capacity
+        self.per_chat = per_chat
+        self.max_wait = max_wait
+        self.poll_interval = poll_interval
+        self.min_defer = min_defer
+        self._queues: dict[int | str, deque[Queued]] = {}
+        self._workers: dict[int | str, asyncio.Task] = {}
+        self._hold: dict[int | str, float] = {}  # chat -> monotonic time before which we wait
+        self._held = 0
+        self._room = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._outcomes: list[tuple[Queued, Outcome]] = []
+        self.flush_interval = 0.2
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self._record_periodically(stop))
+        try:
+            while not stop.is_set():
+                free = self.capacity - self._held
+                if free < max(self.capacity // 4, 1):
+                    self._room.clear()
+                    await _first_of(stop, self._room, timeout=self.poll_interval)
+                    continue
+                try:
+                    claimed = await self.claim_once(free)
+                except Exception as error:  # database trouble: try again later, stay alive
+                    log.error("outbox claim failed: %s", type(error).__name__)
+                    claimed = 0
+                if claimed < free:
+                    self._wake.clear()
+                    await _first_of(stop, self._wake, timeout=self.poll_interval)
+        finally:
+            await self.close()
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            await self.flush()
+
+    async def claim_once(self, limit: int) -> int:
+        """Claim up to ``limit`` due messages and queue them per chat; returns how many."""
+        async with self.db.uow() as uow:
+            now = self.clock()
+            messages = await delivery.claim(uow, CHANNEL, now, limit)
+            mono = time.monotonic()
+            for message in messages:
+                chat = chat_key(message.address)
+                queue = self._queues.setdefault(chat, deque())
+                wait = max(self.limiter.chat_free_in(chat), self._hold.get(chat, 0.0) - mono)
+                if wait > self.max_wait or len(queue) >= self.per_chat:
+                    delay = max(wait, len(queue) * chat_interval(self.limiter.limits, chat))
+                    delay = max(delay, self.min_defer)
+                    self._hold[chat] = max(self._hold.get(chat, 0.0), mono + delay)
+                    # Later messages of this chat are deferred at least as far: order is kept.
+                    await delivery.defer(uow, message.id, now + timedelta(seconds=delay))
+                else:
+                    queue.append(Queued(message.id, chat, message.text, list(message.choices)))
+                    self._held += 1
+            await uow.commit()
+        for chat, queue in list(self._queues.items()):
+            if not queue and chat not in self._workers:
+                del self._queues[chat]
+            elif chat not in self._workers:
+                self._workers[chat] = asyncio.create_task(self._drain(chat))
+        self._forget_old_holds(mono)
+        return len(messages)
+
+    async def _drain(self, chat: int | str) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue and not self._closing:
+                item = queue[0]
+                outcome = await self._send(item)
+                if isinstance(outcome, RetryLater):
+                    rest = list(queue)
+                    queue.clear()
+                    self._release(len(rest))
+                    self._hold[chat] = time.monotonic() + outcome.seconds
+                    await self._record_defer(rest, outcome.seconds)
+                    break
+                queue.popleft()
+                self._release(1)
+                # Recorded in batches: one transaction per message would compete with the
+                # handlers' transactions for the database at 30 messages a second.
+                self._outcomes.append((item, outcome))
+        finally:
+            self._workers.pop(chat, None)
+            if not queue:
+                self._queues.pop(chat, None)
+
+    def _release(self, count: int) -> None:
+        self._held -= count
+        self._room.set()
+
+    async def _send(self, item: Queued) -> Outcome:
+        try:
+            sent = await send_all(
+                self.bot, item.chat_id, from_outbox(item.text, item.choices), Priority.BULK
+            )
+        except RetryAfter as error:
+            return RetryLater(retry_seconds(error))
+        except Forbidden as error:  # blocked by the user, or deactivated
+            return Unreachable(error.message)
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                return Unreachable(error.message)
+            return Failed(error.message)
+        except TelegramError as error:  # network trouble, timeouts, server errors
+            return Failed(f"{type(error).__name__}: {error.message}")
+        return Sent(",".join(str(m.message_id) for m in sent))
+
+    async def _record_periodically(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Record the outcomes of finished sends in one transaction."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        try:
+            async with self.db.uow() as uow:
+                now = self.clock()
+                for item, outcome in outcomes:
+                    await self._record(uow, item, outcome, now)
+                await uow.commit()
+        except Exception as error:  # the leases run out and the messages are tried again
+            log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
+
+    @staticmethod
+    async def _record(uow, item: Queued, outcome: Outcome, now: datetime) -> None:
+        if isinstance(outcome, Sent):
+            await delivery.mark_sent(uow, item.id, now, outcome.external_id)
+        elif isinstance(outcome, Unreachable):
+            await delivery.mark_unreachable(uow, item.id, now, outcome.error)
+            log.info("outbox %s: chat unreachable", item.id)
+        elif isinstance(outcome, Failed):
+            kept = await delivery.mark_retry(uow, item.id, now, outcome.error)
+            log.warning("outbox %s failed (%s), retry: %s", item.id, outcome.error, kept)
+
+    async def _record_defer(self, items: list[Queued], seconds: float) -> None:
+        try:
+            async with self.db.uow() as uow:
+                until = self.clock() + timedelta(seconds=seconds)
+                for item in items:
+                    await delivery.defer(uow, item.id, until)
+                await uow.commit()
+        except Exception as error:
+            log.error("outbox deferral not recorded: %s", type(error).__name__)
+
+    def _forget_old_holds(self, mono: float) -> None:
+        if len(self._hold) > 10_000:
+            self._hold = {c: t for c, t in self._hold.items() if t > mono}
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop sending: sends under way finish and are recorded (within ``grace`` seconds);
+        messages not sent yet go back to the outbox at once."""
+        self._closing = True
+        workers = list(self._workers.values())
+        if workers:
+            await asyncio.wait(workers, timeout=grace)
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        left = [item for queue in self._queues.values() for item in queue]
+        self._queues.clear()
+        self._held = 0
+        if left:
+            await self._record_defer(left, 0.0)
+
+
+async def _first_of(stop: asyncio.Event, other: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(other.wait())]
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,52 @@
+"""Any exception in a handler: log it without content, apologise, carry on."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.deps import deps
+from core import reachability
+from core.texts import t
+
+log = logging.getLogger(__name__)
+
+
+def describe(error: BaseException | None) -> str:
+    """Type and stack of an error, without its message: messages of database or API errors
+    can quote what the member wrote."""
+    if error is None:
+        return "unknown error"
+    stack = "".join(traceback.format_tb(error.__traceback__)).rstrip()
+    return f"{type(error).__module__}.{type(error).__qualname__}\n{stack}"
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not isinstance(update, Update):
+        # Polling or network trouble: PTB retries by itself.
+        log.warning("telegram: %s", describe(context.error).splitlines()[0])
+        return
+    log.error("update %s failed: %s", update.update_id, describe(context.error))
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if isinstance(context.error, Forbidden):
+        await _mark_blocked(context, chat.id)
+        return
+    try:
+        await context.bot.send_message(chat.id, t("common.error_apology"))
+    except Forbidden:
+        await _mark_blocked(context, chat.id)
+    except TelegramError as error:
+        log.warning("apology to update %s not sent: %s", update.update_id, type(error).__name__)
+
+
+async def _mark_blocked(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    services = deps(context).assistant.services
+    async with deps(context).db.uow() as uow:
+        await reachability.telegram_blocked(uow, chat_id, services.clock())
+        await uow.commit()

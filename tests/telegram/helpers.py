@@ -1,0 +1,78 @@
+"""Small helpers for the Telegram end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from core.clock import system_clock
+from core.members import NewMember, add_member
+from core.models import Member, OutboxMessage, Post
+from core.outbox import enqueue
+from core.replies import Reply
+from core.store import Database
+from tests.support.botapi import BotMessage
+
+
+async def add_telegram_member(
+    db: Database, name: str, ags: str, chat_id: int, email: str | None = None
+) -> Member:
+    async with db.uow() as uow:
+        member = await add_member(
+            uow,
+            NewMember(name, "mayor", ags, email=email, telegram_chat_id=chat_id, consent=True),
+            system_clock(),
+        )
+        await uow.commit()
+    return member
+
+
+async def queue_message(db: Database, member_id: int, text: str) -> int:
+    async with db.uow() as uow:
+        member = await uow.members.get(member_id)
+        message = enqueue(uow, member, Reply(text), kind="test", now=system_clock())
+        await uow.commit()
+    return message.id
+
+
+async def outbox(db: Database) -> list[OutboxMessage]:
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def posts(db: Database) -> list[Post]:
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(select(Post).order_by(Post.id)))
+
+
+async def member(db: Database, member_id: int) -> Member:
+    async with db.uow() as uow:
+        return await uow.members.get(member_id)
+
+
+def has_text(part: str):
+    return lambda message: part in (message.text or "")
+
+
+def has_button(prefix: str):
+    return lambda message: any(data.startswith(prefix) for data in message.button_data())
+
+
+def button(message: BotMessage, label_part: str) -> str:
+    for row in message.inline_keyboard:
+        for key in row:
+            if label_part.lower() in key["text"].lower():
+                return key["callback_data"]
+    raise AssertionError(f"no button like {label_part!r} in {message.inline_keyboard}")
+
+
+async def eventually(probe, timeout: float = 10.0):
+    """Wait until the async ``probe()`` gives something truthy (state kept in the database)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await probe()):
+        if loop.time() > deadline:
+            raise TimeoutError(f"{probe.__name__} did not happen within {timeout}s")
+        await asyncio.sleep(0.05)
+    return result

@@ -1,0 +1,168 @@
+"""What must not go wrong: refused webhooks, duplicates, blocked users, 429s, bad updates,
+failing handlers."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+
+from bot.limits import SendLimits
+from core.assistant import Assistant
+from core.commands import GRAMMAR
+from core.grammar import Command, Grammar
+from tests.telegram.conftest import running
+from tests.telegram.helpers import (
+    add_telegram_member,
+    eventually,
+    has_text,
+    member,
+    outbox,
+    posts,
+    queue_message,
+)
+
+# PTB formats RetryAfter with the deprecated int form of retry_after.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+OFFER = "Wir teilen unser Bürgerbus-Konzept"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_refuses_requests_without_the_secret(db, tg, run_bot):
+    anna = tg.add_user()
+    await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id)
+    port = _free_port()
+    webhook = {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram",
+        "webhook_secret": "geheim-123",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+    }
+    async with run_bot(**webhook):
+        assert tg.webhook.secret_token == "geheim-123"
+        forged = tg.user_sends_command(anna.id, "biete", OFFER)
+        await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
+        forged = forged | {"update_id": forged["update_id"] + 1000}
+        assert await tg.post_to_webhook(forged, secret_token=None) == 403
+        assert await tg.post_to_webhook(forged, secret_token="falsch") == 403
+        tg.user_sends_command(anna.id, "meine")
+        await tg.wait_for_message(anna.id, has_text("Ihre Beiträge (1)"))
+    assert len(await posts(db)) == 1
+    statuses = {d.update_id: d.status for d in tg.webhook_deliveries}
+    assert [s for u, s in statuses.items() if u != forged["update_id"]] == [200, 200]
+
+
+async def test_a_redelivered_update_is_processed_once(db, tg, run_bot):
+    anna = tg.add_user()
+    await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id)
+    async with run_bot():
+        update = tg.user_sends_command(anna.id, "biete", OFFER)
+        await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
+        tg.redeliver(update)
+        tg.user_sends_command(anna.id, "meine")
+        await tg.wait_for_message(anna.id, has_text("Ihre Beiträge"))
+    assert len(await posts(db)) == 1
+    assert [m.text for m in tg.sent_messages(anna.id)].count(tg.sent_messages(anna.id)[0].text) == 1
+
+
+async def test_a_blocked_bot_marks_the_member_unreachable(db, tg, run_bot):
+    anna, ben = tg.add_user(), tg.add_user()
+    a = await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id, "anna@example.org")
+    b = await add_telegram_member(db, "Ben Wagner", "14521690", ben.id)
+    async with run_bot():
+        tg.block_bot(anna.id, notify=False)  # Telegram answers 403 from now on
+        failing = await queue_message(db, a.id, "Ein neuer Treffer für Sie")
+        tg.block_bot(ben.id)  # the my_chat_member notice, before any message fails
+
+        async def failed():
+            return {m.id: m for m in await outbox(db)}[failing].status == "failed"
+
+        async def ben_unreachable():
+            return (await member(db, b.id)).telegram_unreachable_at
+
+        await eventually(failed)
+        await eventually(ben_unreachable)
+    stored = {m.id: m for m in await outbox(db)}[failing]
+    assert stored.attempts == 0 and "blocked" in stored.last_error
+    assert (await member(db, a.id)).telegram_unreachable_at is not None
+    # Anna's next message goes to her email instead; nothing more is sent to the chat.
+    later = await queue_message(db, a.id, "Noch ein Treffer")
+    assert {m.id: m for m in await outbox(db)}[later].channel == "email"
+    assert tg.sent_messages(anna.id) == []
+
+
+async def test_a_429_in_one_chat_does_not_stall_another(db, tg, run_bot):
+    anna, ben = tg.add_user(), tg.add_user()
+    a = await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id)
+    b = await add_telegram_member(db, "Ben Wagner", "14521690", ben.id)
+    # Telegram enforces one message per second per chat; our side is told it may send
+    # faster, so Anna's second message runs into a 429.
+    tg.enable_rate_limits()
+    for number in (1, 2, 3):
+        await queue_message(db, a.id, f"Nachricht {number} an Anna")
+    await queue_message(db, b.id, "Nachricht an Ben")
+    async with run_bot(limits=SendLimits.unlimited()):
+        to_ben = await tg.wait_for_message(ben.id, has_text("an Ben"))
+        to_anna = [await tg.wait_for_message(anna.id, timeout=15) for _ in range(3)]
+
+    assert tg.too_many_requests >= 1
+    assert [m.text for m in to_anna] == [f"Nachricht {n} an Anna" for n in (1, 2, 3)]
+    assert to_ben.received_at < to_anna[1].received_at  # Ben did not wait for Anna's retry
+    assert {m.status for m in await outbox(db)} == {"sent"}
+    assert all(m.attempts == 0 for m in await outbox(db))  # a 429 is no failed attempt
+
+
+BAD_UPDATE = {
+    "message": {
+        "message_id": 999,
+        "date": 1721162577,
+        "chat": {"id": 0, "type": "private", "first_name": "Anna"},
+        # A gift as older clients describe it: without gift_id, which PTB requires.
+        "unique_gift": {"gift": {"base_name": "n", "name": "n", "number": 1}, "origin": "resale"},
+    }
+}
+
+
+async def test_an_undecodable_update_is_skipped_and_intake_goes_on(db, tg, run_bot, caplog):
+    anna, ben = tg.add_user(), tg.add_user()
+    tg.user_sends_command(anna.id, "hilfe")
+    bad = {
+        "message": BAD_UPDATE["message"] | {"chat": BAD_UPDATE["message"]["chat"] | {"id": anna.id}}
+    }
+    bad = tg.inject_update(bad)
+    tg.user_sends_command(ben.id, "hilfe")
+    with caplog.at_level(logging.WARNING):
+        async with run_bot():
+            await tg.wait_for_message(anna.id, has_text("/biete"))
+            await tg.wait_for_message(ben.id, has_text("/biete"))
+            tg.user_sends_command(anna.id, "hilfe")  # and later updates, too
+            await tg.wait_for_message(anna.id, has_text("/biete"))
+    assert f"skipped update {bad['update_id']} (message)" in caplog.text
+    assert tg.pending_updates == 0
+
+
+async def _fail(ctx, args: str):
+    raise RuntimeError(f"database exploded while storing {args!r}")
+
+
+async def test_a_failing_handler_gets_an_apology_and_the_bot_goes_on(db, services, tg, caplog):
+    grammar = Grammar(
+        [*GRAMMAR.commands, Command("kaputt", _fail, listed=False, needs_member=False)]
+    )
+    assistant = Assistant(db, services, grammar)
+    anna = tg.add_user()
+    with caplog.at_level(logging.INFO):
+        async with running(tg, assistant):
+            failing = tg.user_sends_command(anna.id, "kaputt", "Geheimer Inhalt")
+            await tg.wait_for_message(anna.id, has_text("Entschuldigung"))
+            tg.user_sends_command(anna.id, "hilfe")
+            await tg.wait_for_message(anna.id, has_text("/biete"))
+    assert f"update {failing['update_id']} failed: builtins.RuntimeError" in caplog.text
+    assert "Geheimer Inhalt" not in caplog.text and tg.token not in caplog.text
