@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from core.models import Member, OutboxMessage
@@ -47,6 +48,7 @@ def enqueue(
         subject=subject,
         text=reply.text,
         choices=reply.to_json()["choices"],
+        attachments=attachments_json(reply),
         ref=reply.ref,
         dedupe_key=dedupe_key,
         status="pending",
@@ -56,3 +58,15 @@ def enqueue(
     )
     uow.add(message)
     return message
+
+
+def attachments_json(reply: Reply) -> list[dict]:
+    """Attachments as stored in the outbox row (base64, JSON-safe)."""
+    return [
+        {
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "data": base64.b64encode(a.data).decode("ascii"),
+        }
+        for a in reply.attachments
+    ]

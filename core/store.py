@@ -126,6 +126,11 @@ class UnitOfWork:
         for callback in callbacks:
             callback()
 
+    async def rollback(self) -> None:
+        """Undo this transaction's changes and forget its after-commit callbacks."""
+        await self.session.rollback()
+        self._after_commit = []
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (e.g. update caches)."""
         self._after_commit.append(callback)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rich.console import Console
 
 from zukunftsraum.bootstrap import App
+from zukunftsraum.email_channel import build_email_channel
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,13 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     active: list[Component] = []
     hints: list[str] = []
     settings = app.settings
+    email = build_email_channel(app)
+    active.append(
+        Component(f"E-Mail-Versand ({email.dispatcher.transport.describe()})", email.run_dispatcher)
+    )
+    active.append(Component(f"E-Mail-Eingang ({email.inbox.describe()})", email.run_inbox))
+    if not settings.smtp_enabled or not settings.imap_enabled:
+        hints.append("E-Mail über Server: ZR_SMTP_HOST und ZR_IMAP_HOST setzen.")
     if settings.telegram_enabled:
         hints.append("Telegram: ZR_TELEGRAM_TOKEN ist gesetzt, der Kanal fehlt in dieser Version.")
     else:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     imap_password: str = ""
     imap_tls: Literal["none", "starttls", "tls"] = "tls"
     imap_folder: str = "INBOX"
+    imap_idle: bool = True
+    imap_poll_seconds: int = 60
     mail_from: str = "assistent@zukunftsraum.localhost"
     mail_dir: Path = DEFAULT_VAR_DIR / "mail"
 
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:// and postgresql:// URLs are supported")
         return value
 
-    @field_validator("sweep_seconds")
+    @field_validator("sweep_seconds", "imap_poll_seconds")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
