@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from core import delivery
 from core.context import Sender
 from core.grammar import Grammar
-from core.models import InboundMail, Member, OutboxMessage, ReplyToken
+from core.models import InboundMail, Member, OutboxMessage, ProcessedEvent, ReplyToken
 from core.outbox import attachments_json
 from core.replies import Choice, Reply
 from core.reply_words import command_for_word, picked_by_number
@@ -164,17 +164,19 @@ async def receive(assistant: Assistant, mail: MailIn) -> str:
     services = assistant.services
     now = services.clock()
     async with assistant.db.uow() as uow:
-        if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
+        if await uow.session.get(ProcessedEvent, (SOURCE, mail.dedupe_key)) is not None:
             await mark(uow, mail.inbound_id, "duplicate", now)
             await uow.commit()
             return "duplicate"
         decision = await _decide(uow, assistant.grammar, mail, now, services.tz)
         if decision.status != "act":
+            if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
+                return "duplicate"  # another worker was faster; it marks the mail
             await mark(uow, mail.inbound_id, decision.status, now)
             await uow.commit()
             return decision.status
-        # Acting happens in the assistant's transaction, which records the dedupe key again;
-        # this one ends without commit.
+        # Nothing was written: acting and recording the mail as processed happen together
+        # in the assistant's transaction (see finish).
 
     assert mail.from_address is not None
 

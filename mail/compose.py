@@ -6,11 +6,12 @@ lay them out. Choices become numbered lines with the word to reply where one exi
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -41,8 +42,11 @@ class RenderedChoice:
 
 
 def new_message_id(mail_from: str) -> str:
-    """A globally unique Message-ID (without angle brackets) in the assistant's domain."""
-    return make_msgid(domain=domain_of(mail_from)).strip("<>")
+    """A globally unique Message-ID (without angle brackets) in the assistant's domain.
+
+    Random from the operating system (uuid4), unaffected by seeding of ``random``.
+    """
+    return f"{uuid.uuid4().hex}@{domain_of(mail_from)}"
 
 
 def _bracketed(message_id: str) -> str:

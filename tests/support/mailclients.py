@@ -7,13 +7,18 @@ typical reply header, quoting, threading headers and (where the client sends one
 from __future__ import annotations
 
 import html
+import uuid
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.policy import default as default_policy
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 
 DATE = "Mon, 02 Nov 2026 10:05:00 +0100"
+
+
+def _message_id(sender: str) -> str:
+    return f"<{uuid.uuid4().hex}@{parseaddr(sender)[1].split('@')[-1]}>"
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -32,7 +37,7 @@ def _reply_skeleton(original: EmailMessage, sender: str, prefix: str) -> EmailMe
     subject = str(original["Subject"])
     reply["Subject"] = f"{prefix} {subject}"
     reply["Date"] = DATE
-    reply["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].split("@")[-1])
+    reply["Message-ID"] = _message_id(sender)
     reply["In-Reply-To"] = original["Message-ID"]
     references = str(original.get("References") or "").split()
     reply["References"] = " ".join([*references, str(original["Message-ID"])])
@@ -102,7 +107,7 @@ def new_mail(sender: str, to: str, subject: str, body: str, **headers: str) -> b
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = DATE
-    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].split("@")[-1])
+    msg["Message-ID"] = _message_id(sender)
     for name, value in headers.items():
         msg[name.replace("_", "-")] = value
     msg.set_content(body)
