@@ -173,15 +173,10 @@ class ImapInbox:
         use_idle = self.idle and b"IDLE" in capabilities
         while not stop.is_set():
             await self.pipeline.process_pending()
-            # Until a search finds nothing: mail that arrived while we fetched and stored was
-            # announced in those commands' responses, and IDLE would not announce it again.
+            # Until a search finds nothing: Dovecot (and others) do not announce at the start
+            # of IDLE what arrived since the last command.
             while await self.sync(client, uidvalidity, keywords):
                 pass
-            # Dovecot (and others) do not announce at the start of IDLE what arrived since
-            # the last command; a NOOP does. Only a quiet NOOP leads into IDLE.
-            _, responses = await asyncio.to_thread(client.noop)
-            if any(_announces_mail(r) for r in responses):
-                continue
             if use_idle:
                 await self._idle(client, stop)
             else:
@@ -190,6 +185,9 @@ class ImapInbox:
     async def sync(self, client: IMAPClient, uidvalidity: int, keywords: bool) -> int:
         """Store, process and flag every mail not flagged yet; returns how many."""
         criteria = ["UNKEYWORD", DONE_KEYWORD] if keywords else ["UNSEEN"]
+        # NOOP first: it brings the session's view up to date, so the search sees mail that
+        # arrived since the last command (a search alone answers from the old view).
+        await asyncio.to_thread(client.noop)
         uids = sorted(await asyncio.to_thread(client.search, criteria))
         part = f"BODY.PEEK[]<0.{MAX_MAIL_BYTES}>"
         for start in range(0, len(uids), FETCH_BATCH):
