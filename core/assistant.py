@@ -9,6 +9,7 @@ apologises.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from core import commands, delivery, dialogues
 from core.context import Ctx, Sender, Services
@@ -22,6 +23,11 @@ from core.texts import t
 log = logging.getLogger(__name__)
 INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
 
+# Runs in the input's transaction with the replies, so a channel can record what it needs
+# (dedupe key, answers to send) atomically with the input's effects. On a UserError the
+# effects are rolled back first and the hook still runs with the error reply.
+Finish = Callable[[UnitOfWork, list[Reply]], Awaitable[None]]
+
 
 class Assistant:
     def __init__(self, db: Database, services: Services, grammar: Grammar | None = None) -> None:
@@ -30,21 +36,30 @@ class Assistant:
         self.grammar = grammar or commands.GRAMMAR
 
     async def handle(
-        self, sender: Sender, text: str, *, event: tuple[str, str] | None = None
+        self,
+        sender: Sender,
+        text: str,
+        *,
+        event: tuple[str, str] | None = None,
+        finish: Finish | None = None,
     ) -> list[Reply]:
-        """Answer one input. ``event=(source, key)`` (e.g. a Telegram update_id) makes it
-        idempotent: the event is recorded in the same transaction as its effects, and an event
-        seen before gets no replies and changes nothing."""
+        """Answer one input.
+
+        ``event=(source, key)`` (e.g. a Telegram update_id) makes it idempotent: the event is
+        recorded in the same transaction as its effects, and an event seen before gets no
+        replies and changes nothing. ``finish(uow, replies)`` runs inside that transaction
+        too (the email channel queues its answers and records the mail there).
+        """
         text = (text or "").strip()
-        if len(text) > INPUT_MAX:
-            return [Reply(t("common.input_too_long", max=INPUT_MAX))]
 
         async def work(ctx: Ctx) -> Reply | list[Reply]:
             if event is not None and not await delivery.first_time(ctx.uow, *event, ctx.now):
                 return []
+            if len(text) > INPUT_MAX:
+                return Reply(t("common.input_too_long", max=INPUT_MAX))
             return await self._route(ctx, text)
 
-        return await self._in_transaction(sender, work)
+        return await self._in_transaction(sender, work, finish)
 
     async def greet(self, sender: Sender) -> list[Reply]:
         """First words when a member opens a conversation (terminal chat)."""
@@ -58,7 +73,9 @@ class Assistant:
 
         return await self._in_transaction(sender, run)
 
-    async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
+    async def _in_transaction(
+        self, sender: Sender, work, finish: Finish | None = None
+    ) -> list[Reply]:
         async with self.db.uow() as uow:
             await self.services.index.refresh(uow)
             ctx = Ctx(
@@ -71,9 +88,15 @@ class Assistant:
             try:
                 result = await work(ctx)
             except UserError as error:
-                return [Reply(error.message)]
+                if finish is None:
+                    return [Reply(error.message)]
+                await uow.rollback()
+                result = Reply(error.message)
+            replies = result if isinstance(result, list) else [result]
+            if finish is not None:
+                await finish(uow, replies)
             await uow.commit()
-        return result if isinstance(result, list) else [result]
+        return replies
 
     @staticmethod
     async def _resolve(uow: UnitOfWork, sender: Sender) -> Member | None:

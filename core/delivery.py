@@ -121,10 +121,23 @@ async def first_time(uow: UnitOfWork, source: str, key: str, now: datetime) -> b
     return True
 
 
-async def reply_token(uow: UnitOfWork, member_id: int, ref: str | None, now: datetime) -> str:
-    """An unguessable token for a reply address, bound to the member and the item."""
+async def reply_token(
+    uow: UnitOfWork,
+    member_id: int,
+    ref: str | None,
+    now: datetime,
+    *,
+    outbox_id: int | None = None,
+) -> str:
+    """An unguessable token for a reply address, bound to the member and the item.
+
+    ``outbox_id`` names the message that carries the address, so an answer such as
+    "2" can pick that message's second choice.
+    """
     token = secrets.token_urlsafe(15).replace("-", "x").replace("_", "y").lower()
-    uow.add(ReplyToken(token=token, member_id=member_id, ref=ref, created_at=now))
+    uow.add(
+        ReplyToken(token=token, member_id=member_id, ref=ref, created_at=now, outbox_id=outbox_id)
+    )
     await uow.flush()
     return token
 

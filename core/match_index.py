@@ -67,8 +67,10 @@ class MatchIndex:
             post_id = post.id
             uow.after_commit(lambda: self.engine.remove(post_id))
 
-    def candidates(self, post: Post, k: int, exclude: Collection[int]) -> list[Candidate]:
-        return self.engine.candidates(post_doc(post), k=k, exclude=exclude)
+    def candidates(
+        self, post: Post, k: int, exclude: Collection[int], threshold: float | None = None
+    ) -> list[Candidate]:
+        return self.engine.candidates(post_doc(post), k=k, exclude=exclude, threshold=threshold)
 
     def __len__(self) -> int:
         return len(self.engine)

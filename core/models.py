@@ -231,6 +231,8 @@ class ReplyToken(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = _ts()
+    # The message that carried this address (its choices answer a numbered reply).
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
 
 
 class Event(Base):

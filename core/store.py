@@ -95,6 +95,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL is crash-safe for the application (no fsync per commit; only a power
+    # loss may drop the last commits).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
@@ -129,6 +132,11 @@ class UnitOfWork:
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
+
+    async def rollback(self) -> None:
+        """Undo this transaction's changes and forget its after-commit callbacks."""
+        await self.session.rollback()
+        self._after_commit = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (e.g. update caches)."""

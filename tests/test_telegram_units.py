@@ -81,10 +81,12 @@ def test_runner_registers_telegram_when_a_token_is_set(assistant, db, services, 
     monkeypatch.setenv("ZR_TELEGRAM_TOKEN", "123:abc")
     app = App(load_settings(), db, services, assistant)
     active, hints = components(app)
-    assert [c.name for c in active] == ["Telegram (polling)", "Telegram-Zustellung"]
+    names = [c.name for c in active]
+    assert "Telegram (polling)" in names and "Telegram-Zustellung" in names
     monkeypatch.delenv("ZR_TELEGRAM_TOKEN")
     active, hints = components(App(load_settings(), db, services, assistant))
-    assert active == [] and any("ZR_TELEGRAM_TOKEN" in h for h in hints)
+    assert not [c for c in active if c.name.startswith("Telegram")]
+    assert any("ZR_TELEGRAM_TOKEN" in h for h in hints)
 
 
 def test_rejected_webhook_updates_are_logged_without_content(caplog):

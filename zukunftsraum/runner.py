@@ -11,6 +11,7 @@ from rich.console import Console
 
 from scheduler import service as scheduler_service
 from zukunftsraum.bootstrap import App
+from zukunftsraum.email_channel import build_email_channel
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     hints: list[str] = []
     settings = app.settings
     active.append(Component("Zeitplaner", scheduler_service.run))
+    email = build_email_channel(app)
+    active.append(
+        Component(f"E-Mail-Versand ({email.dispatcher.transport.describe()})", email.run_dispatcher)
+    )
+    active.append(Component(f"E-Mail-Eingang ({email.inbox.describe()})", email.run_inbox))
+    if not settings.smtp_enabled or not settings.imap_enabled:
+        hints.append("E-Mail über Server: ZR_SMTP_HOST und ZR_IMAP_HOST setzen.")
     if settings.telegram_enabled:
         active += telegram_components(app)
     else:

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     imap_password: str = ""
     imap_tls: Literal["none", "starttls", "tls"] = "tls"
     imap_folder: str = "INBOX"
+    imap_idle: bool = True
+    imap_poll_seconds: int = 60
     mail_from: str = "assistent@zukunftsraum.localhost"
     mail_dir: Path = DEFAULT_VAR_DIR / "mail"
 
@@ -94,7 +96,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("sweep_seconds", "grant_cap_eur", "grant_max_day_rate_eur")
+    @field_validator(
+        "sweep_seconds", "grant_cap_eur", "grant_max_day_rate_eur", "imap_poll_seconds"
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

@@ -119,13 +119,19 @@ class MatchEngine:
     # --- ranking -----------------------------------------------------------------------
 
     def candidates(
-        self, doc: PostDoc, k: int = 10, exclude: Collection[int] = ()
+        self,
+        doc: PostDoc,
+        k: int = 10,
+        exclude: Collection[int] = (),
+        threshold: float | None = None,
     ) -> list[Candidate]:
         """Indexed posts of the other kind that fit `doc`, best first, at most `k`.
 
         Never posts of the same municipality (when `doc` has one), never ids in `exclude`,
-        only those whose text score reaches the threshold.
+        only those whose text score reaches `threshold` (default: the engine's, which
+        decides proposals; a digest's "might interest you" may ask for a lower bar).
         """
+        bar = self.threshold if threshold is None else threshold
         other_code = _kind_code(opposite_kind(doc.kind))
         if k <= 0 or self._index.live_docs == 0:
             return []
@@ -142,7 +148,7 @@ class MatchEngine:
             np.array([i for i in term_ids if i is not None], dtype=np.int64),
             pool,
         )
-        keep = text >= max(self.threshold, 1e-9)
+        keep = text >= max(bar, 1e-9)
         pool, text = pool[keep], text[keep]
         best = np.argsort(-text, kind="stable")[: max(RERANK_POOL, 3 * k)]
         place = _place(doc)

@@ -1,0 +1,206 @@
+"""Email ingest figures: throughput of the real pipeline, and APPEND-to-answer latency.
+
+1. Ingest throughput on SQLite (a file, as ``zukunftsraum run`` uses): store + parse + extract +
+   core use case + queued answer, for a mix of realistic mails (Outlook and Gmail replies with
+   quoted history, commands, auto-replies). Baseline: parsing and extracting alone.
+   Target: >= 500 messages/s.
+2. Latency from APPEND into Dovecot until the answer arrives in the SMTP server (aiosmtpd),
+   with the inbox on IDLE. Baseline: the same with polling only. Target: p95 <= 2 s with IDLE.
+   Needs the ``dovecot`` binary (apt-get install dovecot-imapd); skipped without it.
+
+Usage: python benchmarks/bench_email_ingest.py [--messages 2000] [--latency-runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core import members
+from core.assistant import Assistant
+from core.commands import GRAMMAR
+from core.context import Services
+from core.match_index import MatchIndex
+from core.municipalities import MunicipalityIndex, bundled_index
+from core.reference import _row
+from core.store import Database
+from mail.inbox import ImapInbox
+from mail.incoming import InboundPipeline, read_mail
+from mail.outgoing import EmailDispatcher, SmtpTransport
+from tests.support import mailclients
+from tests.support.mailservers import SmtpSink, dovecot_root, start_dovecot
+
+MAIL_FROM = "assistent@zukunftsraum.example"
+TOWNS = ("12073452", "12073572", "14626110", "08311000")
+
+
+async def _world(directory: Path, count_members: int) -> tuple[Database, Assistant, list[str]]:
+    index = bundled_index()
+    towns = [index.get(ags) for ags in TOWNS]
+    db = Database(f"sqlite+aiosqlite:///{directory / 'bench.db'}")
+    await db.create_all()
+    async with db.uow() as uow:
+        await uow.municipalities.upsert_many(_row(t) for t in towns)
+        await uow.commit()
+    services = Services(index=MatchIndex(), municipalities=MunicipalityIndex(towns))
+    addresses = [f"mitglied{i}@gemeinde{i % 50}.example" for i in range(count_members)]
+    async with db.uow() as uow:
+        for i, address in enumerate(addresses):
+            new = members.NewMember(
+                f"Mitglied {i}", "volunteer", TOWNS[i % 4], email=address, consent=True
+            )
+            await members.add_member(uow, new, services.clock())
+        await uow.commit()
+    return db, Assistant(db, services), addresses
+
+
+def _original(address: str):
+    raw = mailclients.new_mail(
+        mailclients.address("Zukunftsraum-Assistent", MAIL_FROM),
+        address,
+        "Ein passender Kontakt für Sie",
+        "Passendes Angebot zu Ihrem Gesuch „Bürgerbus“:\n\n„Unser Rufbus-Konzept“ – Templin\n\n"
+        "Warum: Mobilität · ländlicher Raum\n\n1. Ja, gern (Antwort: JA)\n"
+        "2. Nein, danke (Antwort: NEIN)\n\nAntworten Sie mit JA oder NEIN.",
+    )
+    return mailclients.parse(raw)
+
+
+def _mails(addresses: list[str], count: int) -> list[bytes]:
+    mails = []
+    for i in range(count):
+        address = addresses[i % len(addresses)]
+        kind = i % 3
+        if kind == 0:
+            mails.append(mailclients.outlook(_original(address), address, "MEINE"))
+        elif kind == 1:
+            mails.append(mailclients.gmail(_original(address), address, "Treffer\n\nDanke!"))
+        else:
+            mails.append(
+                mailclients.new_mail(
+                    address,
+                    MAIL_FROM,
+                    "Automatische Antwort: Ein passender Kontakt für Sie",
+                    "Ich bin bis zum 14. November nicht im Büro.",
+                    Auto_Submitted="auto-replied",
+                )
+            )
+    return mails
+
+
+async def throughput(count: int) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="zr-bench-"))
+    try:
+        db, assistant, addresses = await _world(directory, 200)
+        mails = _mails(addresses, count)
+        words = GRAMMAR.words()
+        started = time.perf_counter()
+        for raw in mails:
+            read_mail(raw, mail_from=MAIL_FROM, words=words)
+        parse_rate = count / (time.perf_counter() - started)
+
+        pipeline = InboundPipeline(assistant, mail_from=MAIL_FROM)
+        started = time.perf_counter()
+        statuses: dict[str, int] = {}
+        for uid, raw in enumerate(mails, start=1):
+            status = await pipeline.take("INBOX", 1, uid, raw)
+            statuses[status] = statuses.get(status, 0) + 1
+        rate = count / (time.perf_counter() - started)
+        await db.dispose()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"ingest throughput (SQLite file, {count} mails {statuses}):")
+    print(f"  full pipeline (store+parse+extract+apply+answer) {rate:6.0f} msg/s  (target >= 500)")
+    print(f"  baseline: parse+extract only                     {parse_rate:6.0f} msg/s")
+
+
+async def latency(runs: int, *, idle: bool, poll_seconds: float = 5.0) -> list[float]:
+    directory = Path(tempfile.mkdtemp(prefix="zr-bench-"))
+    root = dovecot_root()
+    dovecot = start_dovecot(root)
+    sink = SmtpSink().start()
+    stop = asyncio.Event()
+    try:
+        db, assistant, addresses = await _world(directory, 1)
+        dispatcher = EmailDispatcher(
+            db,
+            SmtpTransport("127.0.0.1", sink.port, tls="none"),
+            mail_from=MAIL_FROM,
+            grammar=GRAMMAR,
+            clock=assistant.services.clock,
+        )
+        pipeline = InboundPipeline(assistant, mail_from=MAIL_FROM, on_answer=dispatcher.wake.set)
+        inbox = ImapInbox(
+            pipeline,
+            host=dovecot.host,
+            port=dovecot.port,
+            username=dovecot.user,
+            password=dovecot.password,
+            tls="none",
+            idle=idle,
+            poll_seconds=poll_seconds,
+        )
+        tasks = [asyncio.create_task(c.run(stop)) for c in (inbox, dispatcher)]
+        while inbox.connections == 0:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        timings = []
+        for run in range(runs):
+            before = len(sink.messages)
+            raw = mailclients.new_mail(addresses[0], MAIL_FROM, "MEINE", f"Lauf {run}")
+            started = time.perf_counter()
+            await asyncio.to_thread(dovecot.append, raw)
+            while len(sink.messages) == before:
+                await asyncio.sleep(0.002)
+            timings.append(time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*tasks)
+        await db.dispose()
+        return timings
+    finally:
+        stop.set()
+        sink.stop()
+        dovecot.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _report(label: str, timings: list[float]) -> None:
+    ordered = sorted(timings)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    print(
+        f"  {label:34s} n={len(ordered):3d}  p50 {statistics.median(ordered):6.3f} s  "
+        f"p95 {p95:6.3f} s  max {ordered[-1]:6.3f} s"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--latency-runs", type=int, default=40)
+    parser.add_argument("--poll-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    asyncio.run(throughput(args.messages))
+    if not shutil.which("dovecot") and not Path("/usr/sbin/dovecot").exists():
+        print("latency: skipped – dovecot is not installed (apt-get install dovecot-imapd)")
+        return 0
+    print("APPEND in Dovecot -> answer in the SMTP server:")
+    _report("IDLE (target p95 <= 2 s)", asyncio.run(latency(args.latency_runs, idle=True)))
+    polling = asyncio.run(
+        latency(max(args.latency_runs // 4, 5), idle=False, poll_seconds=args.poll_seconds)
+    )
+    _report(f"baseline: polling every {args.poll_seconds:g} s", polling)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

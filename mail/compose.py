@@ -1,0 +1,134 @@
+"""Write an outgoing mail: headers for threading and loop safety, text and HTML from templates.
+
+The words come from the outbox row (and the catalogue for the fixed lines); the templates only
+lay them out. Choices become numbered lines with the word to reply where one exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, formataddr
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from core.email_outbox import EmailToSend
+from core.grammar import Grammar
+from core.reply_words import answer_words
+from core.texts import t
+from mail.addresses import domain_of, reply_address
+
+UNSUBSCRIBE_WORD = "ABBESTELLEN"
+
+_ENV = Environment(
+    loader=PackageLoader("mail", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class RenderedChoice:
+    number: int
+    label: str
+    word: str | None
+    word_hint: str
+
+
+def new_message_id(mail_from: str) -> str:
+    """A globally unique Message-ID (without angle brackets) in the assistant's domain.
+
+    Random from the operating system (uuid4), unaffected by seeding of ``random``.
+    """
+    return f"{uuid.uuid4().hex}@{domain_of(mail_from)}"
+
+
+def _bracketed(message_id: str) -> str:
+    return f"<{message_id.strip('<>')}>"
+
+
+def _choices(item: EmailToSend, grammar: Grammar) -> list[RenderedChoice]:
+    words = answer_words(item.choices, grammar)
+    return [
+        RenderedChoice(
+            number=index,
+            label=choice.label,
+            word=word,
+            word_hint=t("email.choice_word", word=word) if word else "",
+        )
+        for index, (choice, word) in enumerate(zip(item.choices, words, strict=True), start=1)
+    ]
+
+
+def _instruction(choices: list[RenderedChoice]) -> str:
+    words = [c.word for c in choices if c.word]
+    if not words or len(words) < len(choices):
+        return t("email.answer_number")
+    listed = words[-1]
+    if len(words) > 1:
+        listed = ", ".join(words[:-1]) + f" {t('email.or')} {listed}"
+    return t("email.answer_words", words=listed)
+
+
+def render(item: EmailToSend, grammar: Grammar) -> tuple[str, str]:
+    """The plain-text and the HTML body."""
+    choices = _choices(item, grammar)
+    paragraphs = [p.split("\n") for p in item.text.strip().split("\n\n") if p.strip()]
+    context = {
+        "subject": item.subject or t("email.subject_default"),
+        "text": item.text.strip(),
+        "paragraphs": paragraphs,
+        "choices": choices,
+        "instruction": _instruction(choices) if choices else "",
+        "attachment_names": [a.filename for a in item.attachments],
+        "footer": t("email.footer"),
+    }
+    text = _ENV.get_template("message.txt.j2").render(context)
+    html = _ENV.get_template("message.html.j2").render(context)
+    return text, html
+
+
+def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) -> EmailMessage:
+    """The complete mail for one outbox message."""
+    address = reply_address(mail_from, item.reply_token)
+    msg = EmailMessage(policy=default_policy)
+    msg["From"] = formataddr((t("email.from_name"), address))
+    msg["To"] = item.address
+    msg["Subject"] = item.subject or t("email.subject_default")
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = _bracketed(item.message_id)
+    if item.in_reply_to:
+        msg["In-Reply-To"] = _bracketed(item.in_reply_to)
+    references = [r for r in item.references if r]
+    if references:
+        msg["References"] = " ".join(_bracketed(r) for r in references)
+    # RFC 3834: never answer us automatically; our answers are auto-replied.
+    msg["Auto-Submitted"] = item.auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"
+    if item.reply_token:
+        msg["List-Unsubscribe"] = f"<mailto:{address}?subject={UNSUBSCRIBE_WORD}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Content-Language"] = "de"
+    text, html = render(item, grammar)
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in item.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(
+            attachment.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return msg
+
+
+def envelope_sender(mail_from: str, item: EmailToSend) -> str:
+    """Bounces go to the token address, so they name the member even without a report."""
+    return reply_address(mail_from, item.reply_token)

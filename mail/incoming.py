@@ -1,0 +1,144 @@
+"""From raw bytes to the core use case: store, read, act.
+
+``InboundPipeline`` is shared by the IMAP and the Maildir inbox: a watcher stores each new mail
+(committed), lets the pipeline process it, and only then flags or moves it on its side. The
+reading of a mail (MIME, quotes, bounces, loops, command words) happens here; what the mail
+means is decided in ``core.inbound_mail``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+
+from core import inbound_mail
+from core.assistant import Assistant
+from core.inbound_mail import Bounce, MailIn
+from mail.addresses import token_from
+from mail.bounces import classify
+from mail.commands_text import detect_command, strip_subject_prefixes
+from mail.loops import is_automatic
+from mail.parsing import parse_mail
+from mail.replies import extract_reply
+
+log = logging.getLogger(__name__)
+
+MAX_MAIL_BYTES = 10 * 1024 * 1024  # larger mails are read up to here
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID from the header block alone (cheap; used when storing)."""
+    try:
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:256_000])
+        value = str(headers.get("Message-ID") or "").strip()
+    except Exception:
+        return None
+    return value.strip("<>").strip() or None
+
+
+def read_mail(
+    raw: bytes, *, mail_from: str, words: list[str], inbound_id: int | None = None
+) -> MailIn:
+    """Everything core needs to know about one mail. Raises MailParseError for non-mail."""
+    mail = parse_mail(raw)
+    automatic = is_automatic(mail)
+    bounce = None
+    if automatic:
+        classification = classify(mail)
+        if classification.kind == "bounce":
+            bounce = Bounce(
+                severity=classification.severity or "soft",
+                addresses=classification.failed_addresses,
+                reason=classification.reason or "",
+            )
+    text = extract_reply(mail.text)
+    subject = strip_subject_prefixes(mail.subject)
+    subject_command = detect_command(subject, "", words)
+    if subject_command is not None:
+        word, rest = subject_command
+        subject_command = (word, f"{rest}\n{text}".strip())
+    notes = []
+    if any(a.filename for a in mail.attachments) and bounce is None:
+        notes.append("email.attachments_ignored")
+    if mail.text_cut_chars or len(raw) >= MAX_MAIL_BYTES:
+        notes.append("email.text_cut")
+    return MailIn(
+        dedupe_key=mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        from_address=mail.from_address,
+        from_name=mail.from_name,
+        text=text,
+        subject=subject,
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        token=token_from((*mail.to_addresses, *mail.delivered_to), mail_from),
+        body_command=detect_command("", text, words),
+        subject_command=subject_command,
+        automatic=automatic,
+        bounce=bounce,
+        notes=tuple(notes),
+        inbound_id=inbound_id,
+    )
+
+
+class InboundPipeline:
+    def __init__(
+        self,
+        assistant: Assistant,
+        *,
+        mail_from: str,
+        on_answer: Callable[[], None] | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.mail_from = mail_from
+        self.on_answer = on_answer
+        self.words = assistant.grammar.words()
+
+    async def store(self, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[int, str]:
+        """Keep the raw mail (committed when this returns); its id and status."""
+        async with self.assistant.db.uow() as uow:
+            inbound_id, status = await inbound_mail.store(
+                uow,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                message_id=header_message_id(raw),
+                raw=raw,
+                now=self.assistant.services.clock(),
+            )
+            await uow.commit()
+        return inbound_id, status
+
+    async def process(self, inbound_id: int) -> str:
+        """Act on a stored mail; never raises for a bad mail (it is marked failed instead)."""
+        async with self.assistant.db.uow() as uow:
+            raw = await inbound_mail.raw_of(uow, inbound_id)
+        mail: MailIn | int = inbound_id
+        try:
+            mail = read_mail(raw, mail_from=self.mail_from, words=self.words, inbound_id=inbound_id)
+            status = await inbound_mail.receive(self.assistant, mail)
+        except Exception as error:
+            log.exception("incoming mail %s could not be processed", inbound_id)
+            await inbound_mail.fail(self.assistant, mail, f"{type(error).__name__}: {error}")
+            status = "failed"
+        if self.on_answer is not None:
+            self.on_answer()
+        return status
+
+    async def process_pending(self) -> int:
+        """Process mails stored earlier but not acted on (after a crash or a failed round)."""
+        async with self.assistant.db.uow() as uow:
+            pending = await inbound_mail.unprocessed(uow)
+        for inbound_id in pending:
+            await self.process(inbound_id)
+        return len(pending)
+
+    async def take(self, folder: str, uidvalidity: int, uid: int, raw: bytes) -> str:
+        """Store, then process one mail; the caller flags it on the server afterwards."""
+        inbound_id, status = await self.store(folder, uidvalidity, uid, raw)
+        if status != "new":
+            return status  # stored and handled before: only the flag was missing
+        return await self.process(inbound_id)

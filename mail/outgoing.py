@@ -1,0 +1,217 @@
+"""The email dispatcher: drains the outbox over one reused SMTP connection (or into files).
+
+Messages are claimed with a lease, prepared (Message-ID, reply token) in the claiming
+transaction, then sent outside any transaction; the outcome is recorded per message. A
+recipient the server refuses permanently (5xx at RCPT) makes the address unreachable; every
+other failure is retried with backoff. A dropped connection is opened again on the next send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+
+import aiosmtplib
+
+from core import delivery
+from core.email_outbox import EmailToSend, prepare
+from core.grammar import Grammar
+from core.inbound_mail import masked
+from core.store import Database
+from mail.compose import compose, envelope_sender, new_message_id
+
+log = logging.getLogger(__name__)
+
+
+class PermanentRefusal(Exception):
+    """The server refuses the recipient for good (5xx at RCPT)."""
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and again after it dropped."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        tls: str = "starttls",
+        username: str = "",
+        password: str = "",
+        timeout: float = 30,
+    ) -> None:
+        self.host = host
+        self.port = port or {"tls": 465, "starttls": 587}.get(tls, 25)
+        self.tls = tls
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self._smtp: aiosmtplib.SMTP | None = None
+        self.connections = 0  # how often a connection was opened (for tests and logs)
+
+    def describe(self) -> str:
+        return f"SMTP {self.host}:{self.port} ({self.tls})"
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        await self.close()
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.tls == "tls",
+            start_tls=self.tls == "starttls",
+            timeout=self.timeout,
+        )
+        await smtp.connect()
+        if self.username:
+            await smtp.login(self.username, self.password)
+        self._smtp = smtp
+        self.connections += 1
+        return smtp
+
+    async def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+        for attempt in (1, 2):
+            smtp = await self._connection()
+            try:
+                await smtp.send_message(msg, sender=sender, recipients=[recipient])
+                return
+            except aiosmtplib.SMTPRecipientsRefused as refused:
+                codes = [r.code for r in refused.recipients]
+                if codes and all(500 <= code < 600 for code in codes):
+                    raise PermanentRefusal(f"{codes[0]} {refused.recipients[0].message}") from None
+                raise
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                # The server closed an idle connection: open a new one and try once more.
+                self._smtp = None
+                if attempt == 2:
+                    raise
+
+    async def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
+            with contextlib.suppress(Exception):
+                await smtp.quit()
+        elif smtp is not None:
+            smtp.close()
+
+
+class MaildirTransport:
+    """Mail as files: each message becomes an .eml in the ``new/`` folder of a Maildir."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def describe(self) -> str:
+        return f"Dateien in {self.directory / 'new'}"
+
+    async def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+        for sub in ("tmp", "new", "cur"):
+            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}.{os.getpid()}.{socket.gethostname()}.eml"
+        temporary = self.directory / "tmp" / name
+        temporary.write_bytes(msg.as_bytes(policy=SMTP_POLICY))
+        os.replace(temporary, self.directory / "new" / name)  # Maildir: tmp/ then new/
+
+    async def close(self) -> None:
+        return None
+
+
+class EmailDispatcher:
+    def __init__(
+        self,
+        db: Database,
+        transport: SmtpTransport | MaildirTransport,
+        *,
+        mail_from: str,
+        grammar: Grammar,
+        clock: Callable[[], datetime],
+        batch: int = 20,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.mail_from = mail_from
+        self.grammar = grammar
+        self.clock = clock
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    handled = await self.drain_once()
+                except Exception as error:  # the database may be away for a moment
+                    log.error("email dispatcher: %s", _one_line(error))
+                    handled = 0
+                if handled == 0:
+                    await _wait_any(stop, self.wake, self.poll_seconds)
+                    self.wake.clear()
+        finally:
+            await self.transport.close()
+
+    async def drain(self) -> int:
+        """Send everything due now (tests, CLI)."""
+        total = 0
+        while handled := await self.drain_once():
+            total += handled
+        return total
+
+    async def drain_once(self) -> int:
+        now = self.clock()
+        async with self.db.uow() as uow:
+            claimed = await delivery.claim(uow, "email", now, self.batch)
+            items = [
+                await prepare(uow, m, now, lambda: new_message_id(self.mail_from)) for m in claimed
+            ]
+            await uow.commit()
+        for item in items:
+            await self._deliver(item)
+        return len(items)
+
+    async def _deliver(self, item: EmailToSend) -> None:
+        now = self.clock()
+        error: str | None = None
+        permanent = False
+        try:
+            msg = compose(item, self.mail_from, self.grammar, now)
+            await self.transport.send(msg, envelope_sender(self.mail_from, item), item.address)
+        except PermanentRefusal as refusal:
+            permanent, error = True, str(refusal)
+        except Exception as failure:  # network, server, a broken message: retried with backoff
+            error = _one_line(failure)
+        async with self.db.uow() as uow:
+            if error is None:
+                await delivery.mark_sent(uow, item.id, self.clock(), external_id=item.message_id)
+            elif permanent:
+                log.warning("email to %s refused: %s", masked(item.address), error)
+                await delivery.mark_unreachable(uow, item.id, self.clock(), error)
+            else:
+                log.warning("email %s not sent, will retry: %s", item.id, error)
+                await delivery.mark_retry(uow, item.id, self.clock(), error)
+            await uow.commit()
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text}"[:300]
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

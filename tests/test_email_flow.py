@@ -1,0 +1,321 @@
+"""The email channel end to end in its embedded mode: Maildir in, Maildir out.
+
+Mails go through the real pipeline (parse, extract, core use case, outbox, dispatcher,
+templates); only the transport is files instead of servers (see test_email_servers.py).
+"""
+
+from __future__ import annotations
+
+from email.policy import SMTP
+
+import pytest
+from sqlalchemy import select
+
+from core.models import InboundMail, Member, Post
+from tests.email_world import MAIL_FROM, MailWorld
+from tests.support import mailclients
+from tests.support.mailclients import plain_text
+
+ANNA = "anna.schmidt@prenzlau.example"
+BEA = "bea.berg@templin.example"
+
+
+@pytest.fixture
+def world(db, assistant, clock, tmp_path):
+    return MailWorld(db, assistant, clock, tmp_path)
+
+
+async def _statuses(db) -> list[str]:
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(select(InboundMail.status).order_by(InboundMail.id)))
+
+
+def _proposal(mails):
+    return next(m for m in mails if "JA oder NEIN" in plain_text(m))
+
+
+async def test_post_by_mail_proposal_and_yes_introduce_both(world):
+    await world.member("Anna Schmidt", ANNA)
+    await world.member("Bea Berg", BEA, ags="12073572")
+    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+
+    world.drop(
+        mailclients.new_mail(
+            mailclients.address("Anna Schmidt", ANNA),
+            MAIL_FROM,
+            "BIETE Unser Bürgerbus-Konzept für Senioren im ländlichen Raum",
+            "Wir fahren seit 2019 mit ehrenamtlichen Fahrerinnen und Fahrern.\n\n"
+            "Viele Grüße\nAnna Schmidt",
+        )
+    )
+    await world.round()
+    to_anna = world.new_mail_for(ANNA)
+    assert "Angebot" in plain_text(to_anna[0]) and "Bürgerbus" in plain_text(to_anna[0])
+    anna_proposal = _proposal(to_anna)
+    assert anna_proposal["Auto-Submitted"] == "auto-replied"
+    assert anna_proposal["In-Reply-To"]  # answers Anna's mail, in her thread
+    bea_proposal = _proposal(world.new_mail_for(BEA))
+    assert bea_proposal["Auto-Submitted"] == "auto-generated"
+    assert "+" in str(bea_proposal["From"]) and "ABBESTELLEN" in str(
+        bea_proposal["List-Unsubscribe"]
+    )
+    assert bea_proposal.get_body(preferencelist=("html",)) is not None
+
+    world.drop(mailclients.gmail(anna_proposal, ANNA, "Ja"))
+    await world.round()
+    assert "Sobald die andere Seite" in plain_text(world.new_mail_for(ANNA)[0])
+
+    world.drop(mailclients.outlook(bea_proposal, BEA, "Ja, gerne!"))
+    await world.round()
+    to_bea = world.new_mail_for(BEA)
+    to_anna = world.new_mail_for(ANNA)
+    assert "verbunden" in plain_text(to_bea[0]) and ANNA in plain_text(to_bea[0])
+    assert "verbunden" in plain_text(to_anna[0]) and BEA in plain_text(to_anna[0])
+    assert to_bea[0]["In-Reply-To"].strip("<>") in str(to_bea[0]["References"])
+    assert await _statuses(world.db) == ["done", "done", "done"]
+    # Maildir: processed mails moved from new/ to cur/ with the seen flag.
+    assert not list((world.directory / "inbox" / "new").iterdir())
+    assert all(p.name.endswith(":2,S") for p in (world.directory / "inbox" / "cur").iterdir())
+
+
+@pytest.mark.parametrize(
+    "client",
+    [mailclients.gmail, mailclients.outlook, mailclients.apple, "outlook_classic"],
+)
+async def test_no_from_every_client_declines(world, client):
+    await world.member("Anna Schmidt", ANNA)
+    await world.member("Bea Berg", BEA, ags="12073572")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await world.dispatcher.drain()
+    proposal = _proposal(world.new_mail_for(ANNA))
+    if client == "outlook_classic":
+        raw = mailclients.outlook(proposal, ANNA, "Nein danke", classic=True)
+    else:
+        raw = client(proposal, ANNA, "Nein danke")
+    world.drop(raw)
+    await world.round()
+    assert "nicht wieder vor" in plain_text(world.new_mail_for(ANNA)[0])
+
+
+async def test_number_picks_the_numbered_choice(world):
+    await world.member("Anna Schmidt", ANNA)
+    await world.member("Bea Berg", BEA, ags="12073572")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await world.dispatcher.drain()
+    proposal = _proposal(world.new_mail_for(ANNA))
+    assert "1. Ja, gern (Antwort: JA)" in plain_text(proposal)
+    world.drop(mailclients.apple(proposal, ANNA, "1"))
+    await world.round()
+    assert "Sobald die andere Seite" in plain_text(world.new_mail_for(ANNA)[0])
+
+
+async def test_sender_other_than_token_owner_gets_one_rejection(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    await world.member("Bea Berg", BEA, ags="12073572")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await world.dispatcher.drain()
+    proposal = _proposal(world.new_mail_for(ANNA))
+    intruder = "mallory@elsewhere.example"
+    world.drop(mailclients.gmail(proposal, intruder, "Ja"))
+    world.drop(mailclients.gmail(proposal, intruder, "Ja bitte"))
+    await world.round()
+    replies = world.new_mail_for(intruder)
+    assert len(replies) == 1 and "anderen Person" in plain_text(replies[0])
+    assert await _statuses(db) == ["rejected", "rejected"]
+    async with db.uow() as uow:
+        assert all(m.offer_answer is None for m in await uow.matches.all())
+
+
+async def test_automatic_mail_is_never_answered(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    for headers, subject in (
+        ({"Auto-Submitted": "auto-replied"}, "Re: Ein passender Kontakt"),
+        ({"Precedence": "bulk"}, "Newsletter"),
+        ({}, "Abwesenheitsnotiz: Ein passender Kontakt für Sie"),
+        ({}, "Automatische Antwort: Ein passender Kontakt für Sie"),
+    ):
+        world.drop(
+            mailclients.new_mail(ANNA, MAIL_FROM, subject, "Ich bin bis Montag weg.", **headers)
+        )
+    world.drop(mailclients.new_mail("MAILER-DAEMON@mx.example", MAIL_FROM, "Hallo", "x"))
+    await world.round()
+    assert world.sent() == []
+    assert await _statuses(db) == ["ignored"] * 5
+
+
+def _bounce(failed: str, status: str = "5.1.1") -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.templin.example>\r\n"
+        f"To: {MAIL_FROM}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        f"Message-ID: <bounce-{failed}-{status}-{{n}}@mx.templin.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.templin.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; 550 {status} <{failed}>: Recipient address rejected: "
+        "User unknown\r\n--b1--\r\n"
+    ).encode()
+
+
+async def test_hard_bounces_count_and_suspend_soft_ones_only_log(world, db):
+    await world.member("Bea Berg", BEA, ags="12073572")
+    for n in range(2):
+        world.drop(_bounce(BEA).replace(b"{n}", str(n).encode()))
+    world.drop(_bounce(BEA, "4.2.2").replace(b"{n}", b"soft"))
+    await world.round()
+    async with db.uow() as uow:
+        bea = await uow.members.by_email(BEA)
+        assert (bea.email_hard_bounces, bea.email_suspended_at) == (2, None)
+    world.drop(_bounce(BEA).replace(b"{n}", b"3"))
+    await world.round()
+    async with db.uow() as uow:
+        bea = await uow.members.by_email(BEA)
+        assert bea.email_hard_bounces == 3 and bea.email_suspended_at is not None
+    assert world.sent() == []
+    assert await _statuses(db) == ["bounce"] * 4
+
+
+async def test_same_mail_twice_is_processed_once(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    raw = mailclients.new_mail(ANNA, MAIL_FROM, "SUCHE Ideen für Jugendbeteiligung", "Danke!")
+    world.drop(raw)
+    world.drop(raw)  # delivered twice (e.g. to two folders, or resent by a client)
+    await world.round()
+    async with db.uow() as uow:
+        posts = (await uow.session.scalars(select(Post))).all()
+    assert len(posts) == 1
+    assert await _statuses(db) == ["done", "duplicate"]
+    assert len(world.new_mail_for(ANNA)) == 1
+
+
+async def test_unknown_input_gets_help_once_a_day(world, clock):
+    await world.member("Anna Schmidt", ANNA)
+    for text in ("Wie geht das hier?", "Hallo?"):
+        world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "Frage", text))
+    await world.round()
+    help_mails = world.new_mail_for(ANNA)
+    assert len(help_mails) == 1
+    body = plain_text(help_mails[0])
+    assert "nicht verstanden" in body and "BIETE [Text]" in body and "ABBESTELLEN" in body
+    clock.advance(days=1)
+    world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "Frage", "Und jetzt?"))
+    await world.round()
+    assert len(world.new_mail_for(ANNA)) == 1
+
+
+async def test_unknown_sender_registers_by_mail(world, db):
+    carla = "carla@goerlitz.example"
+    world.drop(mailclients.new_mail(carla, MAIL_FROM, "Mitmachen", "Hallo, ich möchte mitmachen."))
+    await world.round()
+    (intro,) = world.new_mail_for(carla)
+    assert "Wie heißen Sie" in plain_text(intro)
+    world.drop(mailclients.gmail(intro, carla, "Carla Neumann"))
+    await world.round()
+    (ask_town,) = world.new_mail_for(carla)
+    world.drop(mailclients.gmail(ask_town, carla, "Görlitz"))
+    await world.round()
+    (ask_role,) = world.new_mail_for(carla)
+    assert "Antworten Sie mit der Nummer" in plain_text(ask_role)
+    number = next(
+        line.split(".")[0] for line in plain_text(ask_role).splitlines() if "Ehrenamtlich" in line
+    )
+    world.drop(mailclients.outlook(ask_role, carla, number))
+    await world.round()
+    (consent,) = world.new_mail_for(carla)
+    assert "Datenschutz" in plain_text(consent)
+    world.drop(mailclients.apple(consent, carla, "Ja"))
+    await world.round()
+    (done,) = world.new_mail_for(carla)
+    assert "registriert" in plain_text(done)
+    async with db.uow() as uow:
+        member = await uow.members.by_email(carla)
+        assert member.role == "volunteer" and member.consent_at is not None
+
+
+async def test_commands_in_subject_and_first_line(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "AW: meine", ""))
+    world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "Hallo", "Löschen\n\nGruß Anna"))
+    world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "x", "DATEN"))
+    world.drop(mailclients.new_mail(ANNA, MAIL_FROM, "ABBESTELLEN", ""))
+    await world.round()
+    mine, erase, export, unsubscribed = world.new_mail_for(ANNA)
+    assert "keine" in plain_text(mine).lower()
+    assert "wirklich löschen" in plain_text(erase)
+    attachment = next(export.iter_attachments())
+    assert attachment.get_filename() == "zukunftsraum-daten.json"
+    assert b'"email"' in attachment.get_content()
+    assert "keine Zusammenfassungen mehr" in plain_text(unsubscribed)
+    async with db.uow() as uow:
+        assert (await uow.members.by_email(ANNA)).digest == "none"
+
+
+async def test_bad_mails_never_stop_the_inbox(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    html_only = (
+        f"From: {ANNA}\r\nTo: {MAIL_FROM}\r\nSubject: Frage\r\nMessage-ID: <h1@x.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        "<html><body><p>SUCHE Mitfahrbänke für Dörfer</p></body></html>\r\n"
+    ).encode()
+    unknown_charset = (
+        f"From: {ANNA}\r\nTo: {MAIL_FROM}\r\nSubject: =?x-unknown?q?Hallo?=\r\n"
+        "Message-ID: <c1@x.example>\r\nContent-Type: text/plain; charset=x-unknown-42\r\n\r\n"
+        "TREFFER\r\n"
+    ).encode()
+    broken_mime = (
+        f"From: {ANNA}\r\nTo: {MAIL_FROM}\r\nSubject: kaputt\r\nMessage-ID: <b1@x.example>\r\n"
+        'Content-Type: multipart/mixed; boundary="nie"\r\n\r\n--anders\r\n\r\nHILFE\r\n'
+    ).encode()
+    huge = mailclients.new_mail(ANNA, MAIL_FROM, "Lang", "BIETE " + "Bürgerbus " * 300_000)
+    for raw in (b"\x00\x01 not a mail", html_only, unknown_charset, broken_mime, huge):
+        world.drop(raw)
+    msg = mailclients.parse(mailclients.new_mail(ANNA, MAIL_FROM, "Anhang", "MEINE"))
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="flyer.pdf")
+    world.drop(msg.as_bytes(policy=SMTP))
+    await world.round()
+    statuses = await _statuses(db)
+    assert statuses[0] == "failed" and statuses[1:] == ["done"] * 5
+    replies = [plain_text(m) for m in world.new_mail_for(ANNA)]
+    assert any("Mitfahrbänke" in r for r in replies)  # the HTML-only post was created
+    assert any("Anhänge kann ich nicht verarbeiten" in r for r in replies)
+    assert any("zu lang" in r for r in replies)
+
+
+async def test_stored_before_processing_and_reprocessed_after_a_crash(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    raw = mailclients.new_mail(ANNA, MAIL_FROM, "SUCHE Dorfladen-Konzepte", "")
+    inbound_id, status = await world.pipeline.store("INBOX", 7, 1, raw)
+    assert status == "new"  # stored (committed), then the process stopped
+    assert await world.pipeline.take("INBOX", 7, 1, raw) == "done"  # same server message
+    assert await world.pipeline.take("INBOX", 7, 1, raw) == "done"  # only the flag was missing
+    async with db.uow() as uow:
+        assert len((await uow.session.scalars(select(Post))).all()) == 1
+        assert (await uow.session.get(InboundMail, inbound_id)).message_id
+
+
+async def test_outgoing_mail_layout(world, db):
+    await world.member("Anna Schmidt", ANNA)
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.member("Bea Berg", BEA, ags="12073572")
+    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await world.dispatcher.drain()
+    (mail,) = world.new_mail_for(ANNA)
+    text = plain_text(mail)
+    assert "1. Ja, gern (Antwort: JA)" in text and "2. Nein, danke (Antwort: NEIN)" in text
+    assert "Antworten Sie mit JA oder NEIN" in text
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "<ol" in html and "„" in html
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    async with db.uow() as uow:
+        anna = (await uow.session.scalars(select(Member).where(Member.email == ANNA))).one()
+        row = (await uow.outbox.for_member(anna.id))[0]
+    assert row.status == "sent" and f"<{row.external_id}>" == mail["Message-ID"]
+    assert row.meta["reply_token"] in str(mail["From"])
