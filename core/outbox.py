@@ -26,61 +26,22 @@ def channel_for(member, only: str | None = None) -> tuple[str, str] | None:
     return None
 
 
-def enqueue(
-    uow,
-    member: Member,
-    reply: Reply,
-    *,
-    kind: str,
-    now: datetime,
-    subject: str = "",
-    dedupe_key: str | None = None,
-    not_before: datetime | None = None,
-    channel: str | None = None,
-) -> OutboxMessage | None:
+def enqueue(uow, member: Member, reply: Reply, **fields) -> OutboxMessage | None:
     """Add a message for ``member``; a member with no reachable channel gets none.
 
-    ``channel`` forces one channel (e.g. the staff digest by email); the message is
-    dropped when the member cannot be reached there.
+    Keyword arguments as for ``message_fields``; ``channel`` forces one channel (e.g. the
+    staff digest by email), and the message is dropped when the member cannot be reached there.
     """
-    message = build(
-        member,
-        reply,
-        kind=kind,
-        now=now,
-        subject=subject,
-        dedupe_key=dedupe_key,
-        not_before=not_before,
-        channel=channel,
-    )
+    message = build(member, reply, **fields)
     if message is not None:
         uow.add(message)
     return message
 
 
-def build(
-    member: Member,
-    reply: Reply,
-    *,
-    kind: str,
-    now: datetime,
-    subject: str = "",
-    dedupe_key: str | None = None,
-    not_before: datetime | None = None,
-    channel: str | None = None,
-) -> OutboxMessage | None:
+def build(member: Member, reply: Reply, **fields) -> OutboxMessage | None:
     """The outbox row ``enqueue`` would add."""
-    fields = message_fields(
-        member,
-        reply,
-        kind=kind,
-        now=now,
-        subject=subject,
-        dedupe_key=dedupe_key,
-        not_before=not_before,
-        channel=channel,
-    )
-    return OutboxMessage(**fields) if fields is not None else None
+    values = message_fields(member, reply, **fields)
+    return OutboxMessage(**values) if values is not None else None
 
 
 def message_fields(

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,17 +68,26 @@ def database_url() -> str:
     return os.environ.get("ZR_TEST_DATABASE_URL", "sqlite+aiosqlite://")
 
 
-@pytest.fixture
-async def db(test_municipalities):
-    database = Database(database_url())
+@asynccontextmanager
+async def prepared_database(url: str, municipalities):
+    """A fresh schema with the given municipalities, dropped again afterwards."""
+    database = Database(url)
     await database.drop_all()
     await database.create_all()
     async with database.uow() as uow:
-        await uow.municipalities.upsert_many(_row(r) for r in test_municipalities)
+        await uow.municipalities.upsert_many(_row(r) for r in municipalities)
         await uow.commit()
-    yield database
-    await database.drop_all()
-    await database.dispose()
+    try:
+        yield database
+    finally:
+        await database.drop_all()
+        await database.dispose()
+
+
+@pytest.fixture
+async def db(test_municipalities):
+    async with prepared_database(database_url(), test_municipalities) as database:
+        yield database
 
 
 @pytest.fixture

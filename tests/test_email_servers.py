@@ -17,12 +17,10 @@ from sqlalchemy import select
 
 from core.models import InboundMail, OutboxMessage, Post
 from core.outbox import enqueue
-from core.reference import _row
 from core.replies import Reply
-from core.store import Database
 from mail.inbox import DONE_KEYWORD, ImapInbox
 from mail.outgoing import SmtpTransport
-from tests.conftest import database_url
+from tests.conftest import database_url, prepared_database
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import parse, plain_text
@@ -44,15 +42,8 @@ async def db(test_municipalities, tmp_path):
     url = database_url()
     if url.startswith("sqlite") and url.rstrip("/").endswith(":"):
         url = f"sqlite+aiosqlite:///{tmp_path / 'zukunftsraum.db'}"
-    database = Database(url)
-    await database.drop_all()
-    await database.create_all()
-    async with database.uow() as uow:
-        await uow.municipalities.upsert_many(_row(r) for r in test_municipalities)
-        await uow.commit()
-    yield database
-    await database.drop_all()
-    await database.dispose()
+    async with prepared_database(url, test_municipalities) as database:
+        yield database
 
 
 @pytest.fixture
