@@ -345,21 +345,27 @@ async def insert_ignoring_duplicates(
 
 
 def _unnest_insert(table, names: list[str], rows: list[dict], encoded_json: Collection[str]):
-    """``INSERT ... SELECT * FROM unnest(<one array per column>)``: one statement with one
-    parameter per column however many rows, instead of one round of binding per row."""
-    arrays = []
+    """``INSERT ... SELECT ... FROM unnest(<one array per column>)``: one statement with
+    one parameter per column however many rows, instead of one round of binding per row.
+    A column with the same value in every row (status, created_at) is bound once."""
+    varying, picked = [], {}
     for name in names:
         column = table.c[name]
+        is_json = isinstance(column.type, JSON)
         values = [row[name] for row in rows]
-        if isinstance(column.type, JSON):
-            if name not in encoded_json:
-                values = [json.dumps(value) for value in values]
-            arrays.append(bindparam(name, values, type_=ARRAY(Text())))
+        if is_json and name not in encoded_json:
+            values = [json.dumps(value) for value in values]
+        item_type = Text() if is_json else column.type
+        if all(value == values[0] for value in values):
+            picked[name] = bindparam(name, values[0], type_=item_type)
         else:
-            arrays.append(bindparam(name, values, type_=ARRAY(column.type)))
-    source = func.unnest(*arrays).table_valued(*names).render_derived()
-    picked = [
-        cast(source.c[name], JSON()) if isinstance(table.c[name].type, JSON) else source.c[name]
+            varying.append(bindparam(name, values, type_=ARRAY(item_type)))
+    if varying:
+        source = func.unnest(*varying).table_valued(*(p.key for p in varying)).render_derived()
+        picked.update({p.key: source.c[p.key] for p in varying})
+    columns = [
+        cast(picked[name], JSON()) if isinstance(table.c[name].type, JSON) else picked[name]
         for name in names
     ]
-    return postgresql_insert(table).from_select(names, select(*picked))
+    query = select(*columns).select_from(source) if varying else select(*columns)
+    return postgresql_insert(table).from_select(names, query)
