@@ -70,7 +70,7 @@ async def due_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[Du
 
 
 async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int, list]:
-    """Per event: rows of (since, and the member's reachability columns).
+    """Per event: (row of the member's reachability columns, registered since (aware)).
 
     Plain rows rather than entities: a sweep may touch ten thousand registrations.
     """
@@ -95,7 +95,7 @@ async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int,
     )
     by_event: dict[int, list] = defaultdict(list)
     for row in (await uow.session.execute(stmt)).all():
-        by_event[row.event_id].append(row)
+        by_event[row.event_id].append((row, aware(row.since)))
     return by_event
 
 
@@ -118,13 +118,15 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
     if not due:
         return 0
     audiences = await _registered(uow, (d.audience_id for d in due))
-    wanted = [
-        (reminder.key_prefix + str(member.id), reminder, member)
-        for reminder in due
-        for member in audiences.get(reminder.audience_id, ())
-        # A member who got their place after the due moment already knows the date.
-        if aware(member.since) <= reminder.due
-    ]
+    wanted = []
+    for reminder in due:
+        prefix, due_moment = reminder.key_prefix, reminder.due
+        wanted.extend(
+            (prefix + str(member.id), reminder, member)
+            for member, since in audiences.get(reminder.audience_id, ())
+            # A member who got their place after the due moment already knows the date.
+            if since <= due_moment
+        )
     existing = await uow.outbox.existing_keys([key for key, _, _ in wanted])
     courses = {
         e.id: e for e in await _courses(uow, {r.event.parent_id for r in due if r.event.parent_id})
