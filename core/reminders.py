@@ -168,7 +168,11 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
 def _template(
     reminder: DueReminder, member, courses: dict[int, Event], tz: ZoneInfo, now: datetime
 ) -> dict:
-    """One reminder's outbox row (for ``member``), its JSON columns already serialised."""
+    """One reminder's outbox row (for ``member``), its JSON columns already serialised.
+
+    ``message_fields`` stays the one row builder; of its columns only member_id,
+    channel, address and dedupe_key depend on the member, and the sweep sets those per row.
+    """
     event = reminder.event
     course = courses.get(event.parent_id) if event.parent_id else None
     fields = message_fields(
