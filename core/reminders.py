@@ -10,6 +10,7 @@ queue one reminder twice. Due times and the grace window: ``core.event_time``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,13 +24,15 @@ from core.event_ics import ics_attachment
 from core.event_time import MAX_OFFSET, due_at, is_due, lead_text
 from core.events import details, ref
 from core.models import Event, Member, OutboxMessage, Registration
-from core.outbox import attachment_json, message_fields
+from core.outbox import attachment_json, channel_for, message_fields
 from core.replies import Choice, Reply
 from core.store import UnitOfWork, insert_ignoring_duplicates
 from core.texts import t
 
 KIND = "event_reminder"
-KEY_CHUNK = 1000  # dedupe keys per IN (...) query, well below every driver's limit
+# Outbox columns whose values a sweep serialises once per reminder (or per event's
+# calendar file) and shares between all its rows.
+JSON_COLUMNS = ("choices", "attachments", "meta")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ async def due_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[Du
 
 
 async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int, list]:
-    """Per event: rows of (since, and the member's reachability columns).
+    """Per event: (row of the member's reachability columns, registered since (aware)).
 
     Plain rows rather than entities: a sweep may touch ten thousand registrations.
     """
@@ -92,17 +95,8 @@ async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int,
     )
     by_event: dict[int, list] = defaultdict(list)
     for row in (await uow.session.execute(stmt)).all():
-        by_event[row.event_id].append(row)
+        by_event[row.event_id].append((row, aware(row.since)))
     return by_event
-
-
-async def _existing(uow: UnitOfWork, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        stmt = select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))
-        found.update(await uow.session.scalars(stmt))
-    return found
 
 
 def reminder_reply(event: Event, offset: str, tz: ZoneInfo, course: Event | None) -> Reply:
@@ -124,47 +118,75 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
     if not due:
         return 0
     audiences = await _registered(uow, (d.audience_id for d in due))
-    wanted = [
-        (reminder.key_prefix + str(member.id), reminder, member)
-        for reminder in due
-        for member in audiences.get(reminder.audience_id, ())
-        # A member who got their place after the due moment already knows the date.
-        if aware(member.since) <= reminder.due
-    ]
-    existing = await _existing(uow, [key for key, _, _ in wanted])
+    wanted = []
+    for reminder in due:
+        prefix, due_moment = reminder.key_prefix, reminder.due
+        wanted.extend(
+            (prefix + str(member.id), reminder, member)
+            for member, since in audiences.get(reminder.audience_id, ())
+            # A member who got their place after the due moment already knows the date.
+            if since <= due_moment
+        )
+    existing = await uow.outbox.existing_keys([key for key, _, _ in wanted])
     courses = {
         e.id: e for e in await _courses(uow, {r.event.parent_id for r in due if r.event.parent_id})
     }
-    replies: dict[tuple[int, str], Reply] = {}
-    calendars: dict[int, list[dict]] = {}
+    # What all rows of one reminder share, built and serialised once: ten thousand rows
+    # differ only in member, channel, address, dedupe key and (for email) the calendar.
+    templates: dict[tuple[int, str], dict] = {}
+    calendars: dict[int, str] = {}
     rows = []
     for key, reminder, member in wanted:
         if key in existing:
             continue
-        event = reminder.event
-        reply = replies.get((event.id, reminder.offset))
-        if reply is None:
-            course = courses.get(event.parent_id) if event.parent_id else None
-            reply = replies[(event.id, reminder.offset)] = reminder_reply(
-                event, reminder.offset, tz, course
-            )
-        row = message_fields(
-            member,
-            reply,
-            kind=KIND,
-            now=now,
-            subject=t("events.subject_reminder", title=event.title),
-            dedupe_key=key,
-        )
-        if row is None:
+        target = channel_for(member)
+        if target is None:
             continue
-        if row["channel"] == "email":
+        event = reminder.event
+        template = templates.get((event.id, reminder.offset))
+        if template is None:
+            template = templates[(event.id, reminder.offset)] = _template(
+                reminder, member, courses, tz, now
+            )
+        channel, address = target
+        row = {
+            **template,
+            "member_id": member.id,
+            "channel": channel,
+            "address": address,
+            "dedupe_key": key,
+        }
+        if channel == "email":
             if event.id not in calendars:
-                calendars[event.id] = [attachment_json(ics_attachment(event, now))]
+                calendars[event.id] = json.dumps([attachment_json(ics_attachment(event, now))])
             row["attachments"] = calendars[event.id]
         rows.append(row)
-    await insert_ignoring_duplicates(uow, OutboxMessage, rows)
+    await insert_ignoring_duplicates(uow, OutboxMessage, rows, encoded_json=JSON_COLUMNS)
     return len(rows)
+
+
+def _template(
+    reminder: DueReminder, member, courses: dict[int, Event], tz: ZoneInfo, now: datetime
+) -> dict:
+    """One reminder's outbox row (for ``member``), its JSON columns already serialised.
+
+    ``message_fields`` stays the one row builder; of its columns only member_id,
+    channel, address and dedupe_key depend on the member, and the sweep sets those per row.
+    """
+    event = reminder.event
+    course = courses.get(event.parent_id) if event.parent_id else None
+    fields = message_fields(
+        member,
+        reminder_reply(event, reminder.offset, tz, course),
+        kind=KIND,
+        now=now,
+        subject=t("events.subject_reminder", title=event.title),
+    )
+    if fields is None:  # the caller checked the member is reachable
+        raise ValueError(f"member {member.id} has no channel")
+    for name in JSON_COLUMNS:
+        fields[name] = json.dumps(fields[name])
+    return fields
 
 
 async def _courses(uow: UnitOfWork, ids: set[int]) -> list[Event]:

@@ -7,11 +7,13 @@ so a change and the outbox messages it causes commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, delete, event, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -298,12 +300,72 @@ class OutboxRepo(_Repo):
         stmt = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         return (await self.session.scalar(stmt)) is not None
 
+    async def existing_keys(self, keys: Collection[str]) -> set[str]:
+        """Which of ``keys`` are taken, in one query however many there are.
 
-async def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base], rows: list[dict]) -> None:
-    """Insert many rows of one model in one statement; rows that would break a unique
-    constraint (an outbox dedupe key already taken) are silently skipped."""
+        The keys travel as one parameter (a PostgreSQL array, a JSON list for SQLite)
+        and are joined against the unique index, rather than as thousands of IN (...)
+        parameters whose plan the server may get wrong on a freshly filled table.
+        """
+        if not keys:
+            return set()
+        if self.session.bind.dialect.name == "postgresql":
+            param = bindparam("keys", list(keys), type_=ARRAY(Text))
+            wanted = func.unnest(param).table_valued("value").render_derived()
+        else:
+            wanted = func.json_each(json.dumps(list(keys))).table_valued("value")
+        stmt = select(OutboxMessage.dedupe_key).join_from(
+            wanted, OutboxMessage, OutboxMessage.dedupe_key == wanted.c.value
+        )
+        return set(await self.session.scalars(stmt))
+
+
+async def insert_ignoring_duplicates(
+    uow: UnitOfWork, model: type[Base], rows: list[dict], *, encoded_json: Collection[str] = ()
+) -> None:
+    """Insert many rows of one model at once; rows that would break a unique constraint
+    (an outbox dedupe key already taken) are silently skipped.
+
+    ``encoded_json`` names JSON columns whose values the caller already serialised, so
+    a value shared by many rows (a calendar file) is encoded once, not once per row.
+    All rows must have the same keys.
+    """
     if not rows:
         return
-    dialect = uow.session.bind.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await uow.session.execute(insert(model.__table__).on_conflict_do_nothing(), rows)
+    table = model.__table__
+    if uow.session.bind.dialect.name == "postgresql":
+        stmt = _unnest_insert(table, list(rows[0]), rows, encoded_json)
+        await uow.session.execute(stmt.on_conflict_do_nothing())
+        return
+    stmt = sqlite_insert(table).on_conflict_do_nothing()
+    if encoded_json:
+        # SQLite keeps JSON as text: bind the serialised values as they are.
+        stmt = stmt.values({name: bindparam(name, type_=Text()) for name in encoded_json})
+    await uow.session.execute(stmt, rows)
+
+
+def _unnest_insert(table, names: list[str], rows: list[dict], encoded_json: Collection[str]):
+    """``INSERT ... SELECT ... FROM unnest(<one array per column>)``: one statement with
+    one parameter per column however many rows, instead of one round of binding per row.
+    A column with the same value in every row (status, created_at) is bound once."""
+    varying, picked = [], {}
+    for name in names:
+        column = table.c[name]
+        is_json = isinstance(column.type, JSON)
+        values = [row[name] for row in rows]
+        if is_json and name not in encoded_json:
+            values = [json.dumps(value) for value in values]
+        item_type = Text() if is_json else column.type
+        if all(value == values[0] for value in values):
+            picked[name] = bindparam(name, values[0], type_=item_type)
+        else:
+            varying.append(bindparam(name, values, type_=ARRAY(item_type)))
+    if varying:
+        source = func.unnest(*varying).table_valued(*(p.key for p in varying)).render_derived()
+        picked.update({p.key: source.c[p.key] for p in varying})
+    columns = [
+        cast(picked[name], JSON()) if isinstance(table.c[name].type, JSON) else picked[name]
+        for name in names
+    ]
+    query = select(*columns).select_from(source) if varying else select(*columns)
+    return postgresql_insert(table).from_select(names, query)

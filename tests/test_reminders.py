@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 from core import events
 from core.event_ics import EventData
+from core.models import OutboxMessage
+from core.outbox import message_fields
 from core.reminders import sweep_reminders
+from core.replies import Choice, Reply
+from core.store import insert_ignoring_duplicates
 from tests.conftest import FakeClock
 from tests.eventkit import BERLIN, DEFAULTS, add_event, add_people, berlin, outbox, register
 
@@ -194,3 +199,31 @@ async def test_telegram_members_get_reminders_without_calendar_file(db):
     assert reminder.channel == "telegram" and reminder.attachments == []
     assert "in einer Stunde" in reminder.text
     assert reminder.choices == [{"label": "Abmelden", "command": f"/abmelden {event_id}"}]
+
+
+async def test_bulk_insert_skips_taken_dedupe_keys_and_stores_encoded_json(db):
+    """What makes overlapping sweeps safe: a key another sweep took in the meantime is
+    skipped by the insert itself, and the other rows still go in."""
+    now = berlin(2026, 12, 1, 9, 0).astimezone(UTC)
+    [member_id] = await add_people(db, now, 1)
+    async with db.uow() as uow:
+        member = await uow.members.get(member_id)
+        reply = Reply("Erinnerung", [Choice("Abmelden", "/abmelden 1")], ref="event:1")
+        rows = [
+            message_fields(member, reply, kind="event_reminder", now=now, dedupe_key=key)
+            for key in ("reminder:a", "reminder:b", "reminder:c")
+        ]
+        await insert_ignoring_duplicates(uow, OutboxMessage, rows[1:2])
+        assert await uow.outbox.existing_keys(["reminder:a", "reminder:b"]) == {"reminder:b"}
+        for row in rows:
+            row["choices"] = json.dumps(row["choices"])
+            row["attachments"] = json.dumps([{"filename": "a.ics", "data": "QkVHSU4="}])
+        await insert_ignoring_duplicates(
+            uow, OutboxMessage, rows, encoded_json=("choices", "attachments")
+        )
+        await uow.commit()
+    stored = {m.dedupe_key: m for m in await outbox(db, "event_reminder")}
+    assert sorted(stored) == ["reminder:a", "reminder:b", "reminder:c"]
+    assert stored["reminder:b"].attachments == []  # the first writer's row stays
+    assert stored["reminder:a"].choices == [{"label": "Abmelden", "command": "/abmelden 1"}]
+    assert stored["reminder:c"].attachments == [{"filename": "a.ics", "data": "QkVHSU4="}]
