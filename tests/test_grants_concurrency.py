@@ -18,7 +18,7 @@ def url(request, tmp_path):
     if not url.startswith("postgres"):
         # The suite's PostgreSQL run (ZR_TEST_DATABASE_URL set, as in CI's second pass)
         # covers this case; a PostgreSQL failure there fails CI.
-        pytest.skip("PostgreSQL missing here (ZR_TEST_DATABASE_URL unset); the PostgreSQL run covers it")
+        pytest.skip("PostgreSQL missing here (ZR_TEST_DATABASE_URL unset); its own run covers it")
     return url
 
 
