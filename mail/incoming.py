@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -139,11 +139,36 @@ class InboundPipeline:
         # Read once: the Message-ID for storing and the mail to act on come from one parse. The
         # raw bytes are committed before acting, whether or not they could be read.
         read = self._read(raw)
-        message_id = read.message_id if isinstance(read, MailIn) else None
-        inbound_id, status = await self.store(folder, uidvalidity, uid, raw, message_id)
+        inbound_id, status = await self.store(folder, uidvalidity, uid, raw, _message_id(read, raw))
         if status != "new":
             return status  # stored and handled before: only the flag was missing
         return await self._act(inbound_id, read)
+
+    async def take_many(
+        self, folder: str, uidvalidity: int, mails: list[tuple[int, bytes]]
+    ) -> AsyncIterator[tuple[int, str]]:
+        """Store a fetched batch in one transaction, then process each mail in turn.
+
+        Yields (uid, status) once a mail's processing has committed (or it was handled
+        before), so the caller flags it on the server only then.
+        """
+        if not mails:
+            return
+        read = {uid: self._read(raw) for uid, raw in mails}
+        async with self.assistant.db.uow() as uow:
+            stored = await inbound_mail.store_many(
+                uow,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                mails=[(uid, _message_id(read[uid], raw), raw) for uid, raw in mails],
+                now=self.assistant.services.clock(),
+            )
+            await uow.commit()
+        for uid, _ in mails:
+            inbound_id, status = stored[uid]
+            if status == "new":
+                status = await self._act(inbound_id, read[uid])
+            yield uid, status
 
     def _read(self, raw: bytes) -> MailIn | Exception:
         try:
@@ -165,3 +190,8 @@ class InboundPipeline:
         if self.on_answer is not None:
             self.on_answer()
         return status
+
+
+def _message_id(read: MailIn | Exception, raw: bytes) -> str | None:
+    """The Message-ID to store with the raw bytes: from the parse, or the header alone."""
+    return read.message_id if isinstance(read, MailIn) else header_message_id(raw)
