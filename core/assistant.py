@@ -50,6 +50,19 @@ class Assistant:
         replies and changes nothing. ``finish(uow, replies)`` runs inside that transaction
         too (the email channel queues its answers and records the mail there).
         """
+        return await self._in_transaction(sender, self._work(text, event), finish)
+
+    async def handle_in(
+        self, uow: UnitOfWork, sender: Sender, text: str, *, finish: Finish | None = None
+    ) -> list[Reply]:
+        """``handle`` inside a transaction the channel has opened (and reads in) already.
+
+        The channel must not have written anything yet: a ``UserError`` rolls the whole
+        transaction back before ``finish`` runs. Commits the transaction.
+        """
+        return await self._run(uow, sender, self._work(text, None), finish)
+
+    def _work(self, text: str, event: tuple[str, str] | None):
         text = (text or "").strip()
 
         async def work(ctx: Ctx) -> Reply | list[Reply]:
@@ -59,7 +72,7 @@ class Assistant:
                 return Reply(t("common.input_too_long", max=INPUT_MAX))
             return await self._route(ctx, text)
 
-        return await self._in_transaction(sender, work, finish)
+        return work
 
     async def greet(self, sender: Sender) -> list[Reply]:
         """First words when a member opens a conversation (terminal chat)."""
@@ -77,25 +90,30 @@ class Assistant:
         self, sender: Sender, work, finish: Finish | None = None
     ) -> list[Reply]:
         async with self.db.uow() as uow:
-            await self.services.index.refresh(uow)
-            ctx = Ctx(
-                uow=uow,
-                services=self.services,
-                sender=sender,
-                member=await self._resolve(uow, sender),
-                now=self.services.clock(),
-            )
-            try:
-                result = await work(ctx)
-            except UserError as error:
-                if finish is None:
-                    return [Reply(error.message)]
-                await uow.rollback()
-                result = Reply(error.message)
-            replies = result if isinstance(result, list) else [result]
-            if finish is not None:
-                await finish(uow, replies)
-            await uow.commit()
+            return await self._run(uow, sender, work, finish)
+
+    async def _run(
+        self, uow: UnitOfWork, sender: Sender, work, finish: Finish | None
+    ) -> list[Reply]:
+        await self.services.index.refresh(uow)
+        ctx = Ctx(
+            uow=uow,
+            services=self.services,
+            sender=sender,
+            member=await self._resolve(uow, sender),
+            now=self.services.clock(),
+        )
+        try:
+            result = await work(ctx)
+        except UserError as error:
+            await uow.rollback()
+            if finish is None:
+                return [Reply(error.message)]
+            result = Reply(error.message)
+        replies = result if isinstance(result, list) else [result]
+        if finish is not None:
+            await finish(uow, replies)
+        await uow.commit()
         return replies
 
     @staticmethod

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import delivery
 from core.context import Sender
@@ -113,6 +113,45 @@ async def store(
     return row.id, row.status
 
 
+async def store_many(
+    uow: UnitOfWork,
+    *,
+    folder: str,
+    uidvalidity: int,
+    mails: list[tuple[int, str | None, bytes]],
+    now: datetime,
+) -> dict[int, tuple[int, str]]:
+    """Keep a batch of incoming mails (uid, Message-ID, raw) in one go; uid -> (id, status).
+
+    Same rule as ``store``: a server message already kept is not stored again.
+    """
+    uids = [uid for uid, _, _ in mails]
+    rows = await uow.session.execute(
+        select(InboundMail.uid, InboundMail.id, InboundMail.status).where(
+            InboundMail.folder == folder[:200],
+            InboundMail.uidvalidity == uidvalidity,
+            InboundMail.uid.in_(uids),
+        )
+    )
+    kept = {uid: (row_id, status) for uid, row_id, status in rows.all()}
+    new: dict[int, InboundMail] = {}
+    for uid, message_id, raw in mails:
+        if uid in kept or uid in new:
+            continue
+        new[uid] = InboundMail(
+            folder=folder[:200],
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=(message_id or None) and message_id[:300],
+            raw=raw,
+            received_at=now,
+            status="new",
+        )
+        uow.add(new[uid])
+    await uow.flush()
+    return kept | {uid: (row.id, row.status) for uid, row in new.items()}
+
+
 async def unprocessed(uow: UnitOfWork, limit: int = 100) -> list[int]:
     """Stored mails not processed yet (e.g. after a crash between storing and acting)."""
     rows = await uow.session.scalars(
@@ -136,11 +175,13 @@ async def mark(
 ) -> None:
     if inbound_id is None:
         return
-    row = await uow.session.get(InboundMail, inbound_id)
-    if row is not None:
-        row.status = status
-        row.processed_at = now
-        row.error = error[:300] if error else None
+    # One UPDATE, without loading the row (and its raw bytes) first.
+    await uow.session.execute(
+        update(InboundMail)
+        .where(InboundMail.id == inbound_id)
+        .values(status=status, processed_at=now, error=error[:300] if error else None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def status_counts(uow: UnitOfWork) -> dict[str, int]:
@@ -157,10 +198,15 @@ async def status_counts(uow: UnitOfWork) -> dict[str, int]:
 class _Decision:
     status: str  # "act" or the final status of the mail
     text: str = ""
+    member_id: int | None = None  # the sender, when a member
 
 
 async def receive(assistant: Assistant, mail: MailIn) -> str:
-    """Act on one incoming mail; returns its final status (done, duplicate, ignored, …)."""
+    """Act on one incoming mail; returns its final status (done, duplicate, ignored, …).
+
+    One transaction: the dedupe check, the decision, the assistant's effects, the queued
+    answers and the mail's final status commit together.
+    """
     services = assistant.services
     now = services.clock()
     async with assistant.db.uow() as uow:
@@ -175,26 +221,30 @@ async def receive(assistant: Assistant, mail: MailIn) -> str:
             await mark(uow, mail.inbound_id, decision.status, now)
             await uow.commit()
             return decision.status
-        # Nothing was written: acting and recording the mail as processed happen together
-        # in the assistant's transaction (see finish).
+        # Nothing was written so far: the assistant acts in this transaction, and the mail is
+        # recorded as processed with its effects (see finish).
+        assert mail.from_address is not None
+        member_id = decision.member_id
 
-    assert mail.from_address is not None
+        async def finish(uow: UnitOfWork, replies: list[Reply]) -> None:
+            if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
+                raise AlreadyProcessed(mail.dedupe_key)
+            # The member read while deciding is still in the session (no query); a sender
+            # unknown then may have registered just now.
+            member = await uow.session.get(Member, member_id) if member_id else None
+            if member is None:
+                member = await uow.members.by_email(mail.from_address or "")
+            await _answer(uow, mail, member, replies, now)
+            await mark(uow, mail.inbound_id, "done", now)
 
-    async def finish(uow: UnitOfWork, replies: list[Reply]) -> None:
-        if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
-            raise AlreadyProcessed(mail.dedupe_key)
-        member = await uow.members.by_email(mail.from_address or "")
-        await _answer(uow, mail, member, replies, now)
-        await mark(uow, mail.inbound_id, "done", now)
-
-    sender = Sender("email", mail.from_address, mail.from_name)
-    try:
-        await assistant.handle(sender, decision.text, finish=finish)
-    except AlreadyProcessed:
-        async with assistant.db.uow() as uow:
+        sender = Sender("email", mail.from_address, mail.from_name)
+        try:
+            await assistant.handle_in(uow, sender, decision.text, finish=finish)
+        except AlreadyProcessed:
+            await uow.rollback()
             await mark(uow, mail.inbound_id, "duplicate", now)
             await uow.commit()
-        return "duplicate"
+            return "duplicate"
     return "done"
 
 
@@ -238,7 +288,7 @@ async def _decide(uow: UnitOfWork, grammar: Grammar, mail: MailIn, now: datetime
             help_text = grammar.help_text(staff=staff, style="word", channel="email")
             await _answer(uow, mail, member, [Reply(t("email.unknown") + "\n\n" + help_text)], now)
         return _Decision("help")
-    return _Decision("act", text)
+    return _Decision("act", text, member.id if member is not None else None)
 
 
 async def _input_for(

@@ -41,13 +41,26 @@ class MatchIndex:
     def __init__(self, engine: MatchEngine | None = None) -> None:
         self.engine = engine or MatchEngine()
         self._seen_until: datetime | None = None
+        # updated_at of the posts read inside the overlap window, so that re-reading the
+        # window (every transaction) only loads and re-indexes posts that really changed.
+        self._stamps: dict[int, datetime] = {}
 
     async def refresh(self, uow: UnitOfWork) -> int:
-        since = self._seen_until - OVERLAP if self._seen_until else None
-        changed = await uow.posts.changed_since(since)
+        if self._seen_until is None:
+            changed = list(await uow.posts.changed_since(None))
+        else:
+            since = self._seen_until - OVERLAP
+            stamps = await uow.posts.stamps_since(since)
+            fresh = [i for i, stamp in stamps if self._stamps.get(i) != aware(stamp)]
+            self._stamps = {i: s for i, s in self._stamps.items() if s >= since}
+            changed = []
+            for start in range(0, len(fresh), 1000):
+                changed += (await uow.posts.many(fresh[start : start + 1000])).values()
+            changed.sort(key=lambda post: (aware(post.updated_at), post.id))
         for post in changed:
             self.put(post)
             stamp = aware(post.updated_at)
+            self._stamps[post.id] = stamp
             if self._seen_until is None or stamp > self._seen_until:
                 self._seen_until = stamp
         return len(changed)

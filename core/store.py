@@ -228,6 +228,11 @@ class PostRepo(_Repo):
             stmt = stmt.where(Post.updated_at >= since)
         return (await self.session.scalars(stmt)).all()
 
+    async def stamps_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """(id, updated_at) of the posts changed since ``since``: a cheap look for changes."""
+        stmt = select(Post.id, Post.updated_at).where(Post.updated_at >= since)
+        return [(post_id, stamp) for post_id, stamp in (await self.session.execute(stmt)).all()]
+
     async def many(self, ids: Iterable[int]) -> dict[int, Post]:
         ids = list(ids)
         if not ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 # "Re:", "AW:", "WG:", "Fwd:", "Antw:" and friends, possibly repeated or numbered ("Re[2]:").
 _PREFIX = re.compile(
@@ -21,6 +22,7 @@ _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", 
 _WORD = re.compile(r"^\s*[/!#]?([^\W\d_][\w-]*)[.!:,;]?(?=\s|$)(.*)$", re.DOTALL)
 
 
+@lru_cache(maxsize=4096)
 def normalize_word(word: str) -> str:
     """Lower-case ASCII form: umlauts as "ae/oe/ue", "ß" as "ss", other accents dropped."""
     word = unicodedata.normalize("NFC", word.strip()).lower().translate(_TRANSLITERATE)
@@ -58,6 +60,12 @@ def _normalised_table(commands: Iterable[str] | Mapping[str, str]) -> dict[str, 
         pairs += [(name, name) for name in commands.values()]
     else:
         pairs = [(name, name) for name in commands]
+    return _table(tuple(pairs))
+
+
+@lru_cache(maxsize=32)
+def _table(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    # Built once per command table; callers only read it.
     return {normalize_word(alias): normalize_word(name) for alias, name in pairs}
 
 

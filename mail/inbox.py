@@ -193,13 +193,13 @@ class ImapInbox:
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
             fetched = await asyncio.to_thread(client.fetch, batch, [part])
-            for uid in batch:
-                raw = _body(fetched.get(uid, {}))
-                if raw is None:
-                    continue  # deleted meanwhile
-                await self.pipeline.take(self.folder, uidvalidity, uid, raw)
-                # The mail is stored and committed: now it may be marked on the server.
-                flags = [DONE_KEYWORD, b"\\Seen"] if keywords else [b"\\Seen"]
+            # Mails deleted meanwhile have no body and are skipped.
+            bodies = [
+                (uid, raw) for uid in batch if (raw := _body(fetched.get(uid, {}))) is not None
+            ]
+            flags = [DONE_KEYWORD, b"\\Seen"] if keywords else [b"\\Seen"]
+            async for uid, _ in self.pipeline.take_many(self.folder, uidvalidity, bodies):
+                # The mail is stored and processed, both committed: now it may be marked.
                 await asyncio.to_thread(client.add_flags, [uid], flags, True)
         return len(uids)
 

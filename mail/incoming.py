@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
@@ -97,7 +98,14 @@ class InboundPipeline:
         self.on_answer = on_answer
         self.words = assistant.grammar.words()
 
-    async def store(self, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[int, str]:
+    async def store(
+        self,
+        folder: str,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        message_id: str | None = None,
+    ) -> tuple[int, str]:
         """Keep the raw mail (committed when this returns); its id and status."""
         async with self.assistant.db.uow() as uow:
             inbound_id, status = await inbound_mail.store(
@@ -105,7 +113,7 @@ class InboundPipeline:
                 folder=folder,
                 uidvalidity=uidvalidity,
                 uid=uid,
-                message_id=header_message_id(raw),
+                message_id=message_id or header_message_id(raw),
                 raw=raw,
                 now=self.assistant.services.clock(),
             )
@@ -116,17 +124,7 @@ class InboundPipeline:
         """Act on a stored mail; never raises for a bad mail (it is marked failed instead)."""
         async with self.assistant.db.uow() as uow:
             raw = await inbound_mail.raw_of(uow, inbound_id)
-        mail: MailIn | int = inbound_id
-        try:
-            mail = read_mail(raw, mail_from=self.mail_from, words=self.words, inbound_id=inbound_id)
-            status = await inbound_mail.receive(self.assistant, mail)
-        except Exception as error:
-            log.exception("incoming mail %s could not be processed", inbound_id)
-            await inbound_mail.fail(self.assistant, mail, f"{type(error).__name__}: {error}")
-            status = "failed"
-        if self.on_answer is not None:
-            self.on_answer()
-        return status
+        return await self._act(inbound_id, self._read(raw))
 
     async def process_pending(self) -> int:
         """Process mails stored earlier but not acted on (after a crash or a failed round)."""
@@ -138,7 +136,62 @@ class InboundPipeline:
 
     async def take(self, folder: str, uidvalidity: int, uid: int, raw: bytes) -> str:
         """Store, then process one mail; the caller flags it on the server afterwards."""
-        inbound_id, status = await self.store(folder, uidvalidity, uid, raw)
+        # Read once: the Message-ID for storing and the mail to act on come from one parse. The
+        # raw bytes are committed before acting, whether or not they could be read.
+        read = self._read(raw)
+        inbound_id, status = await self.store(folder, uidvalidity, uid, raw, _message_id(read, raw))
         if status != "new":
             return status  # stored and handled before: only the flag was missing
-        return await self.process(inbound_id)
+        return await self._act(inbound_id, read)
+
+    async def take_many(
+        self, folder: str, uidvalidity: int, mails: list[tuple[int, bytes]]
+    ) -> AsyncIterator[tuple[int, str]]:
+        """Store a fetched batch in one transaction, then process each mail in turn.
+
+        Yields (uid, status) once a mail's processing has committed (or it was handled
+        before), so the caller flags it on the server only then.
+        """
+        if not mails:
+            return
+        read = {uid: self._read(raw) for uid, raw in mails}
+        async with self.assistant.db.uow() as uow:
+            stored = await inbound_mail.store_many(
+                uow,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                mails=[(uid, _message_id(read[uid], raw), raw) for uid, raw in mails],
+                now=self.assistant.services.clock(),
+            )
+            await uow.commit()
+        for uid, _ in mails:
+            inbound_id, status = stored[uid]
+            if status == "new":
+                status = await self._act(inbound_id, read[uid])
+            yield uid, status
+
+    def _read(self, raw: bytes) -> MailIn | Exception:
+        try:
+            return read_mail(raw, mail_from=self.mail_from, words=self.words)
+        except Exception as error:
+            return error
+
+    async def _act(self, inbound_id: int, read: MailIn | Exception) -> str:
+        mail: MailIn | int = inbound_id
+        try:
+            if isinstance(read, Exception):
+                raise read
+            mail = replace(read, inbound_id=inbound_id)
+            status = await inbound_mail.receive(self.assistant, mail)
+        except Exception as error:
+            log.exception("incoming mail %s could not be processed", inbound_id)
+            await inbound_mail.fail(self.assistant, mail, f"{type(error).__name__}: {error}")
+            status = "failed"
+        if self.on_answer is not None:
+            self.on_answer()
+        return status
+
+
+def _message_id(read: MailIn | Exception, raw: bytes) -> str | None:
+    """The Message-ID to store with the raw bytes: from the parse, or the header alone."""
+    return read.message_id if isinstance(read, MailIn) else header_message_id(raw)
