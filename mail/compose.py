@@ -32,6 +32,10 @@ _ENV = Environment(
     undefined=StrictUndefined,
 )
 
+# Folding at 78 characters would RFC 2047-encode long single tokens such as the
+# List-Unsubscribe URI, which mail clients then cannot read; RFC 5322 allows 998.
+COMPOSE_POLICY = default_policy.clone(max_line_length=998)
+
 
 @dataclass(frozen=True)
 class RenderedChoice:
@@ -97,7 +101,7 @@ def render(item: EmailToSend, grammar: Grammar) -> tuple[str, str]:
 def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) -> EmailMessage:
     """The complete mail for one outbox message."""
     address = reply_address(mail_from, item.reply_token)
-    msg = EmailMessage(policy=default_policy)
+    msg = EmailMessage(policy=COMPOSE_POLICY)
     msg["From"] = formataddr((t("email.from_name"), address))
     msg["To"] = item.address
     msg["Subject"] = item.subject or t("email.subject_default")

@@ -119,7 +119,7 @@ class MaildirTransport:
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.{os.getpid()}.{socket.gethostname()}.eml"
         temporary = self.directory / "tmp" / name
-        temporary.write_bytes(msg.as_bytes(policy=SMTP_POLICY))
+        temporary.write_bytes(msg.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998)))
         os.replace(temporary, self.directory / "new" / name)  # Maildir: tmp/ then new/
 
     async def close(self) -> None:

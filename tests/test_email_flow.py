@@ -314,6 +314,12 @@ async def test_outgoing_mail_layout(world, db):
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "<ol" in html and "„" in html
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Clients read the header raw: it must stay a plain <mailto:...> URI, never RFC 2047.
+    raw = b"".join(path.read_bytes() for path in world.sent_files())
+    assert (
+        b"List-Unsubscribe: <mailto:assistent+" in raw
+        and b"=?utf-8?" not in raw.split(b"List-Unsubscribe:", 1)[1].split(b"\n", 1)[0]
+    )
     async with db.uow() as uow:
         anna = (await uow.session.scalars(select(Member).where(Member.email == ANNA))).one()
         row = (await uow.outbox.for_member(anna.id))[0]
