@@ -32,8 +32,8 @@ from core.match_index import MatchIndex
 from core.municipalities import MunicipalityIndex, bundled_index
 from core.reference import _row
 from core.store import Database
-from mail.inbox import FETCH_BATCH, ImapInbox
-from mail.incoming import InboundPipeline, read_mail
+from mail.inbox import ImapInbox
+from mail.incoming import BATCH_SIZE, InboundPipeline, batches, read_mail
 from mail.outgoing import EmailDispatcher, SmtpTransport
 from tests.support import mailclients
 from tests.support.mailservers import SmtpSink, dovecot_root, start_dovecot
@@ -99,9 +99,10 @@ def _mails(addresses: list[str], count: int) -> list[bytes]:
 async def _ingest(pipeline: InboundPipeline, mails: list[bytes], first_uid: int) -> dict[str, int]:
     """Feed the mails as the IMAP inbox does: fetched in batches, stored per batch."""
     statuses: dict[str, int] = {}
-    uids = list(enumerate(mails, start=first_uid))
-    for start in range(0, len(uids), FETCH_BATCH):
-        async for _, status in pipeline.take_many("INBOX", 1, uids[start : start + FETCH_BATCH]):
+    by_uid = dict(enumerate(mails, start=first_uid))
+    for batch in batches([(uid, len(raw)) for uid, raw in by_uid.items()]):
+        taken = await pipeline.take_many("INBOX", 1, [(uid, by_uid[uid]) for uid in batch])
+        for _, status in taken:
             statuses[status] = statuses.get(status, 0) + 1
     return statuses
 
@@ -134,7 +135,7 @@ async def throughput(count: int) -> None:
     print(f"ingest throughput (SQLite file, {count} mails {statuses}):")
     print(f"  full pipeline (store+parse+extract+apply+answer) {rate:6.0f} msg/s  (target >= 500)")
     print(f"  baseline: parse+extract only                     {parse_rate:6.0f} msg/s")
-    print(f"  (stored in batches of {FETCH_BATCH} as the IMAP inbox fetches them) each kind alone:")
+    print(f"  (stored in batches of {BATCH_SIZE} as the IMAP inbox fetches them) each kind alone:")
     labels = ("Outlook reply MEINE (command)", "Gmail reply Treffer (command)", "auto-reply")
     for label, kind_rate in zip(labels, per_kind, strict=True):
         print(f"    {label:34s}             {kind_rate:6.0f} msg/s")

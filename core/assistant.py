@@ -1,6 +1,7 @@
 """The channel-neutral entry point: text in, replies out, one transaction each.
 
-Every channel (terminal, Telegram, email) calls ``Assistant.handle``. User
+Every channel (terminal, Telegram) calls ``Assistant.handle``; the email channel,
+which takes mails in batches, calls ``act_in`` in a transaction of its own. User
 errors become a German reply and roll the transaction back, so nothing is
 half-written; unexpected errors propagate to the channel, which logs them and
 apologises.
@@ -9,7 +10,6 @@ apologises.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from core import commands, delivery, dialogues
 from core.context import Ctx, Sender, Services
@@ -22,11 +22,6 @@ from core.texts import t
 
 log = logging.getLogger(__name__)
 INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
-
-# Runs in the input's transaction with the replies, so a channel can record what it needs
-# (dedupe key, answers to send) atomically with the input's effects. On a UserError the
-# effects are rolled back first and the hook still runs with the error reply.
-Finish = Callable[[UnitOfWork, list[Reply]], Awaitable[None]]
 
 
 class Assistant:
@@ -41,26 +36,23 @@ class Assistant:
         text: str,
         *,
         event: tuple[str, str] | None = None,
-        finish: Finish | None = None,
     ) -> list[Reply]:
         """Answer one input.
 
         ``event=(source, key)`` (e.g. a Telegram update_id) makes it idempotent: the event is
         recorded in the same transaction as its effects, and an event seen before gets no
-        replies and changes nothing. ``finish(uow, replies)`` runs inside that transaction
-        too (the email channel queues its answers and records the mail there).
+        replies and changes nothing.
         """
-        return await self._in_transaction(sender, self._work(text, event), finish)
+        return await self._in_transaction(sender, self._work(text, event))
 
-    async def handle_in(
-        self, uow: UnitOfWork, sender: Sender, text: str, *, finish: Finish | None = None
-    ) -> list[Reply]:
-        """``handle`` inside a transaction the channel has opened (and reads in) already.
+    async def act_in(self, uow: UnitOfWork, sender: Sender, text: str) -> list[Reply]:
+        """Act on one input in a transaction the caller owns and commits.
 
-        The channel must not have written anything yet: a ``UserError`` rolls the whole
-        transaction back before ``finish`` runs. Commits the transaction.
+        For channels that take many inputs in one transaction (a batch of mails): the
+        caller refreshes the match index once for all of them, and a ``UserError``
+        propagates, because only the caller knows what must be rolled back with it.
         """
-        return await self._run(uow, sender, self._work(text, None), finish)
+        return await self._act(uow, sender, self._work(text, None))
 
     def _work(self, text: str, event: tuple[str, str] | None):
         text = (text or "").strip()
@@ -86,16 +78,18 @@ class Assistant:
 
         return await self._in_transaction(sender, run)
 
-    async def _in_transaction(
-        self, sender: Sender, work, finish: Finish | None = None
-    ) -> list[Reply]:
+    async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
         async with self.db.uow() as uow:
-            return await self._run(uow, sender, work, finish)
+            await self.services.index.refresh(uow)
+            try:
+                replies = await self._act(uow, sender, work)
+            except UserError as error:
+                await uow.rollback()  # nothing of a bad input stays
+                return [Reply(error.message)]
+            await uow.commit()
+            return replies
 
-    async def _run(
-        self, uow: UnitOfWork, sender: Sender, work, finish: Finish | None
-    ) -> list[Reply]:
-        await self.services.index.refresh(uow)
+    async def _act(self, uow: UnitOfWork, sender: Sender, work) -> list[Reply]:
         ctx = Ctx(
             uow=uow,
             services=self.services,
@@ -103,18 +97,8 @@ class Assistant:
             member=await self._resolve(uow, sender),
             now=self.services.clock(),
         )
-        try:
-            result = await work(ctx)
-        except UserError as error:
-            await uow.rollback()
-            if finish is None:
-                return [Reply(error.message)]
-            result = Reply(error.message)
-        replies = result if isinstance(result, list) else [result]
-        if finish is not None:
-            await finish(uow, replies)
-        await uow.commit()
-        return replies
+        result = await work(ctx)
+        return result if isinstance(result, list) else [result]
 
     @staticmethod
     async def _resolve(uow: UnitOfWork, sender: Sender) -> Member | None:

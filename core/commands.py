@@ -146,8 +146,9 @@ def _status_action(action: str):
 
 async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
     member = _member(ctx)
-    open_ = await exchange.awaiting_answer(ctx.uow, member)
-    accepted = await ctx.uow.matches.for_member(member.id, ("accepted",))
+    matches = await ctx.uow.matches.for_member(member.id, ("proposed", "accepted"))
+    open_ = exchange.unanswered(matches, member)
+    accepted = [m for m in matches if m.status == "accepted"]
     if not open_ and not accepted:
         return [Reply(t("match.none"))]
     replies: list[Reply] = []

@@ -60,7 +60,7 @@ class Ctx:
         dialogue = await self.uow.dialogues.get(self.sender.key)
         if dialogue is None:
             dialogue = Dialogue(key=self.sender.key)
-            self.uow.add(dialogue)
+            self.uow.dialogues.add(dialogue)
         dialogue.flow = flow
         dialogue.step = step
         dialogue.data = dict(data or {})

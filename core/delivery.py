@@ -9,13 +9,13 @@ can claim concurrently without taking each other's rows (SKIP LOCKED).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
 from core.models import Member, OutboxMessage, ProcessedEvent, ReplyToken
-from core.store import UnitOfWork
+from core.store import UnitOfWork, insert_if_absent
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
@@ -114,11 +114,9 @@ async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, erro
 
 async def first_time(uow: UnitOfWork, source: str, key: str, now: datetime) -> bool:
     """Record an incoming event; False if it was processed before (dedupe)."""
-    if await uow.session.get(ProcessedEvent, (source, key)) is not None:
-        return False
-    uow.add(ProcessedEvent(source=source, key=key, processed_at=now))
-    await uow.flush()
-    return True
+    return await insert_if_absent(
+        uow, ProcessedEvent, {"source": source, "key": key, "processed_at": now}
+    )
 
 
 async def reply_token(
@@ -143,4 +141,16 @@ async def reply_token(
 
 
 async def resolve_reply_token(uow: UnitOfWork, token: str) -> ReplyToken | None:
-    return await uow.session.get(ReplyToken, token.strip().lower())
+    return await uow.session.get(ReplyToken, _token_key(token))
+
+
+async def preload_reply_tokens(uow: UnitOfWork, tokens: Collection[str]) -> Sequence[ReplyToken]:
+    """Load many tokens in one query; ``resolve_reply_token`` then finds them in the session."""
+    keys = {_token_key(token) for token in tokens}
+    if not keys:
+        return []
+    return (await uow.session.scalars(select(ReplyToken).where(ReplyToken.token.in_(keys)))).all()
+
+
+def _token_key(token: str) -> str:
+    return token.strip().lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -282,8 +283,16 @@ async def answer(
 
 async def awaiting_answer(uow: UnitOfWork, member: Member) -> list[Match]:
     """Proposals on which this member has not answered yet."""
-    proposed = await uow.matches.for_member(member.id, ("proposed",))
-    return [m for m in proposed if getattr(m, f"{_side(m, member)}_answer") is None]
+    return unanswered(await uow.matches.for_member(member.id, ("proposed",)), member)
+
+
+def unanswered(matches: Iterable[Match], member: Member) -> list[Match]:
+    """The proposals among ``matches`` that wait for this member's answer."""
+    return [
+        m
+        for m in matches
+        if m.status == "proposed" and getattr(m, f"{_side(m, member)}_answer") is None
+    ]
 
 
 async def own_post(uow: UnitOfWork, member: Member, post_id: int) -> Post:

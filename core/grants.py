@@ -344,7 +344,7 @@ async def _await_answer(
 
     key = f"{channel}:{address}"
     if await uow.dialogues.get(key) is None:
-        uow.add(
+        uow.dialogues.add(
             Dialogue(
                 key=key,
                 flow="grant_answer",

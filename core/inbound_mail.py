@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from core import delivery
 from core.context import Sender
+from core.errors import UserError
 from core.grammar import Grammar
 from core.models import InboundMail, Member, OutboxMessage, ProcessedEvent, ReplyToken
 from core.outbox import attachment_json
@@ -69,10 +71,6 @@ class MailIn:
     inbound_id: int | None = None
 
 
-class AlreadyProcessed(Exception):
-    """Another worker acted on the same mail first."""
-
-
 # --- storage: raw bytes before processing ---------------------------------------------------
 
 
@@ -90,27 +88,9 @@ async def store(
 
     The same server message (folder, UIDVALIDITY, UID) is kept once.
     """
-    existing = await uow.session.scalar(
-        select(InboundMail).where(
-            InboundMail.folder == folder,
-            InboundMail.uidvalidity == uidvalidity,
-            InboundMail.uid == uid,
-        )
-    )
-    if existing is not None:
-        return existing.id, existing.status
-    row = InboundMail(
-        folder=folder[:200],
-        uidvalidity=uidvalidity,
-        uid=uid,
-        message_id=(message_id or None) and message_id[:300],
-        raw=raw,
-        received_at=now,
-        status="new",
-    )
-    uow.add(row)
-    await uow.flush()
-    return row.id, row.status
+    mails = [(uid, message_id, raw)]
+    stored = await store_many(uow, folder=folder, uidvalidity=uidvalidity, mails=mails, now=now)
+    return stored[uid]
 
 
 async def store_many(
@@ -134,54 +114,52 @@ async def store_many(
         )
     )
     kept = {uid: (row_id, status) for uid, row_id, status in rows.all()}
-    new: dict[int, InboundMail] = {}
+    new: dict[int, dict] = {}
     for uid, message_id, raw in mails:
-        if uid in kept or uid in new:
-            continue
-        new[uid] = InboundMail(
-            folder=folder[:200],
-            uidvalidity=uidvalidity,
-            uid=uid,
-            message_id=(message_id or None) and message_id[:300],
-            raw=raw,
-            received_at=now,
-            status="new",
+        if uid not in kept:
+            new.setdefault(uid, _inbound_row(folder, uidvalidity, uid, message_id, raw, now))
+    if new:
+        # One multi-row INSERT for the batch, returning the new ids.
+        inserted = await uow.session.execute(
+            insert(InboundMail).returning(InboundMail.uid, InboundMail.id), list(new.values())
         )
-        uow.add(new[uid])
-    await uow.flush()
-    return kept | {uid: (row.id, row.status) for uid, row in new.items()}
+        kept.update({uid: (row_id, "new") for uid, row_id in inserted.all()})
+    return kept
 
 
-async def unprocessed(uow: UnitOfWork, limit: int = 100) -> list[int]:
-    """Stored mails not processed yet (e.g. after a crash between storing and acting)."""
-    rows = await uow.session.scalars(
-        select(InboundMail.id)
+def _inbound_row(
+    folder: str, uidvalidity: int, uid: int, message_id: str | None, raw: bytes, now: datetime
+) -> dict:
+    return {
+        "folder": folder[:200],
+        "uidvalidity": uidvalidity,
+        "uid": uid,
+        "message_id": (message_id or None) and message_id[:300],
+        "raw": raw,
+        "received_at": now,
+        "status": "new",
+    }
+
+
+async def unprocessed(uow: UnitOfWork, limit: int = 100) -> list[tuple[int, int]]:
+    """Stored mails not processed yet (e.g. after a crash between storing and acting), as
+    (id, size in bytes)."""
+    rows = await uow.session.execute(
+        select(InboundMail.id, func.length(InboundMail.raw))
         .where(InboundMail.status == "new")
         .order_by(InboundMail.id)
         .limit(limit)
     )
-    return list(rows)
+    return [(inbound_id, size or 0) for inbound_id, size in rows.all()]
 
 
-async def raw_of(uow: UnitOfWork, inbound_id: int) -> bytes:
-    row = await uow.session.get(InboundMail, inbound_id)
-    if row is None:
-        raise LookupError(f"inbound mail {inbound_id} does not exist")
-    return row.raw
-
-
-async def mark(
-    uow: UnitOfWork, inbound_id: int | None, status: str, now: datetime, error: str | None = None
-) -> None:
-    if inbound_id is None:
-        return
-    # One UPDATE, without loading the row (and its raw bytes) first.
-    await uow.session.execute(
-        update(InboundMail)
-        .where(InboundMail.id == inbound_id)
-        .values(status=status, processed_at=now, error=error[:300] if error else None)
-        .execution_options(synchronize_session=False)
+async def raws_of(uow: UnitOfWork, ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    """The raw bytes of stored mails, in the order of ``ids`` (missing ones left out)."""
+    rows = await uow.session.execute(
+        select(InboundMail.id, InboundMail.raw).where(InboundMail.id.in_(ids))
     )
+    raws = dict(rows.all())
+    return [(inbound_id, raws[inbound_id]) for inbound_id in ids if inbound_id in raws]
 
 
 async def status_counts(uow: UnitOfWork) -> dict[str, int]:
@@ -201,51 +179,121 @@ class _Decision:
     member_id: int | None = None  # the sender, when a member
 
 
+class _Stop(Exception):
+    """Mail number ``index`` of a batch needs a transaction of its own."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 async def receive(assistant: Assistant, mail: MailIn) -> str:
-    """Act on one incoming mail; returns its final status (done, duplicate, ignored, …).
+    """Act on one incoming mail; returns its final status (done, duplicate, ignored, …)."""
+    return (await receive_many(assistant, [mail]))[0]
 
-    One transaction: the dedupe check, the decision, the assistant's effects, the queued
-    answers and the mail's final status commit together.
+
+async def receive_many(assistant: Assistant, mails: Sequence[MailIn]) -> list[str]:
+    """Act on mails in their order; returns their final statuses in the same order.
+
+    A batch shares one transaction: what the mails need to know (senders, reply tokens,
+    answered messages, dialogues, which were processed before) is read with one query per
+    kind, and the records and answers of all of them are written together. That is what
+    makes a burst of mail cheap. A mail whose command fails (bad input is rolled back, an
+    error, a race with another worker) would take the others' effects with it, so the batch
+    is then split: the mails before it go again together, that mail alone, the rest together.
+    Never raises for a bad mail: it is marked failed, and its sender hears once a day.
     """
-    services = assistant.services
-    now = services.clock()
+    if len(mails) <= 1:
+        return [await _receive_alone(assistant, mail) for mail in mails]
+    try:
+        return await _receive_together(assistant, mails)
+    except _Stop as stop:
+        head, alone, tail = mails[: stop.index], [mails[stop.index]], mails[stop.index + 1 :]
+    except Exception as error:  # on the final write, e.g. another worker recorded a mail first
+        log.info("batch of %d mails split: %s: %s", len(mails), type(error).__name__, error)
+        half = len(mails) // 2
+        head, alone, tail = mails[:half], [], mails[half:]
+    statuses = await receive_many(assistant, head)
+    statuses += [await _receive_alone(assistant, mail) for mail in alone]
+    return statuses + await receive_many(assistant, tail)
+
+
+async def _receive_together(assistant: Assistant, mails: Sequence[MailIn]) -> list[str]:
+    now = assistant.services.clock()
+    statuses = []
     async with assistant.db.uow() as uow:
-        if await uow.session.get(ProcessedEvent, (SOURCE, mail.dedupe_key)) is not None:
-            await mark(uow, mail.inbound_id, "duplicate", now)
-            await uow.commit()
-            return "duplicate"
-        decision = await _decide(uow, assistant.grammar, mail, now, services.tz)
-        if decision.status != "act":
-            if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
-                return "duplicate"  # another worker was faster; it marks the mail
-            await mark(uow, mail.inbound_id, decision.status, now)
-            await uow.commit()
-            return decision.status
-        # Nothing was written so far: the assistant acts in this transaction, and the mail is
-        # recorded as processed with its effects (see finish).
-        assert mail.from_address is not None
-        member_id = decision.member_id
+        await assistant.services.index.refresh(uow)
+        known = await _Known.load(uow, mails)
+        writes = _Writes(now)
+        for index, mail in enumerate(mails):
+            if mail.dedupe_key in known.processed:
+                writes.mark(mail, "duplicate")
+                statuses.append("duplicate")
+                continue
+            known.processed.add(mail.dedupe_key)
+            writes.processed.append(mail.dedupe_key)
+            try:
+                statuses.append(await _decide_and_act(uow, assistant, known, writes, mail))
+            except Exception as error:
+                raise _Stop(index) from error
+        await writes.apply(uow)
+        await uow.commit()
+    return statuses
 
-        async def finish(uow: UnitOfWork, replies: list[Reply]) -> None:
+
+async def _receive_alone(assistant: Assistant, mail: MailIn) -> str:
+    now = assistant.services.clock()
+    try:
+        async with assistant.db.uow() as uow:
+            writes = _Writes(now)
+            # Recorded first: a second worker with the same mail waits here, then skips it.
             if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
-                raise AlreadyProcessed(mail.dedupe_key)
-            # The member read while deciding is still in the session (no query); a sender
-            # unknown then may have registered just now.
-            member = await uow.session.get(Member, member_id) if member_id else None
-            if member is None:
+                return await _duplicate(uow, writes, mail)
+            await assistant.services.index.refresh(uow)
+            known = await _Known.load(uow, [mail])
+            try:
+                status = await _decide_and_act(uow, assistant, known, writes, mail)
+            except UserError as error:
+                # Bad input in a command: nothing of it stays, the answer says why.
+                await uow.rollback()
+                writes = _Writes(now)
+                if not await delivery.first_time(uow, SOURCE, mail.dedupe_key, now):
+                    return await _duplicate(uow, writes, mail)
                 member = await uow.members.by_email(mail.from_address or "")
-            await _answer(uow, mail, member, replies, now)
-            await mark(uow, mail.inbound_id, "done", now)
-
-        sender = Sender("email", mail.from_address, mail.from_name)
-        try:
-            await assistant.handle_in(uow, sender, decision.text, finish=finish)
-        except AlreadyProcessed:
-            await uow.rollback()
-            await mark(uow, mail.inbound_id, "duplicate", now)
+                writes.answer(mail, member, [Reply(error.message)])
+                writes.mark(mail, status := "done")
+            await writes.apply(uow)
             await uow.commit()
-            return "duplicate"
-    return "done"
+        return status
+    except Exception as error:
+        log.exception("incoming mail %s could not be processed", mail.inbound_id)
+        await fail(assistant, mail, f"{type(error).__name__}: {error}")
+        return "failed"
+
+
+async def _duplicate(uow: UnitOfWork, writes: _Writes, mail: MailIn) -> str:
+    writes.mark(mail, "duplicate")
+    await writes.apply(uow)
+    await uow.commit()
+    return "duplicate"
+
+
+async def _decide_and_act(
+    uow: UnitOfWork, assistant: Assistant, known: _Known, writes: _Writes, mail: MailIn
+) -> str:
+    """What the mail means, and its effects: in the caller's transaction, not committed."""
+    decision = await _decide(uow, assistant, known, writes, mail)
+    if decision.status == "act":
+        assert mail.from_address is not None
+        sender = Sender("email", mail.from_address, mail.from_name)
+        replies = await assistant.act_in(uow, sender, decision.text)
+        # The member read while deciding is still in the session (no query); a sender
+        # unknown then may have registered just now.
+        member = await uow.members.by_email(mail.from_address)
+        writes.answer(mail, member, replies)
+        decision = _Decision("done")
+    writes.mark(mail, decision.status)
+    return decision.status
 
 
 async def fail(assistant: Assistant, mail_or_id: MailIn | int, error: str) -> None:
@@ -253,17 +301,91 @@ async def fail(assistant: Assistant, mail_or_id: MailIn | int, error: str) -> No
     services = assistant.services
     now = services.clock()
     mail = mail_or_id if isinstance(mail_or_id, MailIn) else None
-    inbound_id = mail.inbound_id if mail else mail_or_id
+    writes = _Writes(now)
+    writes.mark(mail_or_id, "failed", error)
     async with assistant.db.uow() as uow:
-        await mark(uow, inbound_id, "failed", now, error)
         answerable = mail and mail.from_address and not mail.automatic and mail.bounce is None
         if answerable and await _once_a_day(uow, "error", mail.from_address, now, services.tz):
             member = await uow.members.by_email(mail.from_address)
-            await _answer(uow, mail, member, [Reply(t("common.error_apology"))], now)
+            writes.answer(mail, member, [Reply(t("common.error_apology"))])
+        await writes.apply(uow)
         await uow.commit()
 
 
-async def _decide(uow: UnitOfWork, grammar: Grammar, mail: MailIn, now: datetime, tz) -> _Decision:
+@dataclass
+class _Known:
+    """What a batch of mails needs from the database, read once for all of them."""
+
+    processed: set[str]  # dedupe keys acted on before (or earlier in this batch)
+    answered: dict[tuple[str, str], OutboxMessage]  # (Message-ID, recipient) -> our mail
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, mails: Sequence[MailIn]) -> _Known:
+        senders = {m.from_address for m in mails if m.from_address}
+        bounced = {a for m in mails if m.bounce for a in m.bounce.addresses}
+        await uow.members.preload_emails(senders | bounced)
+        await uow.dialogues.preload(Sender("email", a).key for a in senders)
+        tokens = await delivery.preload_reply_tokens(uow, {m.token for m in mails if m.token})
+        # Loaded into the session, where the token's message is then found without a query.
+        await uow.outbox.many({t.outbox_id for t in tokens if t.outbox_id is not None})
+        processed = await uow.session.scalars(
+            select(ProcessedEvent.key).where(
+                ProcessedEvent.source == SOURCE,
+                ProcessedEvent.key.in_({m.dedupe_key for m in mails}),
+            )
+        )
+        replied_to = {m.in_reply_to for m in mails if m.in_reply_to and m.from_address}
+        answered = {}
+        for message in await uow.outbox.by_external_ids("email", replied_to):
+            answered.setdefault((message.external_id, message.address.lower()), message)
+        return cls(set(processed), answered)
+
+
+class _Writes:
+    """The records and answers of a batch, written at its end in a few statements."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.processed: list[str] = []  # dedupe keys to record (a batch; alone records at once)
+        self.answers: list[dict] = []
+        self.statuses: list[dict] = []
+
+    def mark(self, mail: MailIn | int, status: str, error: str | None = None) -> None:
+        inbound_id = mail.inbound_id if isinstance(mail, MailIn) else mail
+        if inbound_id is not None:
+            self.statuses.append(
+                {"row": inbound_id, "new_status": status, "new_error": error and error[:300]}
+            )
+
+    def answer(self, mail: MailIn, member: Member | None, replies: list[Reply]) -> None:
+        self.answers += _answer_rows(mail, member, replies, self.now)
+
+    async def apply(self, uow: UnitOfWork) -> None:
+        if self.processed:
+            await uow.session.execute(
+                insert(ProcessedEvent.__table__),
+                [{"source": SOURCE, "key": k, "processed_at": self.now} for k in self.processed],
+            )
+        if self.answers:
+            await uow.session.execute(insert(OutboxMessage.__table__), self.answers)
+        if self.statuses:
+            table = InboundMail.__table__
+            await uow.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row"))
+                .values(
+                    status=bindparam("new_status"),
+                    error=bindparam("new_error"),
+                    processed_at=self.now,
+                ),
+                self.statuses,
+            )
+
+
+async def _decide(
+    uow: UnitOfWork, assistant: Assistant, known: _Known, writes: _Writes, mail: MailIn
+) -> _Decision:
+    now, tz, grammar = writes.now, assistant.services.tz, assistant.grammar
     if mail.bounce is not None:
         await _record_bounce(uow, mail, now)
         return _Decision("bounce")
@@ -277,16 +399,16 @@ async def _decide(uow: UnitOfWork, grammar: Grammar, mail: MailIn, now: datetime
     if token is not None and (member is None or token.member_id != member.id):
         log.info("reply address of member %s used by another sender", token.member_id)
         if await _once_a_day(uow, "reject", mail.from_address, now, tz):
-            await _answer(uow, mail, member, [Reply(t("email.unknown_sender_token"))], now)
+            writes.answer(mail, member, [Reply(t("email.unknown_sender_token"))])
         return _Decision("rejected")
-    answered = await _answered_message(uow, token, mail)
+    answered = await _answered_message(uow, known, token, mail)
     choices = [Choice(c["label"], c["command"]) for c in (answered.choices if answered else [])]
     text = await _input_for(uow, grammar, mail, member, choices)
     if text is None:
         if await _once_a_day(uow, "error", mail.from_address, now, tz):
             staff = bool(member and member.is_staff)
             help_text = grammar.help_text(staff=staff, style="word", channel="email")
-            await _answer(uow, mail, member, [Reply(t("email.unknown") + "\n\n" + help_text)], now)
+            writes.answer(mail, member, [Reply(t("email.unknown") + "\n\n" + help_text)])
         return _Decision("help")
     return _Decision("act", text, member.id if member is not None else None)
 
@@ -321,7 +443,7 @@ async def _input_for(
 
 
 async def _answered_message(
-    uow: UnitOfWork, token: ReplyToken | None, mail: MailIn
+    uow: UnitOfWork, known: _Known, token: ReplyToken | None, mail: MailIn
 ) -> OutboxMessage | None:
     """The assistant's message this mail answers (for its choices)."""
     if token is not None and token.outbox_id is not None:
@@ -329,15 +451,7 @@ async def _answered_message(
         if message is not None:
             return message
     if mail.in_reply_to and mail.from_address:
-        return await uow.session.scalar(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.channel == "email",
-                OutboxMessage.external_id == mail.in_reply_to,
-                func.lower(OutboxMessage.address) == mail.from_address.lower(),
-            )
-            .limit(1)
-        )
+        return known.answered.get((mail.in_reply_to, mail.from_address.lower()))
     return None
 
 
@@ -360,10 +474,10 @@ def _grouped(replies: list[Reply]) -> list[Reply]:
     return grouped + about_items
 
 
-async def _answer(
-    uow: UnitOfWork, mail: MailIn, member: Member | None, replies: list[Reply], now: datetime
-) -> None:
-    """Queue the replies to the sender's mail, in its thread."""
+def _answer_rows(
+    mail: MailIn, member: Member | None, replies: list[Reply], now: datetime
+) -> list[dict]:
+    """Outbox rows answering the sender's mail, in its thread."""
     assert mail.from_address is not None
     notes = "\n\n".join(t(key) for key in mail.notes)
     references = [*mail.references, *([mail.message_id] if mail.message_id else [])]
@@ -373,28 +487,30 @@ async def _answer(
         "auto_submitted": "auto-replied",
     }
     subject = t("email.reply_subject", subject=mail.subject) if mail.subject else ""
+    rows = []
     for index, reply in enumerate(_grouped(replies)):
         text = reply.text
         if index == 0 and notes:
             text = f"{text}\n\n{notes}"
-        uow.add(
-            OutboxMessage(
-                member_id=member.id if member is not None else None,
-                channel="email",
-                address=mail.from_address,
-                kind=ANSWER_KIND,
-                subject=(subject or t("email.subject_default"))[:200],
-                text=text,
-                choices=reply.to_json()["choices"],
-                attachments=[attachment_json(a) for a in reply.attachments],
-                ref=reply.ref,
-                meta=dict(meta),
-                status="pending",
-                attempts=0,
-                created_at=now,
-                not_before=now,
-            )
+        rows.append(
+            {
+                "member_id": member.id if member is not None else None,
+                "channel": "email",
+                "address": mail.from_address,
+                "kind": ANSWER_KIND,
+                "subject": (subject or t("email.subject_default"))[:200],
+                "text": text,
+                "choices": reply.to_json()["choices"],
+                "attachments": [attachment_json(a) for a in reply.attachments],
+                "ref": reply.ref,
+                "meta": dict(meta),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "not_before": now,
+            }
         )
+    return rows
 
 
 async def _once_a_day(uow: UnitOfWork, kind: str, address: str, now: datetime, tz) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, Text, bindparam, cast, delete, event, func, or_, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -114,6 +114,10 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        self._open_repos()
+        return self
+
+    def _open_repos(self) -> None:
         self.municipalities = MunicipalityRepo(self.session)
         self.members = MemberRepo(self.session)
         self.codes = CodeRepo(self.session)
@@ -122,7 +126,6 @@ class UnitOfWork:
         self.dialogues = DialogueRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.grants = GrantRepo(self.session)
-        return self
 
     async def __aexit__(self, *exc_info) -> None:
         # close() rolls back what was not committed; unlike rollback() it leaves loaded
@@ -139,6 +142,7 @@ class UnitOfWork:
         """Undo this transaction's changes and forget its after-commit callbacks."""
         await self.session.rollback()
         self._after_commit = []
+        self._open_repos()  # their caches hold objects the rollback expired
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (e.g. update caches)."""
@@ -182,12 +186,33 @@ class MunicipalityRepo(_Repo):
 
 
 class MemberRepo(_Repo):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # Members found by address in this transaction: a channel looks the sender up more
+        # than once per input, and a batch of mails preloads all its senders at once.
+        self._by_email: dict[str, Member] = {}
+
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
     async def by_email(self, email: str) -> Member | None:
-        stmt = select(Member).where(func.lower(Member.email) == email.strip().lower())
-        return await self.session.scalar(stmt)
+        key = email.strip().lower()
+        member = self._by_email.get(key)
+        if member is not None and member in self.session and (member.email or "").lower() == key:
+            return member  # the same object the query would return (emails are unique)
+        member = await self.session.scalar(select(Member).where(func.lower(Member.email) == key))
+        if member is not None:
+            self._by_email[key] = member
+        return member
+
+    async def preload_emails(self, emails: Iterable[str]) -> None:
+        """Load the members with these addresses in one query, for ``by_email`` to find."""
+        keys = {e.strip().lower() for e in emails if e}
+        if keys:
+            rows = await self.session.scalars(
+                select(Member).where(func.lower(Member.email).in_(keys))
+            )
+            self._by_email.update({(m.email or "").lower(): m for m in rows})
 
     async def by_telegram(self, chat_id: int) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.telegram_chat_id == chat_id))
@@ -289,14 +314,54 @@ class MatchRepo(_Repo):
 
 
 class DialogueRepo(_Repo):
+    """Dialogues by sender key; what was looked up (found or not) is remembered for the
+    transaction, because every command ends the sender's dialogue and most have none."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._known: dict[str, Dialogue | None] = {}
+
     async def get(self, key: str) -> Dialogue | None:
-        return await self.session.get(Dialogue, key)
+        if key not in self._known:
+            self._known[key] = await self.session.get(Dialogue, key)
+        return self._known[key]
+
+    async def preload(self, keys: Iterable[str]) -> None:
+        wanted = set(keys) - set(self._known)
+        if wanted:
+            found = await self.session.scalars(select(Dialogue).where(Dialogue.key.in_(wanted)))
+            self._known.update(dict.fromkeys(wanted))
+            self._known.update({d.key: d for d in found})
+
+    def add(self, dialogue: Dialogue) -> None:
+        self.session.add(dialogue)
+        self._known[dialogue.key] = dialogue
 
     async def clear(self, key: str) -> None:
-        await self.session.execute(delete(Dialogue).where(Dialogue.key == key))
+        dialogue = await self.get(key)
+        if dialogue in self.session.new:
+            self.session.expunge(dialogue)  # added in this transaction, never written
+        elif dialogue is not None:
+            await self.session.delete(dialogue)
+        self._known[key] = None
 
 
 class OutboxRepo(_Repo):
+    async def many(self, ids: Collection[int]) -> Sequence[OutboxMessage]:
+        if not ids:
+            return []
+        stmt = select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+        return (await self.session.scalars(stmt)).all()
+
+    async def by_external_ids(self, channel: str, ids: Collection[str]) -> Sequence[OutboxMessage]:
+        """Sent messages by the channel's id for them (what an email reply refers to)."""
+        if not ids:
+            return []
+        stmt = select(OutboxMessage).where(
+            OutboxMessage.channel == channel, OutboxMessage.external_id.in_(ids)
+        )
+        return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()
+
     async def for_member(self, member_id: int) -> Sequence[OutboxMessage]:
         stmt = select(OutboxMessage).where(OutboxMessage.member_id == member_id)
         return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()
@@ -323,6 +388,21 @@ class OutboxRepo(_Repo):
             wanted, OutboxMessage, OutboxMessage.dedupe_key == wanted.c.value
         )
         return set(await self.session.scalars(stmt))
+
+
+async def insert_if_absent(uow: UnitOfWork, model: type[Base], values: dict) -> bool:
+    """Insert one row unless its key is taken; True if it was inserted.
+
+    One statement, and safe when two transactions race: the loser's insert waits for the
+    winner and then does nothing, where a look-then-insert would fail on the unique key.
+    """
+    table = model.__table__
+    if uow.session.bind.dialect.name == "postgresql":
+        stmt = postgresql_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    result = await uow.session.execute(stmt)
+    return result.rowcount == 1
 
 
 async def insert_ignoring_duplicates(

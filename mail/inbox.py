@@ -23,7 +23,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from mail.incoming import MAX_MAIL_BYTES, InboundPipeline
+from mail.incoming import MAX_MAIL_BYTES, InboundPipeline, batches
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ DONE_KEYWORD = "$ZrProcessed"
 # announces only at its next periodic check.
 IDLE_RENEW_SECONDS = 60
 MAX_IDLE_RENEW_SECONDS = 9 * 60
-FETCH_BATCH = 25
 MAX_BACKOFF_SECONDS = 60
 
 
@@ -76,17 +75,29 @@ class MaildirInbox:
         await self.pipeline.process_pending()
         new_dir = self.directory / "new"
         names = sorted(n for n in os.listdir(new_dir) if not n.startswith("."))
-        for name in names:
-            key = name.split(box.colon, 1)[0]
-            try:
-                raw = box.get_bytes(key)
-            except KeyError:
-                continue  # moved away meanwhile
-            uid = int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")
-            await self.pipeline.take(self.folder, 0, uid, raw[:MAX_MAIL_BYTES])
-            # Only after the mail is stored and committed: mark it seen and move it to cur/.
-            os.replace(new_dir / name, self.directory / "cur" / f"{key}{box.colon}2,S")
+        for batch in batches([(i, _size(new_dir / name)) for i, name in enumerate(names)]):
+            taken = {}  # uid -> (file name, key, bytes)
+            for name in (names[i] for i in batch):
+                key = name.split(box.colon, 1)[0]
+                try:
+                    raw = box.get_bytes(key)
+                except KeyError:
+                    continue  # moved away meanwhile
+                uid = int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")
+                taken[uid] = (name, key, raw[:MAX_MAIL_BYTES])
+            mails = [(uid, raw) for uid, (_, _, raw) in taken.items()]
+            for uid, _ in await self.pipeline.take_many(self.folder, 0, mails):
+                # Only after the mail is stored and processed: mark it seen, move it to cur/.
+                name, key, _ = taken[uid]
+                os.replace(new_dir / name, self.directory / "cur" / f"{key}{box.colon}2,S")
         return len(names)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class ImapInbox:
@@ -190,17 +201,18 @@ class ImapInbox:
         await asyncio.to_thread(client.noop)
         uids = sorted(await asyncio.to_thread(client.search, criteria))
         part = f"BODY.PEEK[]<0.{MAX_MAIL_BYTES}>"
-        for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start : start + FETCH_BATCH]
+        sizes = await asyncio.to_thread(client.fetch, uids, ["RFC822.SIZE"]) if uids else {}
+        for batch in batches([(uid, sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) for uid in uids]):
             fetched = await asyncio.to_thread(client.fetch, batch, [part])
             # Mails deleted meanwhile have no body and are skipped.
             bodies = [
                 (uid, raw) for uid in batch if (raw := _body(fetched.get(uid, {}))) is not None
             ]
             flags = [DONE_KEYWORD, b"\\Seen"] if keywords else [b"\\Seen"]
-            async for uid, _ in self.pipeline.take_many(self.folder, uidvalidity, bodies):
-                # The mail is stored and processed, both committed: now it may be marked.
-                await asyncio.to_thread(client.add_flags, [uid], flags, True)
+            taken = await self.pipeline.take_many(self.folder, uidvalidity, bodies)
+            # Stored and processed, both committed: now the mails may be marked.
+            if taken:
+                await asyncio.to_thread(client.add_flags, [uid for uid, _ in taken], flags, True)
         return len(uids)
 
     async def _idle(self, client: IMAPClient, stop: asyncio.Event) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -28,6 +28,26 @@ from mail.replies import extract_reply
 log = logging.getLogger(__name__)
 
 MAX_MAIL_BYTES = 10 * 1024 * 1024  # larger mails are read up to here
+# Mails fetched, stored and processed together: one transaction and a few queries for all
+# of them. Bounded in number and in bytes, because the raw mails of a batch are in memory.
+BATCH_SIZE = 50
+MAX_KEY_CHARS = 300  # processed_events.key
+BATCH_BYTES = 20 * 1024 * 1024
+
+
+def batches(sizes: list[tuple[int, int]]) -> list[list[int]]:
+    """Group (key, size in bytes) into batches of at most BATCH_SIZE mails and BATCH_BYTES
+    (a larger mail goes alone); keys keep their order."""
+    groups: list[list[int]] = []
+    total = 0
+    for key, size in sizes:
+        size = min(size, MAX_MAIL_BYTES)
+        if not groups or len(groups[-1]) >= BATCH_SIZE or total + size > BATCH_BYTES:
+            groups.append([])
+            total = 0
+        groups[-1].append(key)
+        total += size
+    return groups
 
 
 def header_message_id(raw: bytes) -> str | None:
@@ -67,7 +87,7 @@ def read_mail(
     if mail.text_cut_chars or len(raw) >= MAX_MAIL_BYTES:
         notes.append("email.text_cut")
     return MailIn(
-        dedupe_key=mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        dedupe_key=_dedupe_key(mail.message_id, raw),
         from_address=mail.from_address,
         from_name=mail.from_name,
         text=text,
@@ -83,6 +103,14 @@ def read_mail(
         notes=tuple(notes),
         inbound_id=inbound_id,
     )
+
+
+def _dedupe_key(message_id: str | None, raw: bytes) -> str:
+    """The Message-ID, or a digest of it when it is too long to store (or of the raw bytes
+    when there is none), so the same mail is recognised however often it arrives."""
+    if message_id and len(message_id) <= MAX_KEY_CHARS:
+        return message_id
+    return "sha256:" + hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
 
 
 class InboundPipeline:
@@ -120,40 +148,31 @@ class InboundPipeline:
             await uow.commit()
         return inbound_id, status
 
-    async def process(self, inbound_id: int) -> str:
-        """Act on a stored mail; never raises for a bad mail (it is marked failed instead)."""
-        async with self.assistant.db.uow() as uow:
-            raw = await inbound_mail.raw_of(uow, inbound_id)
-        return await self._act(inbound_id, self._read(raw))
-
     async def process_pending(self) -> int:
         """Process mails stored earlier but not acted on (after a crash or a failed round)."""
         async with self.assistant.db.uow() as uow:
             pending = await inbound_mail.unprocessed(uow)
-        for inbound_id in pending:
-            await self.process(inbound_id)
+        for batch in batches(pending):
+            async with self.assistant.db.uow() as uow:
+                raws = await inbound_mail.raws_of(uow, batch)
+            await self._process([(inbound_id, self._read(raw)) for inbound_id, raw in raws])
         return len(pending)
 
     async def take(self, folder: str, uidvalidity: int, uid: int, raw: bytes) -> str:
         """Store, then process one mail; the caller flags it on the server afterwards."""
-        # Read once: the Message-ID for storing and the mail to act on come from one parse. The
-        # raw bytes are committed before acting, whether or not they could be read.
-        read = self._read(raw)
-        inbound_id, status = await self.store(folder, uidvalidity, uid, raw, _message_id(read, raw))
-        if status != "new":
-            return status  # stored and handled before: only the flag was missing
-        return await self._act(inbound_id, read)
+        ((_, status),) = await self.take_many(folder, uidvalidity, [(uid, raw)])
+        return status
 
     async def take_many(
         self, folder: str, uidvalidity: int, mails: list[tuple[int, bytes]]
-    ) -> AsyncIterator[tuple[int, str]]:
-        """Store a fetched batch in one transaction, then process each mail in turn.
+    ) -> list[tuple[int, str]]:
+        """Store a fetched batch (committed), then process it; (uid, status) for each mail.
 
-        Yields (uid, status) once a mail's processing has committed (or it was handled
-        before), so the caller flags it on the server only then.
+        When this returns, every mail's processing has committed (or it was handled before),
+        so the caller may flag them on the server.
         """
-        if not mails:
-            return
+        # Read once: the Message-ID for storing and the mail to act on come from one parse.
+        # The raw bytes are committed before acting, whether or not they could be read.
         read = {uid: self._read(raw) for uid, raw in mails}
         async with self.assistant.db.uow() as uow:
             stored = await inbound_mail.store_many(
@@ -164,11 +183,12 @@ class InboundPipeline:
                 now=self.assistant.services.clock(),
             )
             await uow.commit()
-        for uid, _ in mails:
-            inbound_id, status = stored[uid]
-            if status == "new":
-                status = await self._act(inbound_id, read[uid])
-            yield uid, status
+        # Stored and handled before: only the flag on the server was missing.
+        statuses = {uid: status for uid, (_, status) in stored.items() if status != "new"}
+        fresh = [uid for uid, _ in mails if uid not in statuses]
+        done = await self._process([(stored[uid][0], read[uid]) for uid in fresh])
+        statuses.update(zip(fresh, done, strict=True))
+        return [(uid, statuses[uid]) for uid, _ in mails]
 
     def _read(self, raw: bytes) -> MailIn | Exception:
         try:
@@ -176,20 +196,23 @@ class InboundPipeline:
         except Exception as error:
             return error
 
-    async def _act(self, inbound_id: int, read: MailIn | Exception) -> str:
-        mail: MailIn | int = inbound_id
-        try:
-            if isinstance(read, Exception):
-                raise read
-            mail = replace(read, inbound_id=inbound_id)
-            status = await inbound_mail.receive(self.assistant, mail)
-        except Exception as error:
-            log.exception("incoming mail %s could not be processed", inbound_id)
-            await inbound_mail.fail(self.assistant, mail, f"{type(error).__name__}: {error}")
-            status = "failed"
+    async def _process(self, mails: list[tuple[int, MailIn | Exception]]) -> list[str]:
+        """Act on stored mails in one batch; a mail that could not be read is marked failed."""
+        if not mails:
+            return []
+        readable = [replace(read, inbound_id=i) for i, read in mails if isinstance(read, MailIn)]
+        statuses = iter(await inbound_mail.receive_many(self.assistant, readable))
+        result = []
+        for inbound_id, read in mails:
+            if isinstance(read, MailIn):
+                result.append(next(statuses))
+                continue
+            log.error("incoming mail %s could not be read: %s", inbound_id, read)
+            await inbound_mail.fail(self.assistant, inbound_id, f"{type(read).__name__}: {read}")
+            result.append("failed")
         if self.on_answer is not None:
             self.on_answer()
-        return status
+        return result
 
 
 def _message_id(read: MailIn | Exception, raw: bytes) -> str | None:
