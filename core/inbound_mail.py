@@ -67,6 +67,7 @@ class MailIn:
     bounce: Bounce | None = None
     notes: tuple[str, ...] = ()  # catalogue keys of hints for the answer
     inbound_id: int | None = None
+    authentication: str | None = None  # "pass" | "fail" | "none"; None when not checked
 
 
 class AlreadyProcessed(Exception):
@@ -267,6 +268,11 @@ async def _decide(uow: UnitOfWork, grammar: Grammar, mail: MailIn, now: datetime
     if mail.bounce is not None:
         await _record_bounce(uow, mail, now)
         return _Decision("bounce")
+    if mail.authentication == "fail":
+        # The From address is likely forged: no action, and no answer, which would reach the
+        # address's real owner (backscatter).
+        log.info("incoming mail from %s failed authentication", masked(mail.from_address))
+        return _Decision("auth_failed")
     if mail.automatic or not mail.from_address:
         log.info("incoming mail not answered: %s", mail.automatic or "no sender")
         return _Decision("ignored")
