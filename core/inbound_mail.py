@@ -69,6 +69,7 @@ class MailIn:
     bounce: Bounce | None = None
     notes: tuple[str, ...] = ()  # catalogue keys of hints for the answer
     inbound_id: int | None = None
+    authentication: str | None = None  # "pass" | "fail" | "none"; None when not checked
 
 
 # --- storage: raw bytes before processing ---------------------------------------------------
@@ -304,7 +305,13 @@ async def fail(assistant: Assistant, mail_or_id: MailIn | int, error: str) -> No
     writes = _Writes(now)
     writes.mark(mail_or_id, "failed", error)
     async with assistant.db.uow() as uow:
-        answerable = mail and mail.from_address and not mail.automatic and mail.bounce is None
+        answerable = (
+            mail
+            and mail.from_address
+            and not mail.automatic
+            and mail.bounce is None
+            and mail.authentication != "fail"  # an answer to a forged sender is backscatter
+        )
         if answerable and await _once_a_day(uow, "error", mail.from_address, now, services.tz):
             member = await uow.members.by_email(mail.from_address)
             writes.answer(mail, member, [Reply(t("common.error_apology"))])
@@ -389,6 +396,11 @@ async def _decide(
     if mail.bounce is not None:
         await _record_bounce(uow, mail, now)
         return _Decision("bounce")
+    if mail.authentication == "fail":
+        # The From address is likely forged: no action, and no answer, which would reach the
+        # address's real owner (backscatter).
+        log.info("incoming mail from %s failed authentication", masked(mail.from_address))
+        return _Decision("auth_failed")
     if mail.automatic or not mail.from_address:
         log.info("incoming mail not answered: %s", mail.automatic or "no sender")
         return _Decision("ignored")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -18,11 +18,12 @@ from email.policy import default as default_policy
 from core import inbound_mail
 from core.assistant import Assistant
 from core.inbound_mail import Bounce, MailIn
+from mail import authentication
 from mail.addresses import token_from
 from mail.bounces import classify
 from mail.commands_text import detect_command, strip_subject_prefixes
 from mail.loops import is_automatic
-from mail.parsing import parse_mail
+from mail.parsing import IncomingMail, parse_mail
 from mail.replies import extract_reply
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,18 @@ def header_message_id(raw: bytes) -> str | None:
 
 
 def read_mail(
-    raw: bytes, *, mail_from: str, words: list[str], inbound_id: int | None = None
+    raw: bytes,
+    *,
+    mail_from: str,
+    words: list[str],
+    inbound_id: int | None = None,
+    authserv_ids: Sequence[str] = (),
 ) -> MailIn:
-    """Everything core needs to know about one mail. Raises MailParseError for non-mail."""
+    """Everything core needs to know about one mail. Raises MailParseError for non-mail.
+
+    With ``authserv_ids`` (the trusted receiving servers) the mail's Authentication-Results
+    are judged; without, ``MailIn.authentication`` stays None.
+    """
     mail = parse_mail(raw)
     automatic = is_automatic(mail)
     bounce = None
@@ -102,6 +112,7 @@ def read_mail(
         bounce=bounce,
         notes=tuple(notes),
         inbound_id=inbound_id,
+        authentication=_authentication(mail, authserv_ids),
     )
 
 
@@ -113,6 +124,14 @@ def _dedupe_key(message_id: str | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
 
 
+def _authentication(mail: IncomingMail, authserv_ids: Sequence[str]) -> str | None:
+    if not authserv_ids:
+        return None
+    outcome = authentication.check(mail.headers, mail.from_address, authserv_ids)
+    log.debug("authentication: %s (%s)", outcome.verdict, outcome.reason)
+    return outcome.verdict
+
+
 class InboundPipeline:
     def __init__(
         self,
@@ -120,9 +139,11 @@ class InboundPipeline:
         *,
         mail_from: str,
         on_answer: Callable[[], None] | None = None,
+        authserv_ids: Sequence[str] = (),
     ) -> None:
         self.assistant = assistant
         self.mail_from = mail_from
+        self.authserv_ids = tuple(authserv_ids or ())
         self.on_answer = on_answer
         self.words = assistant.grammar.words()
 
@@ -192,7 +213,9 @@ class InboundPipeline:
 
     def _read(self, raw: bytes) -> MailIn | Exception:
         try:
-            return read_mail(raw, mail_from=self.mail_from, words=self.words)
+            return read_mail(
+                raw, mail_from=self.mail_from, words=self.words, authserv_ids=self.authserv_ids
+            )
         except Exception as error:
             return error
 

@@ -24,7 +24,9 @@ MAIL_FROM = "assistent@zukunftsraum.example"
 
 
 class MailWorld:
-    def __init__(self, db, assistant, clock, directory: Path, transport=None) -> None:
+    def __init__(
+        self, db, assistant, clock, directory: Path, transport=None, authserv_ids=()
+    ) -> None:
         self.db = db
         self.assistant = assistant
         self.clock = clock
@@ -33,7 +35,7 @@ class MailWorld:
         self.dispatcher = EmailDispatcher(
             db, self.transport, mail_from=MAIL_FROM, grammar=GRAMMAR, clock=clock
         )
-        self.pipeline = InboundPipeline(assistant, mail_from=MAIL_FROM)
+        self.pipeline = InboundPipeline(assistant, mail_from=MAIL_FROM, authserv_ids=authserv_ids)
         self.inbox = MaildirInbox(directory / "inbox", self.pipeline)
         self._seen: set[str] = set()
         self._names = itertools.count(1)

@@ -49,7 +49,10 @@ def build_email_channel(app: App) -> EmailChannel:
     )
     # Answers are sent at once instead of at the dispatcher's next poll.
     pipeline = InboundPipeline(
-        app.assistant, mail_from=settings.mail_from, on_answer=dispatcher.wake.set
+        app.assistant,
+        mail_from=settings.mail_from,
+        on_answer=dispatcher.wake.set,
+        authserv_ids=settings.mail_authserv_ids,
     )
     if settings.imap_enabled:
         inbox: ImapInbox | MaildirInbox = ImapInbox(

@@ -19,6 +19,8 @@ from core.grant_programme import GrantProgramme, month_day
 
 DEFAULT_VAR_DIR = Path("var")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# An authserv-id as servers write it: a token, i.e. no spaces, controls or ()<>@,;:\"/[]?=
+AUTHSERV_ID = re.compile(r'[^\x00-\x20\x7f()<>@,;:\\"/\[\]?=]+')
 
 
 class ConfigError(Exception):
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     imap_poll_seconds: int = 60
     mail_from: str = "assistent@zukunftsraum.localhost"
     mail_dir: Path = DEFAULT_VAR_DIR / "mail"
+    # Trusted receiving servers whose Authentication-Results count; empty: no check.
+    mail_authserv_id: str = ""
 
     sweep_seconds: int = 60
     staff_digest_time: str = "07:30"
@@ -140,6 +144,21 @@ class Settings(BaseSettings):
         if "@" not in value:
             raise ValueError("must be an email address")
         return value
+
+    @field_validator("mail_authserv_id")
+    @classmethod
+    def _authserv_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",")]
+        if value.strip() and not all(AUTHSERV_ID.fullmatch(i) for i in ids):
+            raise ValueError(
+                "expected the authserv-id of the receiving mail server, like mx.example.org "
+                "(several separated by commas)"
+            )
+        return ",".join(ids) if value.strip() else ""
+
+    @property
+    def mail_authserv_ids(self) -> tuple[str, ...]:
+        return tuple(self.mail_authserv_id.split(",")) if self.mail_authserv_id else ()
 
     @property
     def staff_digest_at(self) -> time:
