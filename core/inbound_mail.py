@@ -196,32 +196,41 @@ async def receive(assistant: Assistant, mail: MailIn) -> str:
 async def receive_many(assistant: Assistant, mails: Sequence[MailIn]) -> list[str]:
     """Act on mails in their order; returns their final statuses in the same order.
 
-    A batch shares one transaction: what the mails need to know (senders, reply tokens,
-    answered messages, dialogues, which were processed before) is read with one query per
-    kind, and the records and answers of all of them are written together. That is what
-    makes a burst of mail cheap. A mail whose command fails (bad input is rolled back, an
-    error, a race with another worker) would take the others' effects with it, so the batch
-    is then split: the mails before it go again together, that mail alone, the rest together.
+    Mails share a transaction: what they need to know (senders, reply tokens, answered
+    messages, dialogues, which were processed before) is read with one query per kind, and
+    their records and answers are written together. That is what makes a burst of mail cheap.
+    Each mail still ends as if it had been processed alone:
+    - a mail whose command fails (bad input is rolled back, an error) would take the others'
+      effects with it, so it is processed on its own; the mails before it go again together;
+    - a mail whose effects reach other mails only after the commit (a new post enters the
+      matching index then) ends its transaction, so the next mail sees them;
+    - when the final write fails (another worker recorded one of the mails first), the mails
+      are split in halves until the culprit is alone.
     Never raises for a bad mail: it is marked failed, and its sender hears once a day.
     """
-    if len(mails) <= 1:
-        return [await _receive_alone(assistant, mail) for mail in mails]
-    try:
-        return await _receive_together(assistant, mails)
-    except _Stop as stop:
-        head, alone, tail = mails[: stop.index], [mails[stop.index]], mails[stop.index + 1 :]
-    except Exception as error:  # on the final write, e.g. another worker recorded a mail first
-        log.info("batch of %d mails split: %s: %s", len(mails), type(error).__name__, error)
-        half = len(mails) // 2
-        head, alone, tail = mails[:half], [], mails[half:]
-    statuses = await receive_many(assistant, head)
-    statuses += [await _receive_alone(assistant, mail) for mail in alone]
-    return statuses + await receive_many(assistant, tail)
+    statuses: list[str] = []
+    rest = list(mails)
+    while rest:
+        if len(rest) == 1:
+            done = [await _receive_alone(assistant, rest[0])]
+        else:
+            try:
+                done = await _receive_together(assistant, rest)
+            except _Stop as stop:
+                done = await receive_many(assistant, rest[: stop.index])
+                done.append(await _receive_alone(assistant, rest[stop.index]))
+            except Exception as error:
+                log.info("batch of %d mails split: %s: %s", len(rest), type(error).__name__, error)
+                done = await receive_many(assistant, rest[: len(rest) // 2])
+        statuses += done
+        rest = rest[len(done) :]
+    return statuses
 
 
 async def _receive_together(assistant: Assistant, mails: Sequence[MailIn]) -> list[str]:
+    """Process a leading part of ``mails`` in one transaction; their statuses."""
     now = assistant.services.clock()
-    statuses = []
+    statuses: list[str] = []
     async with assistant.db.uow() as uow:
         await assistant.services.index.refresh(uow)
         known = await _Known.load(uow, mails)
@@ -237,6 +246,8 @@ async def _receive_together(assistant: Assistant, mails: Sequence[MailIn]) -> li
                 statuses.append(await _decide_and_act(uow, assistant, known, writes, mail))
             except Exception as error:
                 raise _Stop(index) from error
+            if uow.has_after_commit:
+                break  # e.g. a new post: the following mails must find it in the index
         await writes.apply(uow)
         await uow.commit()
     return statuses

@@ -148,6 +148,11 @@ class UnitOfWork:
         """Run ``callback`` once this transaction has committed (e.g. update caches)."""
         self._after_commit.append(callback)
 
+    @property
+    def has_after_commit(self) -> bool:
+        """Whether some effect of this transaction reaches the process only on commit."""
+        return bool(self._after_commit)
+
     async def flush(self) -> None:
         await self.session.flush()
 

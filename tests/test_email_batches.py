@@ -98,6 +98,17 @@ async def test_the_same_mail_twice_in_one_batch_acts_once(world, db):
     assert _answered_once(await _answers(db), 1)
 
 
+async def test_a_post_is_matched_by_the_next_mail_of_the_same_batch(world, db):
+    world.drop(_mail(ANNA, "BIETE Unser Bürgerbus-Konzept für Senioren im ländlichen Raum"))
+    world.drop(_mail(BEA, "SUCHE Erfahrungen mit Bürgerbus und Mobilität für Senioren"))
+    world.drop(_mail(BEA, "TREFFER"))
+    await world.round()
+    assert await _statuses(db) == ["done"] * 3
+    async with db.uow() as uow:
+        assert len(await uow.matches.all()) == 1
+    assert any("JA oder NEIN" in plain_text(m) for m in world.new_mail_for(ANNA))
+
+
 async def test_a_dialogue_goes_on_within_one_batch(world, db):
     world.drop(_mail(ANNA, "BIETE"))  # asks for the title
     world.drop(_mail(ANNA, "Neuer Beitrag", "Unser Dorfladen-Konzept mit Ehrenamtlichen"))
