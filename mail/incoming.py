@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_MAIL_BYTES = 10 * 1024 * 1024  # larger mails are read up to here
 # Mails fetched, stored and processed together: one transaction and a few queries for all
 # of them. Bounded in number and in bytes, because the raw mails of a batch are in memory.
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 MAX_KEY_CHARS = 300  # processed_events.key
 BATCH_BYTES = 20 * 1024 * 1024
 
