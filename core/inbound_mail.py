@@ -1,10 +1,10 @@
 """Incoming mail as a use case: store first, act once, answer in the same thread.
 
-The mail adapter stores the raw bytes (``store``) before anything else happens, then hands a
-parsed, channel-neutral ``MailIn`` to ``receive``. Here it is decided what the mail means:
-nothing (automatic mail), a bounce to count, a reply from the wrong person, a command, the
-answer to a numbered choice, the next step of a dialogue, or something not understood.
-Whatever acts goes through ``Assistant.handle``; its answers are queued in the outbox as
+The mail adapter stores the raw bytes (``store_many``) before anything else happens, then
+hands parsed, channel-neutral ``MailIn``s to ``receive_many``. Here it is decided what a mail
+means: nothing (automatic mail), a bounce to count, a reply from the wrong person, a command,
+the answer to a numbered choice, the next step of a dialogue, or something not understood.
+Whatever acts goes through ``Assistant.act_in``; its answers are queued in the outbox as
 replies to the member's mail, in the same transaction as the input's effects and its dedupe
 record, so a mail is acted on exactly once.
 """
@@ -186,11 +186,6 @@ class _Stop(Exception):
     def __init__(self, index: int) -> None:
         super().__init__(index)
         self.index = index
-
-
-async def receive(assistant: Assistant, mail: MailIn) -> str:
-    """Act on one incoming mail; returns its final status (done, duplicate, ignored, …)."""
-    return (await receive_many(assistant, [mail]))[0]
 
 
 async def receive_many(assistant: Assistant, mails: Sequence[MailIn]) -> list[str]:
