@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.context import Sender
 from core.digest_runs import DigestSchedule
+from core.feature_set import all_features
 from core.member_digest import sweep_member_digests
 from core.staff_digest import sweep_staff_digests
 from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox
@@ -23,7 +24,9 @@ async def member_sweep(db, services, now, manual=False):
 
 async def staff_sweep(db, now, manual=False):
     async with db.uow() as uow:
-        result = await sweep_staff_digests(uow, now, SCHEDULE, manual=manual)
+        result = await sweep_staff_digests(
+            uow, now, SCHEDULE, all_features().staff_digest, manual=manual
+        )
         await uow.commit()
     return result
 
