@@ -130,3 +130,30 @@ def _budget_bars(axes, bars: Sequence[BudgetBar], title: str) -> None:
 def _short(label: str, width: int = 28) -> str:
     head = label.split(",")[0]
     return head if len(head) <= width else head[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    """Longitudes and latitudes of one layer of the network map."""
+
+    lon: Sequence[float]
+    lat: Sequence[float]
+    sizes: Sequence[float] = ()
+
+
+def network_map(everywhere: MapPoints, weak: MapPoints, members: MapPoints, *, title: str) -> bytes:
+    """Germany as dots: every municipality faint, structurally weak regions tinted, member
+    municipalities marked (bigger with more members), so staff see where the network is thin."""
+    figure = _figure(5.2, 6.4)
+    axes = figure.add_subplot()
+    axes.scatter(everywhere.lon, everywhere.lat, s=0.6, color="#c8c8c8", linewidths=0)
+    axes.scatter(weak.lon, weak.lat, s=0.8, color="#f0b27a", linewidths=0,
+                 label=t("digest.map_weak"))  # fmt: skip
+    axes.scatter(members.lon, members.lat, s=members.sizes or 14, color=GRANTED_COLOUR,
+                 edgecolors="white", linewidths=0.4, label=t("digest.map_members"))  # fmt: skip
+    # Degrees of longitude are shorter than degrees of latitude at Germany's latitude (~51°).
+    axes.set_aspect(1 / 0.63)
+    axes.set_axis_off()
+    axes.set_title(title, fontsize=10)
+    axes.legend(loc="lower left", frameon=False, fontsize=8, markerscale=3)
+    return _png(figure)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from core import grant_digest, grant_privacy, staff_digest
+from core import grant_digest, grant_privacy, network_map, staff_digest
 from core.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
 from core.grant_reminders import sweep_grant_reminders
 from core.member_digest import sweep_member_digests
@@ -40,7 +40,9 @@ async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
     return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
 
 
-MEMBERS = Feature("members", staff_digest=(staff_digest.to_verify_section,))
+MEMBERS = Feature(
+    "members", staff_digest=(staff_digest.to_verify_section, network_map.staff_section)
+)
 
 EXCHANGE = Feature(
     "exchange",

@@ -22,22 +22,28 @@ async def test_staff_digest_email_embeds_chart_by_content_id(db, assistant, cloc
     world = MailWorld(db, assistant, clock, tmp_path)
     await world.dispatcher.drain()
     [mail] = world.sent()
-    assert [p.get_content_type() for p in mail.walk()] == [
+    types = [p.get_content_type() for p in mail.walk()]
+    assert types[:5] == [
         "multipart/mixed",
         "multipart/alternative",
         "text/plain",
         "multipart/related",
         "text/html",
-        "image/png",
-        "image/png",
     ]
     assert "Mitglieder zur Prüfung (2)" in mail.get_body(("plain",)).get_content()
-    inline, attached = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    related = next(p for p in mail.walk() if p.get_content_type() == "multipart/related")
+    inline = [p for p in related.iter_parts() if p.get_content_type() == "image/png"]
+    attached = list(mail.iter_attachments())
+    # The activity chart and the network map, each inline and attached as a file too
+    # (for clients that block inline images).
+    names = ["zusammenfassung-aktivitaet.png", "zusammenfassung-netzwerkkarte.png"]
+    assert [p.get_filename() for p in inline] == names
+    assert [p.get_filename() for p in attached] == names
     html = mail.get_body(("html",)).get_content()
-    assert f'src="cid:{inline["Content-ID"].strip("<>")}"' in html
-    assert inline.get_content_disposition() == "inline"
-    # The same picture is attached too, for clients that block inline images.
-    assert attached.get_content_disposition() == "attachment"
-    assert inline.get_content() == attached.get_content()
-    assert inline.get_content().startswith(b"\x89PNG")
+    for picture, file in zip(inline, attached, strict=True):
+        assert f'src="cid:{picture["Content-ID"].strip("<>")}"' in html
+        assert picture.get_content_disposition() == "inline"
+        assert file.get_content_disposition() == "attachment"
+        assert picture.get_content() == file.get_content()
+        assert picture.get_content().startswith(b"\x89PNG")
     assert mail["Auto-Submitted"] == "auto-generated"

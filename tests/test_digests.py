@@ -103,8 +103,11 @@ async def test_staff_digest_skipped_when_empty_then_email_with_chart(assistant, 
     [mail] = await outbox(db, "staff_digest")
     assert mail.channel == "email" and mail.subject == "Tagesübersicht vom 04.11.2026"
     assert "Eva Roth" in mail.text and "Dorfladen als Genossenschaft" in mail.text
-    [chart] = mail.attachments
-    assert chart["content_type"] == "image/png"
-    assert base64.b64decode(chart["data"]).startswith(b"\x89PNG")
+    activity, network = mail.attachments
+    assert activity["filename"] == "zusammenfassung-aktivitaet.png"
+    assert network["filename"] == "zusammenfassung-netzwerkkarte.png"
+    for chart in (activity, network):
+        assert chart["content_type"] == "image/png"
+        assert base64.b64decode(chart["data"]).startswith(b"\x89PNG")
     [short] = await outbox(db, "staff_digest_short")
     assert short.channel == "telegram" and "Zu prüfende Mitglieder: 1" in short.text

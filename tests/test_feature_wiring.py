@@ -131,9 +131,12 @@ def test_running_service_sends_grant_reminder_and_staff_digest_with_inline_chart
     related = [p for p in digest.walk() if p.get_content_type() == "multipart/related"]
     assert related, [p.get_content_type() for p in digest.walk()]
     inline = [p for p in related[0].iter_parts() if p.get_content_type() == "image/png"]
-    assert {p.get_filename() for p in inline} == {"zusammenfassung-foerderbudget.png"} | (
-        {"zusammenfassung-aktivitaet.png"} & {p.get_filename() for p in inline}
-    )
+    assert {p.get_filename() for p in inline} == {
+        "zusammenfassung-aktivitaet.png",
+        "zusammenfassung-foerderbudget.png",
+        "zusammenfassung-netzwerkkarte.png",
+    }
+    assert "Mitglieder: 1 aus 1 Kommunen" in text  # the map section (staff are not counted)
     for image in inline:
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
         assert image.get_content().startswith(b"\x89PNG")
