@@ -246,7 +246,7 @@ async def _link_with_code(ctx: Ctx, code: str) -> Reply:
 
 
 async def export(ctx: Ctx, args: str) -> Reply:
-    data = await members.export_data(ctx.uow, _member(ctx))
+    data = await members.export_data(ctx.uow, _member(ctx), ctx.services.features.privacy)
     attachment = Attachment("zukunftsraum-daten.json", "application/json", data)
     return Reply(t("privacy.export"), attachments=[attachment])
 
@@ -260,7 +260,7 @@ async def erase(ctx: Ctx, args: str) -> Reply:
                 Choice(t("common.cancel"), "/abbrechen"),
             ],
         )
-    await members.erase(ctx.uow, _member(ctx), ctx.now)
+    await members.erase(ctx.uow, _member(ctx), ctx.now, ctx.services.features.privacy)
     ctx.member = None
     return Reply(t("privacy.erased"))
 

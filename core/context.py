@@ -7,6 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock, system_clock
+from core.feature_set import all_features
+from core.features import Features
 from core.grant_programme import GrantProgramme
 from core.match_index import MatchIndex
 from core.models import Dialogue, Member
@@ -45,6 +47,8 @@ class Services:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     bot_username: str = "ZukunftsraumBot"
     grants: GrantProgramme = field(default_factory=GrantProgramme)
+    # What the features contribute (sweeps, digest sections, privacy hooks).
+    features: Features = field(default_factory=all_features)
 
 
 @dataclass

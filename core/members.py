@@ -6,12 +6,13 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import grant_privacy
 from core.clock import aware
 from core.errors import UserError
+from core.features import PrivacyHook
 from core.models import Member, OneTimeCode
 from core.roles import DIGESTS, ROLES
 from core.store import UnitOfWork
@@ -162,8 +163,9 @@ def set_channel(member: Member, channel: str) -> None:
     member.preferred_channel = channel
 
 
-async def export_data(uow: UnitOfWork, member: Member) -> bytes:
-    """Everything stored about a member (DSGVO Art. 15), as JSON."""
+async def export_data(uow: UnitOfWork, member: Member, hooks: Sequence[PrivacyHook]) -> bytes:
+    """Everything stored about a member (DSGVO Art. 15), as JSON; ``hooks`` add the
+    records of the other features under their names."""
     posts = await uow.posts.by_author(member.id)
     matches = await uow.matches.for_member(member.id, ("proposed", "accepted", "declined", "stale"))
     messages = await uow.outbox.for_member(member.id)
@@ -213,15 +215,23 @@ async def export_data(uow: UnitOfWork, member: Member) -> bytes:
             {"channel": o.channel, "kind": o.kind, "text": o.text, "created_at": ts(o.created_at)}
             for o in messages
         ],
-        "grants": await grant_privacy.export_for(uow, member),
     }
+    for hook in hooks:
+        if hook.export is not None:
+            data[hook.name] = await hook.export(uow, member)
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-async def erase(uow: UnitOfWork, member: Member, now: datetime) -> None:
-    """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell."""
-    # Grant records outlive the person (accounting law): pseudonymised, not deleted.
-    await grant_privacy.erase_for(uow, member, now)
+async def erase(
+    uow: UnitOfWork, member: Member, now: datetime, hooks: Sequence[PrivacyHook]
+) -> None:
+    """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell.
+
+    The other features go first (grant records, for example, outlive the person for
+    accounting law and are pseudonymised, not deleted)."""
+    for hook in hooks:
+        if hook.erase is not None:
+            await hook.erase(uow, member, now)
     for post in await uow.posts.by_author(member.id):
         post.status = "deleted"
         post.title = ""

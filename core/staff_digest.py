@@ -1,8 +1,9 @@
 """The staff digest: what the network's office should look at this morning.
 
-Sections: members to verify, new posts and proposals, the grant queue (when the grants
-module provides ``staff_digest_section``), upcoming events with registrations, and
-delivery problems; with a chart of the last four weeks. Weekdays at
+Sections come from the features (``core/feature_set.py`` lists them in digest order):
+members to verify, new posts and proposals, the grant queue with the budget in use,
+upcoming events with registrations, and delivery problems; with a chart of the last
+four weeks, and a section may add a chart of its own. Weekdays at
 ``ZR_STAFF_DIGEST_TIME``; the Monday digest is the week overview. It always goes by
 email (with the chart inline); staff who prefer Telegram also get a short version
 there. Nothing is sent when there is nothing to report.
@@ -10,7 +11,6 @@ there. Nothing is sent when there is nothing to report.
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +46,15 @@ LISTED = 10
 CHART_FILE = "zusammenfassung-aktivitaet.png"
 
 
+@dataclass(frozen=True)
+class DigestChart:
+    """A picture of a section: shown inline in the digest mail and attached as a file."""
+
+    filename: str
+    png: bytes
+    note: str
+
+
 @dataclass
 class DigestSection:
     """One block of the staff digest; ``items`` > 0 means it has something to report."""
@@ -54,6 +63,7 @@ class DigestSection:
     lines: list[str]
     items: int = 0
     key: str = ""
+    chart: DigestChart | None = None
 
 
 # A section builder: (uow, since, now, tz) -> section or None (nothing to show).
@@ -68,7 +78,7 @@ class StaffDigest:
     until: datetime
     weekly: bool
     sections: list[DigestSection]
-    chart: bytes | None = None
+    chart: DigestChart | None = None
     figures: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -88,9 +98,15 @@ class StaffDigest:
         blocks = [head]
         for section in self.sections:
             blocks.append(section.title + "\n" + "\n".join(f"• {line}" for line in section.lines))
-        if self.chart:
-            blocks.append(t("digest.chart_note"))
+        notes = [chart.note for chart in self.charts]
+        if notes:
+            blocks.append("\n".join(notes))
         return "\n\n".join(blocks)
+
+    @property
+    def charts(self) -> list[DigestChart]:
+        own = [self.chart] if self.chart else []
+        return own + [s.chart for s in self.sections if s.chart is not None]
 
     def short_text(self, tz: ZoneInfo) -> str:
         return t(
@@ -102,14 +118,14 @@ class StaffDigest:
         )
 
     def email_reply(self, tz: ZoneInfo) -> Reply:
-        attachments = [Attachment(CHART_FILE, "image/png", self.chart)] if self.chart else []
+        attachments = [Attachment(c.filename, "image/png", c.png) for c in self.charts]
         return Reply(self.text(tz), attachments=attachments, ref="digest:staff")
 
 
 # --- sections -----------------------------------------------------------------------
 
 
-async def _to_verify(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
+async def to_verify_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
     waiting = [m for m in await uow.members.list(unverified_only=True) if not m.is_staff]
     if not waiting:
         return None
@@ -131,7 +147,7 @@ async def _to_verify(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneIn
     )
 
 
-async def _exchange(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
+async def exchange_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
     posts = (
         await uow.session.scalars(
             select(Post)
@@ -178,7 +194,7 @@ async def _exchange(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInf
     return DigestSection(t("digest.exchange_title"), lines, items)
 
 
-async def _events(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
+async def events_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
     upcoming = [
         e for e in await event_cases.upcoming(uow, now) if aware(e.starts_at) <= now + EVENT_HORIZON
     ]
@@ -203,7 +219,7 @@ async def _events(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo)
     return DigestSection(t("digest.events_title"), lines, soon)
 
 
-async def _delivery(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
+async def delivery_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
     failed = Counter(
         (
             await uow.session.scalars(
@@ -238,23 +254,6 @@ async def _delivery(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInf
     return DigestSection(t("digest.delivery_title"), lines, items)
 
 
-def _grants_section() -> SectionBuilder | None:
-    """The grants module's section, when that module exists (it is optional)."""
-    try:
-        module = importlib.import_module("core.grants")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "staff_digest_section", None)
-
-
-def sections() -> list[SectionBuilder]:
-    builders: list[SectionBuilder] = [_to_verify, _exchange]
-    grants = _grants_section()
-    if grants is not None:
-        builders.append(grants)
-    return [*builders, _events, _delivery]
-
-
 # --- chart ----------------------------------------------------------------------------
 
 
@@ -284,11 +283,12 @@ async def build(
     since: datetime,
     now: datetime,
     tz: ZoneInfo,
+    sections: Sequence[SectionBuilder],
     *,
     weekly: bool,
     chart: bool = True,
 ) -> StaffDigest:
-    built = [await builder(uow, since, now, tz) for builder in sections()]
+    built = [await builder(uow, since, now, tz) for builder in sections]
     digest = StaffDigest(since=since, until=now, weekly=weekly, sections=[s for s in built if s])
     days, posts, matches = await activity(uow, now, tz)
     digest.figures = {
@@ -297,7 +297,9 @@ async def build(
         "matches_week": sum(matches[-7:]),
     }
     if chart and digest.items:
-        digest.chart = activity_chart(days, posts, matches)
+        digest.chart = DigestChart(
+            CHART_FILE, activity_chart(days, posts, matches), t("digest.chart_note")
+        )
     return digest
 
 
@@ -310,7 +312,12 @@ async def _staff(uow: UnitOfWork) -> Sequence[Member]:
 
 
 async def sweep_staff_digests(
-    uow: UnitOfWork, now: datetime, schedule: DigestSchedule, *, manual: bool = False
+    uow: UnitOfWork,
+    now: datetime,
+    schedule: DigestSchedule,
+    sections: Sequence[SectionBuilder],
+    *,
+    manual: bool = False,
 ) -> tuple[int, int]:
     """Build the due staff digests; returns (runs recorded, messages queued)."""
     slot = staff_slot(now, schedule)
@@ -325,7 +332,7 @@ async def sweep_staff_digests(
             continue
         since = aware(last.covered_until) if last else now - timedelta(days=7 if weekly else 1)
         if since not in built:
-            built[since] = await build(uow, since, now, tz, weekly=weekly)
+            built[since] = await build(uow, since, now, tz, sections, weekly=weekly)
         digest = built[since]
         period = manual_period(now) if manual else period_name(slot, tz)
         record(uow, member.id, "staff", period, since, now, digest.items)

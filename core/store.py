@@ -175,6 +175,14 @@ class MunicipalityRepo(_Repo):
     async def all(self) -> Sequence[Municipality]:
         return (await self.session.scalars(select(Municipality))).all()
 
+    async def map_points(self) -> Sequence[tuple[str, float, float, bool]]:
+        """(AGS, latitude, longitude, structurally weak) of every placed municipality."""
+        weak = func.coalesce(Municipality.weak_override, Municipality.structurally_weak)
+        stmt = select(Municipality.ags, Municipality.lat, Municipality.lon, weak).where(
+            Municipality.lat.is_not(None), Municipality.lon.is_not(None)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
     async def upsert_many(self, rows: Iterable[dict]) -> int:
         """Insert or refresh reference rows, keeping staff overrides."""
         existing = set((await self.session.scalars(select(Municipality.ags))).all())
@@ -231,6 +239,15 @@ class MemberRepo(_Repo):
     async def emails(self) -> set[str]:
         rows = await self.session.scalars(select(Member.email).where(Member.email.is_not(None)))
         return {e.lower() for e in rows}
+
+    async def per_municipality(self) -> dict[str, int]:
+        """How many members (not erased, not staff) each municipality has."""
+        stmt = (
+            select(Member.municipality_ags, func.count())
+            .where(Member.erased_at.is_(None), Member.role != "network_staff")
+            .group_by(Member.municipality_ags)
+        )
+        return {ags: count for ags, count in (await self.session.execute(stmt)).all()}
 
 
 class CodeRepo(_Repo):

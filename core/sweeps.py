@@ -1,6 +1,7 @@
 """Every scheduled job, as idempotent sweeps over the database ("send what is due").
 
-``run_sweeps`` is what one scheduler tick does. Each sweep runs in its own transaction,
+``run_sweeps`` is what one scheduler tick does: the sweeps the features declare
+(``core/feature_set.py``). Each sweep runs in its own transaction,
 so one failing sweep neither blocks nor rolls back the others; its error is logged
 and the next tick tries again.
 """
@@ -11,13 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.clock import Clock
+from core.context import Services
 from core.digest_runs import DigestSchedule
-from core.match_index import MatchIndex
-from core.member_digest import sweep_member_digests
-from core.post_expiry import sweep_expiry
-from core.reminders import sweep_reminders
-from core.staff_digest import sweep_staff_digests
+from core.features import SweepContext
 from core.store import Database
 
 log = logging.getLogger(__name__)
@@ -30,23 +27,23 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
 
 
-async def run_sweeps(
-    db: Database, index: MatchIndex, schedule: DigestSchedule, clock: Clock
-) -> SweepReport:
-    now = clock()
+async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule) -> SweepReport:
+    """Every sweep the features declare, each in its own transaction."""
+    now = services.clock()
     report = SweepReport(now)
-    jobs = {
-        "reminders": lambda uow: sweep_reminders(uow, now, schedule.tz),
-        "expiry": lambda uow: sweep_expiry(uow, now, schedule.tz),
-        "staff_digest": lambda uow: sweep_staff_digests(uow, now, schedule),
-        "member_digest": lambda uow: sweep_member_digests(uow, index, now, schedule),
-    }
-    for name, job in jobs.items():
+    ctx = SweepContext(
+        now=now,
+        schedule=schedule,
+        index=services.index,
+        grants=services.grants,
+        features=services.features,
+    )
+    for sweep in services.features.sweeps:
         try:
             async with db.uow() as uow:
-                report.counts[name] = await job(uow)
+                report.counts[sweep.name] = await sweep.run(uow, ctx)
                 await uow.commit()
         except Exception:  # one sweep's failure must not stop the others or the loop
-            log.exception("sweep %s failed; it runs again at the next tick", name)
-            report.failed.append(name)
+            log.exception("sweep %s failed; it runs again at the next tick", sweep.name)
+            report.failed.append(sweep.name)
     return report

@@ -34,6 +34,11 @@ def t(key: str, **values: object) -> str:
     return _catalogue()[key].format(**values)
 
 
+def template(key: str) -> str:
+    """The text for ``key`` with its ``{placeholders}`` unfilled."""
+    return _catalogue()[key]
+
+
 def all_keys() -> list[str]:
     return sorted(_catalogue())
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -80,8 +80,8 @@ def _instruction(choices: list[RenderedChoice]) -> str:
     return t("email.answer_words", words=listed)
 
 
-def render(item: EmailToSend, grammar: Grammar) -> tuple[str, str]:
-    """The plain-text and the HTML body."""
+def render(item: EmailToSend, grammar: Grammar, image_cids: list[str] = ()) -> tuple[str, str]:
+    """The plain-text and the HTML body; the HTML shows the images of ``image_cids``."""
     choices = _choices(item, grammar)
     paragraphs = [p.split("\n") for p in item.text.strip().split("\n\n") if p.strip()]
     context = {
@@ -91,6 +91,7 @@ def render(item: EmailToSend, grammar: Grammar) -> tuple[str, str]:
         "choices": choices,
         "instruction": _instruction(choices) if choices else "",
         "attachment_names": [a.filename for a in item.attachments],
+        "image_cids": [cid.strip("<>") for cid in image_cids],
         "footer": t("email.footer"),
     }
     text = _ENV.get_template("message.txt.j2").render(context)
@@ -119,9 +120,13 @@ def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) 
         msg["List-Unsubscribe"] = f"<mailto:{address}?subject={UNSUBSCRIBE_WORD}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Content-Language"] = "de"
-    text, html = render(item, grammar)
+    images = [a for a in item.attachments if a.content_type.startswith("image/")]
+    cids = [make_msgid(domain=domain_of(mail_from)) for _ in images]
+    text, html = render(item, grammar, cids)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    _embed(msg.get_payload()[1], images, cids)
+    # Images are attached as files too, for clients that block inline pictures.
     for attachment in item.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         msg.add_attachment(
@@ -131,6 +136,20 @@ def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) 
             filename=attachment.filename,
         )
     return msg
+
+
+def _embed(html_part: EmailMessage, images: list, cids: list[str]) -> None:
+    """multipart/related around the HTML, so the pictures appear inside it (``cid:``)."""
+    for image, cid in zip(images, cids, strict=True):
+        _, _, subtype = image.content_type.partition("/")
+        html_part.add_related(
+            image.data,
+            maintype="image",
+            subtype=subtype or "png",
+            cid=cid,
+            filename=image.filename,
+            disposition="inline",
+        )
 
 
 def envelope_sender(mail_from: str, item: EmailToSend) -> str:

@@ -18,7 +18,7 @@ from scheduler.ticker import Ticker
 
 
 def ticker_for(app) -> Ticker:
-    return Ticker(app.db, app.services.index, digest_schedule(app.settings), app.services.clock)
+    return Ticker(app.db, app.services, digest_schedule(app.settings))
 
 
 async def run(app, stop: asyncio.Event) -> None:

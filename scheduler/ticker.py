@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from core.clock import Clock
+from core.context import Services
 from core.digest_runs import DigestSchedule
 from core.leader import LeaderLock
-from core.match_index import MatchIndex
 from core.store import Database
 from core.sweeps import SweepReport, run_sweeps
 
@@ -15,13 +14,10 @@ log = logging.getLogger(__name__)
 
 
 class Ticker:
-    def __init__(
-        self, db: Database, index: MatchIndex, schedule: DigestSchedule, clock: Clock
-    ) -> None:
+    def __init__(self, db: Database, services: Services, schedule: DigestSchedule) -> None:
         self.db = db
-        self.index = index
+        self.services = services
         self.schedule = schedule
-        self.clock = clock
         self.lock = LeaderLock(db)
 
     async def tick(self) -> SweepReport | None:
@@ -30,7 +26,7 @@ class Ticker:
             if not await self.lock.acquire():
                 log.debug("another process holds the scheduler lock; not ticking")
                 return None
-            return await run_sweeps(self.db, self.index, self.schedule, self.clock)
+            return await run_sweeps(self.db, self.services, self.schedule)
         except Exception:  # the database may be away for a moment; the next tick retries
             log.exception("scheduler tick failed")
             return None

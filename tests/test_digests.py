@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.context import Sender
 from core.digest_runs import DigestSchedule
+from core.feature_set import all_features
 from core.member_digest import sweep_member_digests
 from core.staff_digest import sweep_staff_digests
 from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox
@@ -23,7 +24,9 @@ async def member_sweep(db, services, now, manual=False):
 
 async def staff_sweep(db, now, manual=False):
     async with db.uow() as uow:
-        result = await sweep_staff_digests(uow, now, SCHEDULE, manual=manual)
+        result = await sweep_staff_digests(
+            uow, now, SCHEDULE, all_features().staff_digest, manual=manual
+        )
         await uow.commit()
     return result
 
@@ -100,8 +103,11 @@ async def test_staff_digest_skipped_when_empty_then_email_with_chart(assistant, 
     [mail] = await outbox(db, "staff_digest")
     assert mail.channel == "email" and mail.subject == "Tagesübersicht vom 04.11.2026"
     assert "Eva Roth" in mail.text and "Dorfladen als Genossenschaft" in mail.text
-    [chart] = mail.attachments
-    assert chart["content_type"] == "image/png"
-    assert base64.b64decode(chart["data"]).startswith(b"\x89PNG")
+    activity, network = mail.attachments
+    assert activity["filename"] == "zusammenfassung-aktivitaet.png"
+    assert network["filename"] == "zusammenfassung-netzwerkkarte.png"
+    for chart in (activity, network):
+        assert chart["content_type"] == "image/png"
+        assert base64.b64decode(chart["data"]).startswith(b"\x89PNG")
     [short] = await outbox(db, "staff_digest_short")
     assert short.channel == "telegram" and "Zu prüfende Mitglieder: 1" in short.text

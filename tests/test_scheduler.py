@@ -7,8 +7,10 @@ from datetime import UTC
 
 import pytest
 
+from core.context import Services
 from core.digest_runs import DigestSchedule
 from core.match_index import MatchIndex
+from core.municipalities import MunicipalityIndex
 from core.store import Database
 from scheduler.ticker import Ticker
 from tests.conftest import FakeClock, database_url
@@ -17,16 +19,20 @@ from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox, regist
 SCHEDULE = DigestSchedule(tz=BERLIN)
 
 
+def _services(clock) -> Services:
+    return Services(index=MatchIndex(), municipalities=MunicipalityIndex([]), clock=clock)
+
+
 async def test_tick_runs_sweeps_and_a_new_ticker_repeats_nothing(db):
     clock = FakeClock(berlin(2026, 12, 3, 9, 0).astimezone(UTC))
     people = await add_people(db, clock.now, 2)
     event_id = await add_event(db, clock.now, starts_at=berlin(2026, 12, 3, 10, 0))
     await register(db, people, event_id, berlin(2026, 12, 1, 9, 0))
-    first = Ticker(db, MatchIndex(), SCHEDULE, clock)
+    first = Ticker(db, _services(clock), SCHEDULE)
     report = await first.tick()
     assert report is not None and report.failed == [] and report.counts["reminders"] == 2
     await first.close()
-    restarted = Ticker(db, MatchIndex(), SCHEDULE, clock)
+    restarted = Ticker(db, _services(clock), SCHEDULE)
     assert (await restarted.tick()).counts["reminders"] == 0
     await restarted.close()
     assert len(await outbox(db, "event_reminder")) == 2
@@ -40,8 +46,8 @@ async def test_second_ticker_on_postgresql_does_not_tick(db):
     clock = FakeClock(berlin(2026, 12, 3, 9, 0).astimezone(UTC))
     other_process = Database(database_url())  # its own engine and connections
     try:
-        one = Ticker(db, MatchIndex(), SCHEDULE, clock)
-        two = Ticker(other_process, MatchIndex(), SCHEDULE, clock)
+        one = Ticker(db, _services(clock), SCHEDULE)
+        two = Ticker(other_process, _services(clock), SCHEDULE)
         assert await one.tick() is not None
         assert await two.tick() is None
         assert await two.tick() is None

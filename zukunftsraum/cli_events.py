@@ -149,7 +149,9 @@ async def digest_send(
         schedule = digest_schedule(application.settings)
         moment = application.services.clock()
         if staff:
-            runs, queued = await sweep_staff_digests(uow, moment, schedule, manual=now)
+            runs, queued = await sweep_staff_digests(
+                uow, moment, schedule, application.services.features.staff_digest, manual=now
+            )
         else:
             index = application.services.index
             runs, queued = await sweep_member_digests(uow, index, moment, schedule, manual=now)

@@ -4,7 +4,7 @@ Usage: python docs/examples/generate_staff_digest.py
 
 Four weeks of sample activity in an in-memory database (members, posts, proposals, an
 event with registrations, a suspended address), then one staff digest built by core
-and rendered by ``mail.digest_render``.
+and rendered by ``mail.compose`` as the email dispatcher sends it.
 """
 
 from __future__ import annotations
@@ -23,17 +23,21 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from core import events  # noqa: E402
+from core.commands import GRAMMAR  # noqa: E402
 from core.digest_runs import DigestSchedule  # noqa: E402
+from core.email_outbox import prepare  # noqa: E402
 from core.event_ics import EventData  # noqa: E402
+from core.feature_set import all_features  # noqa: E402
 from core.members import NewMember, add_member  # noqa: E402
 from core.models import Match, OutboxMessage, Post  # noqa: E402
 from core.municipalities import bundled_index  # noqa: E402
 from core.reference import _row  # noqa: E402
 from core.staff_digest import sweep_staff_digests  # noqa: E402
 from core.store import Database  # noqa: E402
-from mail.digest_render import render_digest  # noqa: E402
+from mail.compose import compose, new_message_id  # noqa: E402
 
 TZ = ZoneInfo("Europe/Berlin")
+MAIL_FROM = "assistent@zukunftsraum.example"
 NOW = datetime(2026, 11, 9, 6, 30, tzinfo=UTC)  # Monday 07:30 in Berlin: the week overview
 TOWNS = ["05358008", "12073452", "12073572", "14626110", "08311000", "14521690"]
 TITLES = [
@@ -175,19 +179,13 @@ async def main() -> None:
     await db.create_all()
     await sample(db)
     async with db.uow() as uow:
-        await sweep_staff_digests(uow, NOW, DigestSchedule(tz=TZ))
+        await sweep_staff_digests(uow, NOW, DigestSchedule(tz=TZ), all_features().staff_digest)
         await uow.commit()
         message = await uow.session.scalar(
             select(OutboxMessage).where(OutboxMessage.kind == "staff_digest")
         )
-    mail = render_digest(
-        sender="Zukunftsraum Assistent <assistent@zukunftsraum.example>",
-        to=message.address,
-        subject=message.subject,
-        text=message.text,
-        attachments=message.attachments,
-        domain="zukunftsraum.example",
-    )
+        item = await prepare(uow, message, NOW, lambda: new_message_id(MAIL_FROM))
+    mail = compose(item, MAIL_FROM, GRAMMAR, NOW)
     out = ROOT / "docs" / "examples"
     (out / "staff-digest.eml").write_bytes(bytes(mail))
     (out / "staff-digest-chart.png").write_bytes(base64.b64decode(message.attachments[0]["data"]))

@@ -1,0 +1,76 @@
+"""The product's features and what each contributes, in staff digest order.
+
+This is the one place where a feature is joined to the shared machinery: add a
+feature's ``Feature`` here and its sweeps run on every scheduler tick, its sections
+appear in the staff digest and its records reach ``/daten`` and ``/loeschen``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from core import grant_digest, grant_privacy, network_map, staff_digest
+from core.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
+from core.grant_reminders import sweep_grant_reminders
+from core.member_digest import sweep_member_digests
+from core.post_expiry import sweep_expiry
+from core.reminders import sweep_reminders
+from core.store import UnitOfWork
+
+
+async def _event_reminders(uow: UnitOfWork, ctx: SweepContext) -> object:
+    return await sweep_reminders(uow, ctx.now, ctx.schedule.tz)
+
+
+async def _post_expiry(uow: UnitOfWork, ctx: SweepContext) -> object:
+    return await sweep_expiry(uow, ctx.now, ctx.schedule.tz)
+
+
+async def _grant_reminders(uow: UnitOfWork, ctx: SweepContext) -> object:
+    return await sweep_grant_reminders(uow, ctx.now, ctx.grants)
+
+
+async def _staff_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
+    return await staff_digest.sweep_staff_digests(
+        uow, ctx.now, ctx.schedule, ctx.features.staff_digest
+    )
+
+
+async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
+    return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
+
+
+MEMBERS = Feature(
+    "members", staff_digest=(staff_digest.to_verify_section, network_map.staff_section)
+)
+
+EXCHANGE = Feature(
+    "exchange",
+    sweeps=(Sweep("expiry", _post_expiry),),
+    staff_digest=(staff_digest.exchange_section,),
+)
+
+GRANTS = Feature(
+    "grants",
+    sweeps=(Sweep("grant_reminders", _grant_reminders),),
+    staff_digest=(grant_digest.staff_section,),
+    privacy=(PrivacyHook("grants", grant_privacy.export_for, grant_privacy.erase_for),),
+)
+
+EVENTS = Feature(
+    "events",
+    sweeps=(Sweep("reminders", _event_reminders),),
+    staff_digest=(staff_digest.events_section,),
+)
+
+MESSAGING = Feature("messaging", staff_digest=(staff_digest.delivery_section,))
+
+DIGESTS = Feature(
+    "digests",
+    sweeps=(Sweep("staff_digest", _staff_digests), Sweep("member_digest", _member_digests)),
+)
+
+
+@cache
+def all_features() -> Features:
+    return assemble([MEMBERS, EXCHANGE, GRANTS, EVENTS, MESSAGING, DIGESTS])

@@ -1,0 +1,190 @@
+"""What the features declare reaches the running service: proven through `zukunftsraum run`.
+
+An operator adds staff and a mayor, the mayor applies for a grant in the chat, staff approve
+it from the shell; then the service runs as in production (mail as files). Its scheduler
+must send the invoice-deadline reminder of the grants feature, and the staff digest must
+carry the grant queue and budget with the charts inline (``cid:``) and attached.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from core.feature_set import all_features
+from core.features import Feature, Sweep, assemble
+from tests.test_grants_cli import OPEN, _apply
+
+STAFF = "sabine.kluge@example.org"
+MAYOR = "fritz.lange@example.org"
+
+
+def _invoice_deadline(today: date) -> str:
+    """A deadline ten days ahead within this year (the reminder 14 days before is due)."""
+    ahead = today + timedelta(days=10)
+    return ahead.strftime("%m-%d") if ahead.year == today.year else "12-31"
+
+
+def _mails(folder: Path) -> list:
+    return [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def _wait_for(folder: Path, wanted, timeout: float = 60.0) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = _mails(folder)
+        if wanted(mails):
+            return mails
+        time.sleep(0.3)
+    return _mails(folder)
+
+
+def _to(mails: list, address: str) -> list:
+    return [m for m in mails if address in str(m["To"])]
+
+
+def _reminders(mails: list) -> list:
+    return [m for m in _to(mails, MAYOR) if str(m["Subject"]).startswith("Erinnerung")]
+
+
+def _plain(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def network(cli):
+    """Staff, a verified mayor with an approved grant, all made through the shell and chat."""
+    staff = cli(
+        "members", "add", "--email", STAFF, "--name", "Sabine Kluge",
+        "--municipality", "14626110", "--role", "network_staff", "--verified",
+    )  # fmt: skip
+    assert staff.returncode == 0, staff.stderr
+    _apply(
+        cli, MAYOR, "Fritz Lange", "14626110",
+        "1\nDemografie-Werkstatt\nEine moderierte Werkstatt zur Prognose.\nfertig\n"
+        "Beratung 2 Tage à 800 €\nfertig\nja\n",
+    )  # fmt: skip
+    approved = cli("grants", "approve", "1", "--amount", "1.200,00", env_extra=OPEN)
+    assert approved.returncode == 0, approved.stderr
+    return cli
+
+
+def test_running_service_sends_grant_reminder_and_staff_digest_with_inline_charts(
+    network, tmp_path
+):
+    env = {
+        **os.environ,
+        "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}",
+        "ZR_MAIL_DIR": str(tmp_path / "mail"),
+        "ZR_SWEEP_SECONDS": "1",
+        "ZR_GRANT_APPLICATION_DEADLINE": "12-31",
+        "ZR_GRANT_INVOICE_DEADLINE": _invoice_deadline(date.today()),
+    }
+    outbox = tmp_path / "mail" / "outbox" / "new"
+    service = subprocess.Popen(
+        [sys.executable, "-m", "zukunftsraum", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def arrived(mails):
+            reminders = _reminders(mails)
+            digests = [m for m in _to(mails, STAFF) if "übersicht" in str(m["Subject"])]
+            return reminders and digests
+
+        mails = _wait_for(outbox, arrived)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=30)
+    assert service.returncode == 0, output
+    assert "Traceback" not in output, output
+
+    [reminder] = _reminders(mails)
+    assert "Antrag Nr. 1 „Demografie-Werkstatt“ fehlt noch der Verwendungsnachweis" in _plain(
+        reminder
+    )
+
+    [digest] = [m for m in _to(mails, STAFF) if "übersicht" in str(m["Subject"])]
+    text = _plain(digest)
+    assert "Mikroförderung – zur Prüfung: 0" in text
+    assert "1.200,00 € bewilligt, 0,00 € in Prüfung" in text
+    assert "Görlitz" in text and "1.200,00 € von 5.000,00 € (24 %)" in text
+    assert "Sachsen: 1.200,00 € (Kommunen: 1)" in text
+
+    html = digest.get_body(("html",))
+    related = [p for p in digest.walk() if p.get_content_type() == "multipart/related"]
+    assert related, [p.get_content_type() for p in digest.walk()]
+    inline = [p for p in related[0].iter_parts() if p.get_content_type() == "image/png"]
+    assert {p.get_filename() for p in inline} == {
+        "zusammenfassung-aktivitaet.png",
+        "zusammenfassung-foerderbudget.png",
+        "zusammenfassung-netzwerkkarte.png",
+    }
+    assert "Mitglieder: 1 aus 1 Kommunen" in text  # the map section (staff are not counted)
+    for image in inline:
+        assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
+        assert image.get_content().startswith(b"\x89PNG")
+    attached = [p.get_filename() for p in digest.iter_attachments()]
+    assert "zusammenfassung-foerderbudget.png" in attached
+
+
+def test_digest_send_now_reports_the_grant_queue(network, tmp_path):
+    """`digest send --staff --now` builds the digest with the queue, weak regions first."""
+    _apply(
+        network, "greta.hahn@example.org", "Greta Hahn", "08311000",
+        "2\nBesuch in Görlitz\nWir besuchen das Projekt Probewohnen.\nGörlitz\nfertig\n"
+        "Fahrt Freiburg–Görlitz 240 €\nfertig\nja\n",
+    )  # fmt: skip
+    sent = network("digest", "send", "--staff", "--now", env_extra=OPEN)
+    assert sent.returncode == 0, sent.stderr
+    with sqlite3.connect(tmp_path / "zr.db") as connection:
+        [(text,)] = connection.execute(
+            "SELECT text FROM outbox WHERE kind = 'staff_digest'"
+        ).fetchall()
+    assert "Mikroförderung – zur Prüfung: 1" in text
+    assert "Nr. 2 Freiburg im Breisgau" in text and "240,00 €, eingereicht am" in text
+    assert "1.200,00 € bewilligt, 240,00 € in Prüfung; Kommunen mit Förderung: 2" in text
+    assert "Baden-Württemberg: 240,00 € (Kommunen: 1)" in text
+
+
+def test_assembly_refuses_a_sweep_declared_twice():
+    async def nothing(uow, ctx):
+        return 0
+
+    twice = Feature("a", sweeps=(Sweep("same", nothing),))
+    other = Feature("b", sweeps=(Sweep("same", nothing),))
+    with pytest.raises(ValueError, match="sweep 'same' is declared twice"):
+        assemble([twice, other])
+    with pytest.raises(ValueError, match="feature 'a' is declared twice"):
+        assemble([twice, twice])
+
+
+def test_every_sweep_function_in_core_is_declared_by_a_feature():
+    """A sweep written in core but not declared would never run in the service."""
+    declared = {sweep.name for sweep in all_features().sweeps}
+    assert {"reminders", "expiry", "grant_reminders", "staff_digest", "member_digest"} <= declared
+    core = Path(__file__).resolve().parents[1] / "core"
+    defined = {
+        line.split("(")[0].removeprefix("async def ")
+        for path in core.rglob("*.py")
+        for line in path.read_text("utf-8").splitlines()
+        if line.startswith("async def sweep_")
+    }
+    feature_set = (core / "feature_set.py").read_text("utf-8")
+    assert {name for name in defined if name not in feature_set} == set()
