@@ -260,7 +260,9 @@ async def erase(ctx: Ctx, args: str) -> Reply:
                 Choice(t("common.cancel"), "/abbrechen"),
             ],
         )
-    await members.erase(ctx.uow, _member(ctx), ctx.now, ctx.services.features.privacy)
+    await members.erase(
+        ctx.uow, _member(ctx), ctx.now, ctx.services.tz, ctx.services.features.privacy
+    )
     ctx.member = None
     return Reply(t("privacy.erased"))
 

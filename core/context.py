@@ -47,7 +47,8 @@ class Services:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     bot_username: str = "ZukunftsraumBot"
     grants: GrantProgramme = field(default_factory=GrantProgramme)
-    # What the features contribute (sweeps, digest sections, privacy hooks).
+    # What the features contribute (sweeps, digest sections, privacy hooks); the bootstrap
+    # passes it, the default serves tests that build services by hand.
     features: Features = field(default_factory=all_features)
 
 

@@ -7,12 +7,22 @@ appear in the staff digest and its records reach ``/daten`` and ``/loeschen``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
-from core import grant_digest, grant_privacy, network_map, staff_digest
+from core import (
+    event_privacy,
+    grant_digest,
+    grant_privacy,
+    interest_privacy,
+    network_map,
+    staff_digest,
+)
 from core.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
 from core.grant_reminders import sweep_grant_reminders
 from core.member_digest import sweep_member_digests
+from core.models import Member
 from core.post_expiry import sweep_expiry
 from core.reminders import sweep_reminders
 from core.store import UnitOfWork
@@ -36,6 +46,10 @@ async def _staff_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
     )
 
 
+async def _erase_grants(uow: UnitOfWork, member: Member, now: datetime, tz: ZoneInfo) -> None:
+    await grant_privacy.erase_for(uow, member, now)
+
+
 async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
     return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
 
@@ -48,19 +62,21 @@ EXCHANGE = Feature(
     "exchange",
     sweeps=(Sweep("expiry", _post_expiry),),
     staff_digest=(staff_digest.exchange_section,),
+    privacy=(PrivacyHook("interests", interest_privacy.export_for, interest_privacy.erase_for),),
 )
 
 GRANTS = Feature(
     "grants",
     sweeps=(Sweep("grant_reminders", _grant_reminders),),
     staff_digest=(grant_digest.staff_section,),
-    privacy=(PrivacyHook("grants", grant_privacy.export_for, grant_privacy.erase_for),),
+    privacy=(PrivacyHook("grants", grant_privacy.export_for, _erase_grants),),
 )
 
 EVENTS = Feature(
     "events",
     sweeps=(Sweep("reminders", _event_reminders),),
     staff_digest=(staff_digest.events_section,),
+    privacy=(PrivacyHook("events", event_privacy.export_for, event_privacy.erase_for),),
 )
 
 MESSAGING = Feature("messaging", staff_digest=(staff_digest.delivery_section,))

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the features import this module, not the reverse
+    from zoneinfo import ZoneInfo
+
     from core.digest_runs import DigestSchedule
     from core.grant_programme import GrantProgramme
     from core.match_index import MatchIndex
@@ -37,7 +39,10 @@ class SweepContext:
 
 SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]
 ExportHook = Callable[["UnitOfWork", "Member"], Awaitable[object]]
-EraseHook = Callable[["UnitOfWork", "Member", datetime], Awaitable[None]]
+EraseHook = Callable[["UnitOfWork", "Member", datetime, "ZoneInfo"], Awaitable[None]]
+
+# Keys of the ``/daten`` export that the member record itself fills (core/members.py).
+MEMBER_EXPORT_KEYS = ("member", "posts", "matches", "messages")
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def assemble(features: Iterable[Feature]) -> Features:
     _refuse_duplicates("feature", joined.names)
     _refuse_duplicates("sweep", [sweep.name for sweep in joined.sweeps])
     _refuse_duplicates("staff digest section", [_name(s) for s in joined.staff_digest])
-    _refuse_duplicates("privacy hook", [hook.name for hook in joined.privacy])
+    _refuse_duplicates("privacy hook", [*MEMBER_EXPORT_KEYS, *(h.name for h in joined.privacy)])
     return joined
 
 

@@ -1,8 +1,11 @@
 """The micro-grant part of the staff digest: the review queue and the budget in use.
 
 The queue is listed in review order (structurally weak regions first, then submission
-time). The budget of the current year is shown per municipality and per Land against
-the cap, with a chart; approved money and money still under review are told apart.
+time); applications waiting for the applicant's answer to a question are counted apart,
+since staff cannot act on them. The budget of the current year is shown per municipality
+and per Land against the cap, with a chart; approved money and money still under review
+are told apart. What makes the section news: applications to review and decisions taken
+since the last digest.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from core.staff_digest import LISTED, DigestChart, DigestSection
 from core.store import UnitOfWork
 from core.texts import t
 
-UNDER_REVIEW = ("submitted", "info_requested")
+TO_REVIEW = ("submitted",)
+WAITING_FOR_APPLICANT = ("info_requested",)
 GRANTED = ("approved", "proof_submitted", "paid")
 CHART_FILE = "zusammenfassung-foerderbudget.png"
 CHART_BARS = 12
@@ -47,25 +51,27 @@ async def staff_section(
     uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo
 ) -> DigestSection | None:
     year = aware(now).astimezone(tz).year
-    queue = await uow.grants.review_queue(UNDER_REVIEW)
+    queue = await uow.grants.review_queue(TO_REVIEW)
+    waiting = len(await uow.grants.review_queue(WAITING_FOR_APPLICANT))
+    decided = await uow.grants.decided_between(since, now)
     budgets = {b.municipality_ags: b.cap_cents for b in await uow.grants.budgets(year)}
-    applications = await uow.grants.listing(year=year)
-    towns, lands = _usage(applications, budgets)
-    if not queue and not towns:
+    towns, lands = _usage(await uow.grants.listing(year=year), budgets)
+    if not queue and not waiting and not decided and not towns:
         return None
-    # Staff act on the queue; decisions since the last digest are news as well.
-    decided = sum(1 for a in applications if a.decided_at and aware(a.decided_at) >= aware(since))
-    lines = _queue_lines(queue, since, tz) + _budget_lines(year, towns, lands)
+    lines = _queue_lines(queue, since, tz)
+    if waiting:
+        lines.append(t("digest.grants_waiting", count=waiting))
+    if decided:
+        lines.append(t("digest.grants_decided", count=decided))
+    lines += _budget_lines(year, towns, lands)
     chart = None
     if towns:
+        town_bars = [_bar(u) for u in towns[:CHART_BARS]]
+        land_bars = [_bar(u) for u in lands]
+        cap = max(u.cap for u in towns) / 100
         chart = DigestChart(
             CHART_FILE,
-            budget_chart(
-                [_bar(u) for u in towns[:CHART_BARS]],
-                [_bar(u) for u in lands],
-                cap_euros=max(u.cap for u in towns) / 100,
-                year=year,
-            ),
+            lambda: budget_chart(town_bars, land_bars, cap_euros=cap, year=year),
             t("digest.grants_chart_note", year=year),
         )
     return DigestSection(
@@ -100,7 +106,6 @@ def _usage(
         land = lands.setdefault(usage.land, Usage(usage.land))
         land.granted += usage.granted
         land.pending += usage.pending
-        land.cap += usage.cap
         land.municipalities += 1
     return _most_used(towns.values()), _most_used(lands.values())
 

@@ -47,17 +47,17 @@ async def _draft_reminders(
         days=(deadline - today).days,
     )
     reply = Reply(text, [Choice(t("grants.choice.continue"), "/antrag")])
-    queued = 0
-    for member in await uow.grants.verified_with_drafts():
-        key = f"grant:deadline:{today.year}:{offset}:member:{member.id}"
-        queued += await _queue_once(uow, member, reply, key, now)
-    return queued
+    due = [
+        (member, reply, f"grant:deadline:{today.year}:{offset}:member:{member.id}")
+        for member in await uow.grants.verified_with_drafts()
+    ]
+    return await _queue_new(uow, due, now)
 
 
 async def _invoice_reminders(
     uow: UnitOfWork, now: datetime, today: date, programme: GrantProgramme
 ) -> int:
-    queued = 0
+    due = []
     for application in await uow.grants.listing(states=("approved",)):
         deadline = programme.invoice_deadline_in(application.year)
         offset = due_offset(today, deadline, programme.reminder_days)
@@ -74,24 +74,25 @@ async def _invoice_reminders(
             [Choice(t("grants.choice.proof"), f"/nachweis {application.id}")],
             ref=f"grant:{application.id}",
         )
-        key = f"grant:{application.id}:invoice:{offset}"
-        queued += await _queue_once(uow, application.applicant, reply, key, now)
+        due.append((application.applicant, reply, f"grant:{application.id}:invoice:{offset}"))
+    return await _queue_new(uow, due, now)
+
+
+async def _queue_new(uow: UnitOfWork, due: list[tuple[Member, Reply, str]], now) -> int:
+    """Queue the reminders whose dedupe key is not in the outbox yet (one lookup for all)."""
+    sent = await uow.outbox.existing_keys([key for _, _, key in due])
+    queued = 0
+    for member, reply, key in due:
+        if key in sent:
+            continue
+        message = enqueue(
+            uow,
+            member,
+            reply,
+            kind="grant_reminder",
+            subject=t("grants.subject_reminder"),
+            now=now,
+            dedupe_key=key,
+        )
+        queued += message is not None
     return queued
-
-
-async def _queue_once(uow: UnitOfWork, member: Member, reply: Reply, key: str, now) -> int:
-    if await uow.outbox.exists(key):
-        return 0
-    message = enqueue(
-        uow,
-        member,
-        reply,
-        kind="grant_reminder",
-        subject=t("grants.subject_reminder"),
-        now=now,
-        dedupe_key=key,
-    )
-    if message is None:
-        return 0
-    await uow.flush()  # a later check in this sweep sees the key
-    return 1

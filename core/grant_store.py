@@ -12,6 +12,7 @@ UPDATE re-check its WHERE clause against the committed row):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,6 +83,15 @@ class GrantRepo:
         if year is not None:
             stmt = stmt.where(GrantApplication.year == year)
         return (await self.session.scalars(stmt)).all()
+
+    async def decided_between(self, since: datetime, until: datetime) -> int:
+        """How many applications were approved or rejected in the period."""
+        stmt = (
+            select(func.count())
+            .select_from(GrantApplication)
+            .where(GrantApplication.decided_at >= since, GrantApplication.decided_at < until)
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     async def change_state(
         self, application_id: int, from_states: Iterable[str], to_state: str, **values

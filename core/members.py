@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from core.clock import aware
 from core.errors import UserError
@@ -223,7 +224,7 @@ async def export_data(uow: UnitOfWork, member: Member, hooks: Sequence[PrivacyHo
 
 
 async def erase(
-    uow: UnitOfWork, member: Member, now: datetime, hooks: Sequence[PrivacyHook]
+    uow: UnitOfWork, member: Member, now: datetime, tz: ZoneInfo, hooks: Sequence[PrivacyHook]
 ) -> None:
     """Erase personal data (DSGVO Art. 17); the row stays as a pseudonymous shell.
 
@@ -231,7 +232,7 @@ async def erase(
     accounting law and are pseudonymised, not deleted)."""
     for hook in hooks:
         if hook.erase is not None:
-            await hook.erase(uow, member, now)
+            await hook.erase(uow, member, now, tz)
     for post in await uow.posts.by_author(member.id):
         post.status = "deleted"
         post.title = ""

@@ -36,7 +36,7 @@ async def staff_section(
             weak=weak_members,
         )
     ]
-    chart = DigestChart(MAP_FILE, _draw(points, members, placed), t("digest.map_note"))
+    chart = DigestChart(MAP_FILE, lambda: _draw(points, members, placed), t("digest.map_note"))
     return DigestSection(t("digest.map_title"), lines, 0, key="map", chart=chart)
 
 

@@ -11,6 +11,7 @@ there. Nothing is sent when there is nothing to report.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,10 +49,14 @@ CHART_FILE = "zusammenfassung-aktivitaet.png"
 
 @dataclass(frozen=True)
 class DigestChart:
-    """A picture of a section: shown inline in the digest mail and attached as a file."""
+    """A picture of a section: shown inline in the digest mail and attached as a file.
+
+    ``draw`` makes the PNG; it runs only for a digest that is sent, in a worker thread, so
+    drawing never holds up the event loop and a skipped digest draws nothing.
+    """
 
     filename: str
-    png: bytes
+    draw: Callable[[], bytes]
     note: str
 
 
@@ -80,6 +85,8 @@ class StaffDigest:
     sections: list[DigestSection]
     chart: DigestChart | None = None
     figures: dict[str, int] = field(default_factory=dict)
+    # The drawn charts, filled by ``draw_charts`` once the digest is known to be sent.
+    pictures: list[tuple[DigestChart, bytes]] = field(default_factory=list)
 
     @property
     def items(self) -> int:
@@ -108,6 +115,10 @@ class StaffDigest:
         own = [self.chart] if self.chart else []
         return own + [s.chart for s in self.sections if s.chart is not None]
 
+    async def draw_charts(self) -> None:
+        if not self.pictures:
+            self.pictures = [(c, await asyncio.to_thread(c.draw)) for c in self.charts]
+
     def short_text(self, tz: ZoneInfo) -> str:
         return t(
             "digest.staff_short",
@@ -118,7 +129,7 @@ class StaffDigest:
         )
 
     def email_reply(self, tz: ZoneInfo) -> Reply:
-        attachments = [Attachment(c.filename, "image/png", c.png) for c in self.charts]
+        attachments = [Attachment(c.filename, "image/png", png) for c, png in self.pictures]
         return Reply(self.text(tz), attachments=attachments, ref="digest:staff")
 
 
@@ -286,7 +297,6 @@ async def build(
     sections: Sequence[SectionBuilder],
     *,
     weekly: bool,
-    chart: bool = True,
 ) -> StaffDigest:
     built = [await builder(uow, since, now, tz) for builder in sections]
     digest = StaffDigest(since=since, until=now, weekly=weekly, sections=[s for s in built if s])
@@ -296,10 +306,9 @@ async def build(
         "posts_week": sum(posts[-7:]),
         "matches_week": sum(matches[-7:]),
     }
-    if chart and digest.items:
-        digest.chart = DigestChart(
-            CHART_FILE, activity_chart(days, posts, matches), t("digest.chart_note")
-        )
+    digest.chart = DigestChart(
+        CHART_FILE, lambda: activity_chart(days, posts, matches), t("digest.chart_note")
+    )
     return digest
 
 
@@ -339,6 +348,7 @@ async def sweep_staff_digests(
         runs += 1
         if not digest.items:
             continue
+        await digest.draw_charts()
         key = f"digest:staff:{member.id}:{period}"
         email = enqueue(
             uow,

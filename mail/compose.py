@@ -7,6 +7,7 @@ lay them out. Choices become numbered lines with the word to reply where one exi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -80,7 +81,7 @@ def _instruction(choices: list[RenderedChoice]) -> str:
     return t("email.answer_words", words=listed)
 
 
-def render(item: EmailToSend, grammar: Grammar, image_cids: list[str] = ()) -> tuple[str, str]:
+def render(item: EmailToSend, grammar: Grammar, image_cids: Sequence[str] = ()) -> tuple[str, str]:
     """The plain-text and the HTML body; the HTML shows the images of ``image_cids``."""
     choices = _choices(item, grammar)
     paragraphs = [p.split("\n") for p in item.text.strip().split("\n\n") if p.strip()]

@@ -8,6 +8,7 @@ started twice (``max_instances=1``); missed ticks collapse into one (``coalesce`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -15,6 +16,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.config import digest_schedule
 from scheduler.ticker import Ticker
+
+
+SHUTDOWN_GRACE_SECONDS = 30
 
 
 def ticker_for(app) -> Ticker:
@@ -37,5 +41,8 @@ async def run(app, stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
+        scheduler.pause()  # no new tick; one under way ends its transactions first
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ticker.idle.wait(), SHUTDOWN_GRACE_SECONDS)
         scheduler.shutdown(wait=False)
         await ticker.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from core.context import Services
@@ -19,9 +20,18 @@ class Ticker:
         self.services = services
         self.schedule = schedule
         self.lock = LeaderLock(db)
+        self.idle = asyncio.Event()  # set while no tick runs, so a shutdown can let one end
+        self.idle.set()
 
     async def tick(self) -> SweepReport | None:
         """Run the sweeps if this process holds the lock; None when another one ticks."""
+        self.idle.clear()
+        try:
+            return await self._tick()
+        finally:
+            self.idle.set()
+
+    async def _tick(self) -> SweepReport | None:
         try:
             if not await self.lock.acquire():
                 log.debug("another process holds the scheduler lock; not ticking")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.assistant import Assistant
 from core.clock import Clock, system_clock
 from core.context import Services
+from core.feature_set import all_features
 from core.match_index import MatchIndex
 from core.reference import ensure_municipalities, load_municipality_index
 from core.schema import upgrade
@@ -37,5 +38,6 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         tz=settings.tz,
         bot_username=settings.telegram_bot_username,
         grants=settings.grant_programme,
+        features=all_features(),
     )
     return App(settings=settings, db=db, services=services, assistant=Assistant(db, services))
