@@ -17,7 +17,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from scheduler.config import digest_schedule
 from scheduler.ticker import Ticker
 
-
 SHUTDOWN_GRACE_SECONDS = 30
 
 

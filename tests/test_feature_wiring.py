@@ -18,14 +18,13 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import core
-
 from core.feature_set import all_features
 from core.features import Feature, PrivacyHook, Sweep, assemble
 from tests.test_grants_cli import OPEN, _apply
