@@ -114,7 +114,7 @@ class Assistant:
             return await self._command(ctx, parsed)
         dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
         if dialogue is not None:
-            return await dialogues.continue_dialogue(ctx, dialogue, text)
+            return await self._then(ctx, await dialogues.continue_dialogue(ctx, dialogue, text))
         if ctx.member is None:
             return await dialogues.start_registration(ctx)
         if ctx.member.consent_at is None:
@@ -128,13 +128,31 @@ class Assistant:
         if command.name != "abbrechen":
             await ctx.end()  # a new command leaves any unfinished dialogue
         if command.needs_member:
+            # What the member asked for is kept and carried out once they are registered.
+            pending = _worth_keeping(command, parsed.args)
             if ctx.member is None:
-                return await dialogues.start_registration(ctx)
+                return await dialogues.start_registration(ctx, pending)
             if ctx.member.consent_at is None:
-                return await dialogues.ask_consent(ctx)
+                return await dialogues.ask_consent(ctx, pending)
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         return await command.handler(ctx, parsed.args)
+
+    async def _then(self, ctx: Ctx, result: Reply | list[Reply]) -> list[Reply]:
+        """The step's replies, followed by those of the input it set aside, if any."""
+        replies = result if isinstance(result, list) else [result]
+        pending, ctx.then = ctx.then, None
+        if not pending:
+            return replies
+        more = await self._route(ctx, pending)
+        return replies + (more if isinstance(more, list) else [more])
+
+
+def _worth_keeping(command, args: str) -> str | None:
+    """The input to carry out after registration: a command that does something."""
+    if command.name in ("start", "hilfe", "abbrechen", "loeschen"):
+        return None
+    return f"/{command.name} {args}".strip()
 
 
 def _hint_choices() -> list[Choice]:

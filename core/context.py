@@ -59,6 +59,9 @@ class Ctx:
     sender: Sender
     member: Member | None
     now: datetime
+    # An input a step set aside to be carried out once it is done (what a member asked for
+    # before registering or consenting); the assistant acts on it right after the step.
+    then: str | None = None
 
     async def begin(self, flow: str, step: str, data: dict | None = None) -> None:
         """Start or advance a guided dialogue; it is stored so a restart keeps it."""

@@ -31,14 +31,25 @@ def _cancel_choice() -> Choice:
 # --- registration -----------------------------------------------------------------
 
 
-async def start_registration(ctx: Ctx) -> Reply:
-    await ctx.begin("register", "name")
-    return Reply(t("register.intro"), [_cancel_choice()])
+def _pending(text: str | None) -> dict:
+    """The input that led into a dialogue, kept so it is carried out when the dialogue ends."""
+    return {"pending": text} if text else {}
+
+
+def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
+    ctx.then = dialogue.data.get("pending")
+    return ctx.then
+
+
+async def start_registration(ctx: Ctx, pending: str | None = None) -> Reply:
+    await ctx.begin("register", "name", _pending(pending))
+    key = "register.intro_pending" if pending else "register.intro"
+    return Reply(t(key), [_cancel_choice()])
 
 
 async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     name = members.check_name(text)
-    await ctx.begin("register", "municipality", {"name": name})
+    await ctx.begin("register", "municipality", {**dialogue.data, "name": name})
     return Reply(t("register.ask_municipality", name=name), [_cancel_choice()])
 
 
@@ -109,6 +120,8 @@ async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     )
     ctx.member = member
     await ctx.end()
+    if _carry_out_pending(ctx, dialogue):
+        return Reply(t("register.done_pending", name=member.name, town=data["town"]))
     return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())
 
 
@@ -123,8 +136,8 @@ def welcome_choices() -> list[Choice]:
 # --- consent for invited members --------------------------------------------------
 
 
-async def ask_consent(ctx: Ctx) -> Reply:
-    await ctx.begin("consent", "consent")
+async def ask_consent(ctx: Ctx, pending: str | None = None) -> Reply:
+    await ctx.begin("consent", "consent", _pending(pending))
     return _consent_question()
 
 
@@ -138,6 +151,8 @@ async def _consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     assert ctx.member is not None
     ctx.member.consent_at = ctx.now
     await ctx.end()
+    if _carry_out_pending(ctx, dialogue):
+        return Reply(t("register.consent_thanks_pending", name=ctx.member.name))
     return Reply(t("register.consent_thanks", name=ctx.member.name), welcome_choices())
 
 

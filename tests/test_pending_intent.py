@@ -1,0 +1,84 @@
+"""What a member asks for before registering or consenting is carried out afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core import members
+from core.models import Post
+from tests.email_world import MAIL_FROM, MailWorld
+from tests.support import mailclients
+from tests.support.mailclients import plain_text
+
+OFFER = "Wir teilen unser Bürgerbus-Konzept"
+
+
+async def _imported(db, clock, email: str) -> None:
+    """A member as `import members` or `members invite` leaves them: no consent yet."""
+    async with db.uow() as uow:
+        await members.add_member(
+            uow, members.NewMember("Anna Schmidt", "mayor", "12073452", email=email), clock()
+        )
+        await uow.commit()
+
+
+async def _posts(db) -> list[tuple[str, str]]:
+    async with db.uow() as uow:
+        return [(p.kind, p.title) for p in (await uow.session.scalars(select(Post))).all()]
+
+
+async def test_imported_member_offer_is_posted_after_consent_in_the_chat(person, db, clock):
+    await _imported(db, clock, "anna@example.org")
+    anna = person("anna@example.org")
+    await anna.say(f"/biete {OFFER}")
+    assert "Datenschutz" in anna.text
+    assert await _posts(db) == []
+    await anna.say(anna.choice("stimme zu"))
+    assert "Ich erledige jetzt, worum Sie gebeten haben" in anna.text
+    assert OFFER in anna.text
+    await anna.say("/meine")
+    assert OFFER in anna.text
+    assert await _posts(db) == [("offer", OFFER)]
+
+
+async def test_newcomer_search_is_posted_after_registration_in_the_chat(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    assert "merke ich mir" in eva.text
+    await eva.say("Eva Roth")
+    await eva.say("Templin")
+    await eva.say("mayor")
+    await eva.say("ja")
+    assert "registriert" in eva.text and "Ich erledige jetzt" in eva.text
+    assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
+
+
+async def test_refused_consent_drops_the_pending_offer(person, db, clock):
+    await _imported(db, clock, "anna@example.org")
+    anna = person("anna@example.org")
+    await anna.say(f"/biete {OFFER}")
+    await anna.say("nein")
+    assert "Ohne Ihre Zustimmung" in anna.text
+    await anna.say("ja")  # no dialogue any more: a lone "ja" posts nothing
+    assert await _posts(db) == []
+
+
+@pytest.fixture
+def world(db, assistant, clock, tmp_path):
+    return MailWorld(db, assistant, clock, tmp_path)
+
+
+async def test_imported_member_offer_by_mail_is_posted_after_the_yes(world, db, clock):
+    anna = "anna.schmidt@prenzlau.example"
+    await _imported(db, clock, anna)
+    world.drop(mailclients.new_mail(anna, MAIL_FROM, f"BIETE {OFFER}", ""))
+    await world.round()
+    (privacy,) = world.new_mail_for(anna)
+    assert "Datenschutz" in plain_text(privacy)
+    world.drop(mailclients.gmail(privacy, anna, "Ja"))
+    await world.round()
+    answers = world.new_mail_for(anna)
+    text = "\n".join(plain_text(m) for m in answers)
+    assert "Ich erledige jetzt, worum Sie gebeten haben" in text and OFFER in text
+    assert await _posts(db) == [("offer", OFFER)]
