@@ -124,7 +124,7 @@ class Assistant:
     async def _command(self, ctx: Ctx, parsed) -> Reply | list[Reply]:
         command = parsed.command
         if command is None or not command.available_in(ctx.sender.channel):
-            return Reply(t("common.unknown_command", word=parsed.word[:40]), _hint_choices())
+            return self._unknown(ctx, parsed)
         if command.name != "abbrechen":
             await ctx.end()  # a new command leaves any unfinished dialogue
         if command.needs_member:
@@ -137,6 +137,24 @@ class Assistant:
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         return await command.handler(ctx, parsed.args)
+
+    def _unknown(self, ctx: Ctx, parsed) -> Reply:
+        """An unknown word; a close command of the grammar is offered with the same text."""
+        word = parsed.word[:40]
+        close = [
+            command
+            for command in self.grammar.close_to(parsed.word)
+            if command.available_in(ctx.sender.channel) and command.listed
+        ]
+        if not close:
+            return Reply(t("common.unknown_command", word=word), _hint_choices())
+        meant = close[0]
+        retry = f"/{meant.name} {parsed.args}".strip()
+        return Reply(
+            t("common.did_you_mean", word=word, command=f"/{meant.name}"),
+            [Choice(t("common.did_you_mean_choice", command=f"/{meant.name}"), retry),
+             *_hint_choices()],
+        )  # fmt: skip
 
     async def _then(self, ctx: Ctx, result: Reply | list[Reply]) -> list[Reply]:
         """The step's replies, followed by those of the input it set aside, if any."""

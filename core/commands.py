@@ -247,7 +247,8 @@ async def _link_with_code(ctx: Ctx, code: str) -> Reply:
 
 async def export(ctx: Ctx, args: str) -> Reply:
     data = await members.export_data(ctx.uow, _member(ctx), ctx.services.features.privacy)
-    attachment = Attachment("zukunftsraum-daten.json", "application/json", data)
+    day = ctx.now.astimezone(ctx.services.tz).date().isoformat()
+    attachment = Attachment(f"zukunftsraum-daten-{day}.json", "application/json", data)
     return Reply(t("privacy.export"), attachments=[attachment])
 
 

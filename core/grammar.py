@@ -7,6 +7,7 @@ the same ``Grammar.parse``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -70,6 +71,15 @@ class Grammar:
 
     def find(self, word: str) -> Command | None:
         return self._by_word.get(fold(word))
+
+    def close_to(self, word: str, limit: int = 3) -> list[Command]:
+        """Commands whose words are spelt like ``word`` ("bite" -> biete), closest first."""
+        near = difflib.get_close_matches(fold(word), list(self._by_word), n=limit * 2, cutoff=0.7)
+        found: list[Command] = []
+        for key in near:
+            if self._by_word[key] not in found:
+                found.append(self._by_word[key])
+        return found[:limit]
 
     def words(self) -> list[str]:
         return sorted(self._by_word)

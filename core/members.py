@@ -15,8 +15,11 @@ from core.clock import aware
 from core.errors import UserError
 from core.features import PrivacyHook
 from core.models import Member, OneTimeCode
+from core.outbox import enqueue
+from core.replies import Choice, Reply
 from core.roles import DIGESTS, ROLES
 from core.store import UnitOfWork
+from core.texts import t
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -145,7 +148,27 @@ async def verify(uow: UnitOfWork, member_id: int, staff_id: int | None, now: dat
     if member.verified_at is None:
         member.verified_at = now
         member.verified_by = staff_id
+        _tell_verified(uow, member, now)
     return member
+
+
+def _tell_verified(uow: UnitOfWork, member: Member, now: datetime) -> None:
+    """Unverified members who asked for a grant were promised word once staff confirm."""
+    if member.consent_at is None or member.is_staff:
+        return  # no consent yet: nothing is sent to them (the first contact asks for it)
+    reply = Reply(
+        t("members.verified_notice", name=member.name),
+        [Choice(t("members.verified_apply"), "/antrag")],
+    )
+    enqueue(
+        uow,
+        member,
+        reply,
+        kind="member_verified",
+        subject=t("members.verified_subject"),
+        now=now,
+        dedupe_key=f"member:{member.id}:verified",
+    )
 
 
 def set_digest(member: Member, digest: str) -> None:

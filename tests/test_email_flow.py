@@ -251,7 +251,7 @@ async def test_commands_in_subject_and_first_line(world, db):
     assert "keine" in plain_text(mine).lower()
     assert "wirklich löschen" in plain_text(erase)
     attachment = next(export.iter_attachments())
-    assert attachment.get_filename() == "zukunftsraum-daten.json"
+    assert attachment.get_filename() == "zukunftsraum-daten-2026-11-02.json"  # the clock's day
     assert b'"email"' in attachment.get_content()
     assert "keine Zusammenfassungen mehr" in plain_text(unsubscribed)
     async with db.uow() as uow:

@@ -82,3 +82,28 @@ async def test_imported_member_offer_by_mail_is_posted_after_the_yes(world, db, 
     text = "\n".join(plain_text(m) for m in answers)
     assert "Ich erledige jetzt, worum Sie gebeten haben" in text and OFFER in text
     assert await _posts(db) == [("offer", OFFER)]
+
+
+async def test_mistyped_command_offers_the_close_one_with_the_same_text(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/bite Unser Dorfladen als Genossenschaft")
+    assert "Meinten Sie /biete?" in anna.text
+    await anna.say(anna.choice("/biete"))
+    assert await _posts(db) == [("offer", "Unser Dorfladen als Genossenschaft")]
+    await anna.say("/xyzzy")
+    assert "kenne ich nicht" in anna.text and "Meinten" not in anna.text
+
+
+async def test_staff_verification_tells_the_member(person, db, clock, world):
+    anna = "anna.schmidt@prenzlau.example"
+    await world.member("Anna Schmidt", anna)
+    async with db.uow() as uow:
+        member = await uow.members.by_email(anna)
+        await members.verify(uow, member.id, None, clock())
+        await members.verify(uow, member.id, None, clock())  # twice: told once
+        await uow.commit()
+    await world.round()
+    (notice,) = world.new_mail_for(anna)
+    assert "Registrierung bestätigt" in plain_text(notice)
+    assert "ANTRAG" in plain_text(notice)
