@@ -233,6 +233,15 @@ def test_events_import_list_cancel_and_digest_send(cli, tmp_path):
     bad = cli("events", "add", "--title", "X", "--start", "morgen")
     assert bad.returncode == 2 and "Ungültige Zeitangabe" in bad.stderr
     assert cli("events", "import", str(tmp_path / "fehlt.ics")).returncode != 0
-    sent = cli("digest", "send", "--staff", "--now")
-    assert sent.returncode == 0 and "Zusammenfassungen gebaut" in sent.stdout
+    past = cli("events", "add", "--title", "Rückblick", "--start", "2020-01-10 10:00")
+    assert past.returncode == 2 and "liegt in der Vergangenheit" in past.stderr
+    nobody = cli("digest", "send", "--staff", "--now")
+    assert nobody.returncode == 1 and "kein Mitglied der Geschäftsstelle" in nobody.stderr
+    staff = cli(
+        "members", "add", "--email", "s@example.org", "--name", "Sabine Kluge",
+        "--municipality", "14626110", "--role", "network_staff",
+    )  # fmt: skip
+    assert staff.returncode == 0, staff.stderr
+    quiet = cli("digest", "send", "--staff", "--now")  # events far ahead: nothing new yet
+    assert quiet.returncode == 0 and "Nichts Neues" in quiet.stdout, quiet.stdout
     assert cli("digest", "send").returncode == 2

@@ -54,6 +54,8 @@ async def events_add(
             parent_uid=parent_uid,
         )
         now = application.services.clock()
+        if data.starts_at <= now:
+            fail(f"Der Beginn {local_text(data.starts_at, tz)} liegt in der Vergangenheit.", 2)
         defaults = reminder_defaults(application.settings)
         event = await event_cases.create(uow, data, now, defaults, publish=not draft)
         await uow.commit()
@@ -156,4 +158,20 @@ async def digest_send(
             index = application.services.index
             runs, queued = await sweep_member_digests(uow, index, moment, schedule, manual=now)
         await uow.commit()
-    out.print(f"{runs} Zusammenfassungen gebaut, {queued} Nachrichten in den Postausgang gestellt.")
+        has_staff = any(member.is_staff for member in await uow.members.list())
+    if staff and not has_staff:
+        fail(
+            "Es gibt noch kein Mitglied der Geschäftsstelle. Anlegen mit: zukunftsraum members "
+            "add --role network_staff --email … --name … --municipality AGS --verified",
+            1,
+        )
+    if runs == 0:
+        out.print("Keine Zusammenfassung fällig (mit --now sofort für alle).")
+    elif queued == 0:
+        out.print(
+            f"Nichts Neues seit der letzten Zusammenfassung ({runs} geprüft); nichts versandt."
+        )
+    else:
+        out.print(
+            f"{runs} Zusammenfassungen gebaut, {queued} Nachrichten in den Postausgang gestellt."
+        )
