@@ -165,7 +165,9 @@ def set_channel(member: Member, channel: str) -> None:
 async def export_data(uow: UnitOfWork, member: Member) -> bytes:
     """Everything stored about a member (DSGVO Art. 15), as JSON."""
     posts = await uow.posts.by_author(member.id)
-    matches = await uow.matches.for_member(member.id, ("proposed", "accepted", "declined", "stale"))
+    matches = await uow.matches.for_member(
+        member.id, ("proposed", "suggested", "accepted", "declined", "stale")
+    )
     messages = await uow.outbox.for_member(member.id)
 
     def ts(value: datetime | None) -> str | None:

@@ -35,6 +35,7 @@ from core.models import (
     OneTimeCode,
     OutboxMessage,
     Post,
+    PostEmbedding,
 )
 
 
@@ -270,6 +271,22 @@ class PostRepo(_Repo):
         rows = await self.session.scalars(select(Post).where(Post.id.in_(ids)))
         return {p.id: p for p in rows}
 
+    async def embeddings(self, ids: Collection[int]) -> dict[int, PostEmbedding]:
+        if not ids:
+            return {}
+        stmt = select(PostEmbedding).where(PostEmbedding.post_id.in_(list(ids)))
+        return {row.post_id: row for row in await self.session.scalars(stmt)}
+
+    async def save_embedding(
+        self, post_id: int, model: str, key: str, vector: bytes, row: PostEmbedding | None
+    ) -> None:
+        if row is None:
+            self.session.add(
+                PostEmbedding(post_id=post_id, model=model, text_key=key, vector=vector)
+            )
+        else:
+            row.model, row.text_key, row.vector = model, key, vector
+
     async def external_ids(self) -> set[str]:
         rows = await self.session.scalars(
             select(Post.external_id).where(Post.external_id.is_not(None))
@@ -307,11 +324,11 @@ class MatchRepo(_Repo):
         return (await self.session.scalars(stmt)).unique().all()
 
     async def stale_for_post(self, post_id: int) -> None:
-        """A closed post's open proposals can no longer be answered."""
+        """A closed post's open proposals and suggestions can no longer be answered."""
         await self.session.execute(
             update(Match)
             .where(
-                Match.status == "proposed",
+                Match.status.in_(("proposed", "suggested")),
                 or_(Match.offer_id == post_id, Match.request_id == post_id),
             )
             .values(status="stale")
