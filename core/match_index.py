@@ -73,6 +73,25 @@ def post_doc(post: Post, vector: np.ndarray | None = None) -> PostDoc:
     )
 
 
+def _row_doc(row, vector: np.ndarray) -> PostDoc:
+    weak = row.structurally_weak if row.weak_override is None else row.weak_override
+    return PostDoc(
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        topics=tuple(row.topics or ()),
+        municipality_ags=row.municipality_ags,
+        kreis_ags=row.kreis_ags,
+        land=row.land,
+        lat=row.lat,
+        lon=row.lon,
+        municipality_type=row.bbsr_type,
+        structurally_weak=bool(weak),
+        vector=vector,
+    )
+
+
 def embedded_text(post: Post) -> str:
     return post_text(post.title, post.body, post.topics or ())
 
@@ -93,16 +112,15 @@ class MatchIndex:
 
     async def refresh(self, uow: UnitOfWork) -> int:
         if self._seen_until is None:
-            changed = list(await uow.posts.changed_since(None))
-        else:
-            since = self._seen_until - OVERLAP
-            stamps = await uow.posts.stamps_since(since)
-            fresh = [i for i, stamp in stamps if self._stamps.get(i) != aware(stamp)]
-            self._stamps = {i: s for i, s in self._stamps.items() if s >= since}
-            changed = []
-            for start in range(0, len(fresh), 1000):
-                changed += (await uow.posts.many(fresh[start : start + 1000])).values()
-            changed.sort(key=lambda post: (aware(post.updated_at), post.id))
+            return await self._load(uow)
+        since = self._seen_until - OVERLAP
+        stamps = await uow.posts.stamps_since(since)
+        fresh = [i for i, stamp in stamps if self._stamps.get(i) != aware(stamp)]
+        self._stamps = {i: s for i, s in self._stamps.items() if s >= since}
+        changed = []
+        for start in range(0, len(fresh), 1000):
+            changed += (await uow.posts.many(fresh[start : start + 1000])).values()
+        changed.sort(key=lambda post: (aware(post.updated_at), post.id))
         vectors = await self.vectors(uow, [p for p in changed if p.status == "open"])
         opened = [post_doc(p, vectors.get(p.id)) for p in changed if p.status == "open"]
         for post in changed:
@@ -115,6 +133,41 @@ class MatchIndex:
             if self._seen_until is None or stamp > self._seen_until:
                 self._seen_until = stamp
         return len(changed)
+
+    async def _load(self, uow: UnitOfWork) -> int:
+        """The first look: every open post with its stored vector, streamed from the
+        database straight into the engine; only posts without a current vector are then
+        read as objects and encoded."""
+        model = self.encoder.model_id
+        stale: list[int] = []
+        count = 0
+        seen: datetime | None = None
+        async for rows in uow.posts.index_rows():
+            docs = []
+            for row in rows:
+                count += 1
+                stamp = aware(row.updated_at)
+                seen = stamp if seen is None or stamp > seen else seen
+                self._stamps[row.id] = stamp
+                if row.status != "open":
+                    continue
+                text = post_text(row.title, row.body, row.topics or ())
+                vector = from_bytes(row.vector) if row.vector is not None else None
+                if row.model != model or row.text_key != text_key(text) or not vector.size:
+                    stale.append(row.id)
+                    continue
+                docs.append(_row_doc(row, vector))
+            self.engine.bulk_upsert(docs)
+        for start in range(0, len(stale), 1000):
+            posts = list((await uow.posts.many(stale[start : start + 1000])).values())
+            vectors = await self.vectors(uow, posts)
+            self.engine.bulk_upsert(post_doc(p, vectors.get(p.id)) for p in posts)
+        if seen is not None:
+            # Only the overlap window needs its stamps: older posts are read again only
+            # when their updated_at moves into it.
+            self._stamps = {i: s for i, s in self._stamps.items() if s >= seen - OVERLAP}
+        self._seen_until = seen
+        return count
 
     async def vectors(
         self, uow: UnitOfWork, posts: Iterable[Post], progress: Progress | None = None

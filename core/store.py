@@ -8,7 +8,7 @@ so a change and the outbox messages it causes commit together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Text, bindparam, cast, event, func, or_, select, up
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -270,6 +270,40 @@ class PostRepo(_Repo):
             return {}
         rows = await self.session.scalars(select(Post).where(Post.id.in_(ids)))
         return {p.id: p for p in rows}
+
+    async def index_rows(self, chunk: int = 5_000) -> AsyncIterator[Sequence[Row]]:
+        """Every post as the matching index needs it at start: plain columns, the
+        municipality's place and the stored embedding, streamed in chunks without ORM
+        objects (100,000 posts would otherwise be loaded with their authors)."""
+        stmt = (
+            select(
+                Post.id,
+                Post.kind,
+                Post.title,
+                Post.body,
+                Post.topics,
+                Post.municipality_ags,
+                Post.status,
+                Post.updated_at,
+                Municipality.kreis_ags,
+                Municipality.land,
+                Municipality.lat,
+                Municipality.lon,
+                Municipality.bbsr_type,
+                Municipality.structurally_weak,
+                Municipality.weak_override,
+                PostEmbedding.model,
+                PostEmbedding.text_key,
+                PostEmbedding.vector,
+            )
+            .join(Municipality, Municipality.ags == Post.municipality_ags, isouter=True)
+            .join(PostEmbedding, PostEmbedding.post_id == Post.id, isouter=True)
+            .order_by(Post.id)
+            .execution_options(yield_per=chunk)
+        )
+        result = await self.session.stream(stmt)
+        async for rows in result.partitions(chunk):
+            yield rows
 
     async def embeddings(self, ids: Collection[int]) -> dict[int, PostEmbedding]:
         if not ids:

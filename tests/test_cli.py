@@ -40,7 +40,7 @@ def test_chat_registers_and_posts(cli):
     result = cli("chat", "--as", "a@example.org", stdin=anna)
     assert result.returncode == 0, result.stderr
     assert "veröffentlicht (Nr. 1)" in result.stdout
-    ben = "Ben Wagner\nZschopau\n1\nja\n/suche Erfahrungen mit dem Bürgerbus für Senioren\n"
+    ben = "Ben Wagner\nZschopau\n1\nja\n/suche Erfahrungen mit einem Bürgerbus\n"
     result = cli("chat", "--as", "b@example.org", stdin=ben)
     assert "Wir teilen unser Bürgerbus-Konzept" in result.stdout
     assert "[1] Ja, gern" in result.stdout
@@ -48,6 +48,21 @@ def test_chat_registers_and_posts(cli):
     result = cli("chat", "--as", "a@example.org", stdin="/treffer\n1\n")
     assert "warten auf Ihre Antwort" in result.stdout
     assert "Sobald die andere Seite" in result.stdout
+
+
+def test_chat_shows_a_maybe_with_the_choice_to_ask(cli):
+    from tests.test_matching_tiers import MITFAHRBANK, NO_LICENCE
+
+    anna = f"Anna Schmidt\nPrenzlau\n1\nja\n/biete {MITFAHRBANK}\n"
+    assert cli("chat", "--as", "a@example.org", stdin=anna).returncode == 0
+    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n1\n"
+    result = cli("chat", "--as", "b@example.org", stdin=ben)
+    assert result.returncode == 0, result.stderr
+    assert "Vielleicht passend" in result.stdout and "Mitfahrbänke" in result.stdout
+    assert "[1] Kontakt anfragen" in result.stdout
+    assert "andere Seite gefragt" in result.stdout  # typing 1 picked it
+    result = cli("chat", "--as", "a@example.org", stdin="/treffer\n")
+    assert "warten auf Ihre Antwort" in result.stdout
 
 
 def _member(email: str, name: str, role: str, ags: str) -> dict:
@@ -108,131 +123,30 @@ def test_import_and_export_matches(cli, tmp_path):
     assert rows[0]["rank_for_request"] == 1 and rows[0]["status"] == "proposed"
 
 
-def test_malformed_import_names_the_line_and_writes_nothing(cli, tmp_path):
-    path = tmp_path / "members.jsonl"
-    good = json.dumps(
-        {"email": "a@example.org", "name": "Anna", "role": "mayor", "municipality": "12073452"}
-    )
-    path.write_text(good + "\n" + good.replace("a@", "c@") + "\n{broken\n", encoding="utf-8")
-    result = cli("import", "members", str(path))
-    assert result.returncode == 2
-    assert "Zeile 3" in result.stderr and "Traceback" not in result.stderr
-    listing = cli("members", "list", "--format", "json")
-    assert listing.stdout == ""
-
-
-def test_unknown_ags_and_role_are_one_line_errors(cli):
-    result = cli(
-        "members",
-        "add",
-        "--email",
-        "x@example.org",
-        "--name",
-        "X Y",
-        "--municipality",
-        "99999999",
-        "--role",
-        "mayor",
-    )
-    assert result.returncode == 2
-    assert "99999999" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    result = cli(
-        "members",
-        "add",
-        "--email",
-        "x@example.org",
-        "--name",
-        "X Y",
-        "--municipality",
-        "12073452",
-        "--role",
-        "king",
-    )
-    assert result.returncode == 2 and "king" in result.stderr
-
-
-def test_bad_configuration_names_the_variable(cli):
-    result = cli("members", "list", env_extra={"ZR_TIMEZONE": "Mars/Olympus"})
-    assert result.returncode == 2
-    assert "ZR_TIMEZONE" in result.stderr and "Traceback" not in result.stderr
-    result = cli("members", "list", env_extra={"ZR_SWEEP_SECONDS": "oft"})
-    assert result.returncode == 2 and "ZR_SWEEP_SECONDS" in result.stderr
-
-
-def test_invite_prints_code_and_deep_link_and_code_links_member(cli):
-    result = cli(
-        "members",
-        "invite",
-        "--email",
-        "m@example.org",
-        "--name",
-        "Maria Berg",
-        "--municipality",
-        "14626110",
-        "--role",
-        "mayor",
-    )
+def test_export_orders_both_tiers_for_a_request(cli, tmp_path):
+    assert cli("import", "members", str(_members_file(tmp_path))).returncode == 0
+    posts = tmp_path / "posts.jsonl"
+    rows = [
+        {"id": "o1", "kind": "offer", "title": "Unser Bürgerbus-Konzept für Senioren"},
+        {
+            "id": "o2",
+            "kind": "offer",
+            "title": "Rufbus statt leerer Linienbusse",
+            "body": "Fahrten werden telefonisch bestellt, der Kleinbus fährt nur bei Bedarf.",
+        },
+        {"id": "r1", "kind": "request", "title": "Erfahrungen mit Bürgerbus und Fahrdienst"},
+    ]
+    for row, email in zip(rows, ("a", "a", "b"), strict=True):
+        row["author_email"] = f"{email}@example.org"
+    posts.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    result = cli("import", "posts", str(posts))
     assert result.returncode == 0, result.stderr
-    code = result.stdout.split("Code: ")[1].split()[0]
-    assert f"https://t.me/ZukunftsraumBot?start={code.replace('-', '')}" in result.stdout
-    # The invited member opens the chat: privacy consent first, then the assistant.
-    chat = cli("chat", "--as", "m@example.org", stdin="ja\n/meine\n")
-    assert "Datenschutz" in chat.stdout and "noch keine offenen Beiträge" in chat.stdout
-    verify = cli("members", "verify", "m@example.org")
-    assert verify.returncode == 0 and "verifiziert" in verify.stdout
-
-
-def test_municipality_search(cli):
-    result = cli("municipalities", "search", "dueren")
-    assert "05358008" in result.stdout and "05358\t" in result.stdout
-    assert cli("municipalities", "search", "Atlantis").returncode == 1
-
-
-ICS = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//Test//DE
-BEGIN:VEVENT
-UID:seminar-42@test
-DTSTART;TZID=Europe/Berlin:20991203T100000
-SUMMARY:Online-Seminar Leerstand
-URL:https://konf.example/leerstand
-X-ZR-CAPACITY:25
-BEGIN:VALARM
-ACTION:DISPLAY
-TRIGGER:-P1D
-END:VALARM
-END:VEVENT
-END:VCALENDAR
-"""
-
-
-def test_events_import_list_cancel_and_digest_send(cli, tmp_path):
-    calendar = tmp_path / "termine.ics"
-    calendar.write_text(ICS, encoding="utf-8")
-    assert "1 Termine angelegt, 0 aktualisiert" in cli("events", "import", str(calendar)).stdout
-    calendar.write_text(ICS.replace("T100000", "T140000"), encoding="utf-8")
-    assert "0 Termine angelegt, 1 aktualisiert" in cli("events", "import", str(calendar)).stdout
-    listed = cli("events", "list").stdout
-    assert "Online-Seminar Leerstand" in listed and "14:00 Uhr" in listed and "25" in listed
-    added = cli(
-        "events",
-        "add",
-        "--title",
-        "Netzwerktreffen",
-        "--kind",
-        "meeting",
-        "--start",
-        "2099-06-10 10:00",
-        "--location",
-        "Görlitz",
-    )
-    assert added.returncode == 0 and "Termin 2 angelegt" in added.stdout
-    assert cli("events", "cancel", "2").returncode == 0
-    again = cli("events", "cancel", "2")
-    assert again.returncode == 2 and "bereits abgesagt" in again.stderr
-    bad = cli("events", "add", "--title", "X", "--start", "morgen")
-    assert bad.returncode == 2 and "Ungültige Zeitangabe" in bad.stderr
-    assert cli("events", "import", str(tmp_path / "fehlt.ics")).returncode != 0
-    sent = cli("digest", "send", "--staff", "--now")
-    assert sent.returncode == 0 and "Zusammenfassungen gebaut" in sent.stdout
-    assert cli("digest", "send").returncode == 2
+    assert "Einbettungen" in result.stderr  # the encoding has its own progress bar
+    out = cli("matches", "export", "--format", "json").stdout
+    exported = [json.loads(line) for line in out.splitlines()]
+    assert [(r["offer"], r["status"]) for r in exported if r["request"] == "r1"] == [
+        ("o1", "proposed"),
+        ("o2", "suggested"),
+    ]
+    assert [r["rank_for_request"] for r in exported] == [1, 2]
+    assert exported[0]["score"] > exported[1]["score"]
