@@ -15,7 +15,7 @@ from core.matching.semantic import DIM, SCALE
 
 COARSE = 64
 PROJECTION_SEED = 512_064
-_GROWTH = 1.5
+_GROWTH = 1.25
 
 
 def _projection() -> np.ndarray:
@@ -43,16 +43,18 @@ class VectorColumn:
         need = self._size + len(vectors)
         if need > self._rows.shape[0]:
             self._grow(max(need, int(self._rows.shape[0] * _GROWTH) + 256))
-        for offset, vector in enumerate(vectors):
-            slot = self._size + offset
-            if vector is None or vector.size != DIM:
-                self._norms[slot] = 0.0
-                continue
-            self._rows[slot] = vector
-            norm = float(np.linalg.norm(vector.astype(np.float32)))
-            self._norms[slot] = norm
-            if norm > 0:
-                self._coarse[slot] = (vector.astype(np.float32) / norm) @ self._projection
+        present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
+        slots = np.arange(self._size, need)
+        self._norms[slots] = 0.0
+        if present:
+            rows = np.stack([vectors[i] for i in present])
+            at = slots[present]
+            floats = rows.astype(np.float32)
+            norms = np.linalg.norm(floats, axis=1)
+            self._rows[at] = rows
+            self._norms[at] = norms
+            safe = np.where(norms > 0, norms, 1.0)[:, None]
+            self._coarse[at] = (floats / safe) @ self._projection
         self._size = need
 
     def clear(self, slot: int) -> None:
