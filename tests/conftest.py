@@ -46,6 +46,8 @@ EMBEDDINGS = DATA / "embeddings.npz"
 @pytest.fixture(scope="session", autouse=True)
 def stored_embeddings():
     encoder = StoredEncoder(EMBEDDINGS, UniversalSentenceEncoder)
+    if not EMBEDDINGS.exists():
+        encoder.encode(["Bürgerbus"])  # load the real model now, not inside a timed wait
     use_encoder(encoder)
     yield encoder
     use_encoder(None)
