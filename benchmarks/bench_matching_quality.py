@@ -1,29 +1,63 @@
-"""Ranking quality of the MatchEngine against plain BM25 on a labelled set.
+"""Matching quality on the frozen test part of the labelled set, beside its baselines.
 
-    .venv/bin/python benchmarks/bench_matching_quality.py [GOLD.jsonl ...]
+    .venv/bin/python benchmarks/bench_matching_quality.py [--test FILE ...] [--tuning FILE ...]
+        [--no-cli]
 
-Prints nDCG@10, Recall@5 and MRR for every request that has judgments, for the engine,
-two ablations and two rank-bm25 baselines, then a threshold sweep for the proposals.
+1. What a member sees (both tiers, as recorded and exported): nDCG@10, Recall@5 and MRR of
+   each request's list, the share of Vorschläge that are right (grade >= 1), the share of
+   requests with nothing to find that get no Vorschlag; for the engine (word coverage fused
+   with the sentence embeddings, bars from engine.py), the engine without the semantic
+   signal and the model alone (each with the bars cross-validation chose for it on the
+   tuning part, tune_matching.py), and plain BM25 (top 10, no bar) as the baseline.
+2. The same lists through the product: `zukunftsraum import members`, `import posts` and
+   `matches export --format json` on a fresh SQLite database, and the engine's lists
+   rebuilt from that database: both must give the same figures.
+3. Ranking quality without any bar (top 10 of all offers) for the engine, its ablations
+   and two rank-bm25 baselines.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import re
 import sys
 import tempfile
+import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rank_bm25 import BM25Okapi
 
-from benchmarks.gold import GoldSet, evaluate, load_gold
+from benchmarks.bench_import_export import check_export, cli, towns, write_members
+from benchmarks.gold import DEFAULT_GOLD, FROZEN_TEST, GoldSet, evaluate, load_gold
+from benchmarks.matching_eval import (
+    LIST_DEPTH,
+    Lists,
+    MemberFigures,
+    candidate_lists,
+    choose,
+    fusions,
+    member_figures,
+    shown,
+    signals,
+    with_vectors,
+)
+from core.match_index import MatchIndex, post_doc
 from core.matching import MatchEngine, PostDoc
+from core.matching.engine import LEXICAL, SEMANTIC, Fusion
 from core.matching.normalize import tokenize
+from core.matching.semantic import UniversalSentenceEncoder
 from core.matching.stemming import stem
 from core.matching.stopwords import STOP_WORDS
+from core.store import Database
 
 _PLAIN_TOKEN = re.compile(r"\w+")
+# Export rows carry their tier as status; as scores for member_figures(): 1 = Vorschlag.
+TOP, MAYBE = 1.0, 0.5
 
 
 def text_of(post: PostDoc) -> str:
@@ -51,61 +85,162 @@ def bm25_ranker(gold: GoldSet, tokens):
     return rank
 
 
-def engine_ranker(gold: GoldSet, thesaurus: Path | None = None):
-    engine = MatchEngine(thesaurus_path=thesaurus, threshold=0.0)
-    for post in gold.posts.values():
-        engine.upsert(post)
+def engine_ranker(gold: GoldSet, fusion: Fusion, thesaurus: Path | None = None):
+    open_bars = replace(fusion, propose=0.0, suggest=0.0)
+    engine = MatchEngine(thesaurus_path=thesaurus, semantic=open_bars, lexical=open_bars)
+    engine.bulk_upsert(gold.posts.values())
     return lambda request: [c.post_id for c in engine.candidates(request, k=10)]
 
 
-def threshold_sweep(gold: GoldSet) -> None:
-    """Precision of the proposals (grade >= 1 counts as right) and recall of the pairs that
-    matter (grade >= 2), for the top-10 proposals of every judged request."""
-    engine = MatchEngine(threshold=0.0)
-    for post in gold.posts.values():
-        engine.upsert(post)
-    proposals = {r.id: engine.candidates(r, k=10) for r in gold.judged_requests}
-    wanted = sum(1 for g in gold.judgments.values() for v in g.values() if v >= 2)
-    print("\nthreshold  proposals  precision  recall(grade>=2)  F1")
-    for step in range(0, 51, 2):
-        t = step / 100
-        made = right = found = 0
-        for request_id, candidates in proposals.items():
-            grades = gold.judgments[request_id]
-            for c in candidates:
-                if c.score < t:
-                    continue
-                made += 1
-                right += grades.get(c.post_id, 0) >= 1
-                found += grades.get(c.post_id, 0) >= 2
-        precision = right / made if made else 0.0
-        recall = found / wanted if wanted else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        print(f"{t:9.2f}  {made:9d}  {precision:9.3f}  {recall:15.3f}  {f1:.3f}")
+def row(name: str, f: MemberFigures, base: float | None = None) -> str:
+    delta = f"{f.ndcg10 - base:+.3f}" if base is not None else ""
+    return (
+        f"{name:44s} {f.ndcg10:7.3f} {f.recall5:8.3f} {f.mrr:6.3f} {f.top_right:9.0%} "
+        f"{f.empty_ok:9.0%} {f.proposals:5.0f} {f.suggestions:6.0f} {f.maybe_right:7.0%}  {delta}"
+    )
 
 
-def main(argv: list[str]) -> None:
-    gold = load_gold(*(Path(a) for a in argv))
-    offers, requests = len(gold.offers), len(gold.posts) - len(gold.offers)
-    print(f"{offers} offers, {requests} requests, {len(gold.judgments)} judged requests")
+HEADER = (
+    f"{'what a member sees':44s} {'nDCG@10':>7s} {'Recall@5':>8s} {'MRR':>6s} "
+    f"{'top right':>9s} {'empty ok':>9s} {'Vorsch':>5s} {'Vielle':>6s} {'right':>7s}  vs BM25"
+)
+
+
+def bm25_figures(gold: GoldSet) -> MemberFigures:
+    """Plain BM25 as members would see it without any bar: its top 10, all as Vorschlag."""
+    rank = bm25_ranker(gold, plain_tokens)
+    seen = {r.id: [(o, TOP) for o in rank(r)] for r in gold.requests}
+    return member_figures(gold, seen, TOP)
+
+
+def export_lists(rows: list[dict]) -> Lists:
+    seen: Lists = {}
+    for r in sorted(rows, key=lambda r: (int(r["request"]), r["rank_for_request"])):
+        tier = TOP if r["status"] == "proposed" else MAYBE
+        seen.setdefault(int(r["request"]), []).append((int(r["offer"]), tier))
+    return seen
+
+
+async def engine_lists_from_db(url: str, gold: GoldSet) -> Lists:
+    """The engine's lists over the imported posts as the app loads them (vectors and places
+    from the database), with the bars of engine.py, tiers as TOP / MAYBE."""
+    db = Database(url)
+    index = MatchIndex()
+    async with db.uow() as uow:
+        await index.refresh(uow)
+        posts = list(await uow.posts.changed_since(None))
+        vectors = await index.vectors(uow, posts)
+    await db.dispose()
+    gold_id = {p.id: int(p.external_id) for p in posts}
+    lists: Lists = {}
+    tiers: dict[tuple[int, int], float] = {}
+    for post in posts:
+        candidates = index.engine.candidates(post_doc(post, vectors.get(post.id)), k=LIST_DEPTH)
+        lists[gold_id[post.id]] = [(gold_id[c.post_id], c.score) for c in candidates]
+        for c in candidates:
+            pair = (gold_id[post.id], gold_id[c.post_id])
+            tiers[pair] = TOP if c.tier == "proposed" else MAYBE
+    seen = shown(gold, lists, SEMANTIC.suggest)
+    return {
+        request: [(o, tiers.get((request, o), tiers.get((o, request), MAYBE))) for o, _ in rows]
+        for request, rows in seen.items()
+    }
+
+
+def through_product(gold: GoldSet) -> tuple[MemberFigures, MemberFigures, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        emails = write_members(workdir / "members.jsonl", towns(len(gold.posts)))
+        with (workdir / "posts.jsonl").open("w", encoding="utf-8") as out:
+            for email, doc in zip(emails, gold.posts.values(), strict=True):
+                line = {
+                    "id": str(doc.id),
+                    "kind": doc.kind,
+                    "title": doc.title,
+                    "body": doc.body,
+                    "author_email": email,
+                    "topics": list(doc.topics),
+                }
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        cli(workdir, "import", "members", "members.jsonl")
+        import_s, _ = cli(workdir, "import", "posts", "posts.jsonl")
+        _, stdout = cli(workdir, "matches", "export", "--format", "json")
+        exported = member_figures(gold, export_lists(check_export(stdout)), TOP)
+        url = f"sqlite:///{workdir / 'zr.db'}"
+        rebuilt = member_figures(gold, asyncio.run(engine_lists_from_db(url, gold)), TOP)
+    return exported, rebuilt, import_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test", nargs="*", type=Path, default=[FROZEN_TEST])
+    parser.add_argument("--tuning", nargs="*", type=Path, default=[DEFAULT_GOLD])
+    parser.add_argument("--no-cli", action="store_true", help="skip the import/export run")
+    args = parser.parse_args()
+    encoder = UniversalSentenceEncoder()
+    started = time.perf_counter()
+    test = with_vectors(load_gold(*args.test), encoder)
+    encode_s = time.perf_counter() - started
+    tuning = with_vectors(load_gold(*args.tuning), encoder)
+    print(
+        f"frozen test part: {len(test.offers)} offers, {len(test.requests)} requests "
+        f"({len(test.empty_requests)} with nothing to find), {len(test.judgments)} judged; "
+        f"tuning part: {len(tuning.offers)} offers, {len(tuning.requests)} requests"
+    )
+    print(
+        f"model {encoder.model_id}: first encoding of {len(test.posts)} posts incl. loading "
+        f"{encode_s:.1f} s"
+    )
+    # The ablations' bars, chosen by the same rules on the tuning part.
+    raw_tuning = signals(tuning)
+    tuning_ids = [r.id for r in tuning.requests]
+    words_only = choose(
+        tuning, {f: candidate_lists(raw_tuning, f) for f in fusions([0.0])}, tuning_ids
+    ).fusion
+    model_only = choose(
+        tuning, {f: candidate_lists(raw_tuning, f) for f in fusions([1.0])}, tuning_ids
+    ).fusion
+    raw_test = signals(test)
+    base = bm25_figures(test)
+    print("\n" + HEADER)
+    for name, fusion in (
+        ("MatchEngine (words + meaning, both tiers)", SEMANTIC),
+        ("MatchEngine without the semantic signal", words_only),
+        ("model alone (cosine)", model_only),
+    ):
+        seen = shown(test, candidate_lists(raw_test, fusion), fusion.suggest)
+        print(row(name, member_figures(test, seen, fusion.propose), base.ndcg10))
+        print(
+            f"{'':4s}weight {fusion.weight:.1f}, floor {fusion.floor:.1f}, "
+            f"Vorschlag bar {fusion.propose:.2f}, Vielleicht bar {fusion.suggest:.2f}"
+        )
+    print(row("plain BM25, top 10, no bar (baseline)", base))
+    print(f"(engine.py LEXICAL, used for posts without embedding: {LEXICAL})")
+
+    if not args.no_cli:
+        exported, rebuilt, import_s = through_product(test)
+        print("\nthe same through the product (fresh SQLite database):")
+        print(row("import posts + matches export --format json", exported, base.ndcg10))
+        print(row("engine's lists rebuilt from that database", rebuilt, base.ndcg10))
+        print(f"identical: {'yes' if exported == rebuilt else 'NO'}")
+        print(f"(import posts of {len(test.posts)} posts incl. encoding: {import_s:.1f} s)")
+
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty.txt"
         empty.write_text("", encoding="utf-8")
         systems = [
-            ("MatchEngine", engine_ranker(gold)),
-            ("MatchEngine without thesaurus", engine_ranker(gold, empty)),
-            ("rank-bm25, Snowball stems + stop words", bm25_ranker(gold, stemmed_tokens)),
-            ("rank-bm25, plain tokens (baseline)", bm25_ranker(gold, plain_tokens)),
+            ("MatchEngine, words + meaning", engine_ranker(test, SEMANTIC)),
+            ("MatchEngine, words only", engine_ranker(test, LEXICAL)),
+            ("MatchEngine, words only, no thesaurus", engine_ranker(test, LEXICAL, empty)),
+            ("model alone", engine_ranker(test, model_only)),
+            ("rank-bm25, Snowball stems + stop words", bm25_ranker(test, stemmed_tokens)),
+            ("rank-bm25, plain tokens (baseline)", bm25_ranker(test, plain_tokens)),
         ]
-        results = [(name, evaluate(gold, rank)) for name, rank in systems]
-    print(f"\n{'system':42s} {'nDCG@10':>8s} {'Recall@5':>9s} {'MRR':>6s}")
+        results = [(name, evaluate(test, rank)) for name, rank in systems]
+    print(f"\n{'ranking of all offers, no bar':44s} {'nDCG@10':>7s} {'Recall@5':>8s} {'MRR':>6s}")
     for name, f in results:
-        print(f"{name:42s} {f.ndcg10:8.3f} {f.recall5:9.3f} {f.mrr:6.3f}")
-    base = results[-1][1]
-    best = results[0][1]
-    print(f"\nMatchEngine vs plain BM25: nDCG@10 {best.ndcg10 - base.ndcg10:+.3f}")
-    threshold_sweep(gold)
+        print(f"{name:44s} {f.ndcg10:7.3f} {f.recall5:8.3f} {f.mrr:6.3f}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -10,7 +10,11 @@ from pathlib import Path
 
 from core.matching import PostDoc
 
-DEFAULT_GOLD = Path(__file__).resolve().parent / "data" / "matching_gold.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+# The tuning part (weights and bars are chosen on it) and the frozen test part (never tuned
+# on; written and committed before the tuning).
+DEFAULT_GOLD = DATA / "matching_gold.jsonl"
+FROZEN_TEST = DATA / "matching_test.jsonl"
 
 
 @dataclass
@@ -24,8 +28,17 @@ class GoldSet:
         return [p for p in self.posts.values() if p.kind == "offer"]
 
     @property
+    def requests(self) -> list[PostDoc]:
+        return [p for p in self.posts.values() if p.kind == "request"]
+
+    @property
     def judged_requests(self) -> list[PostDoc]:
         return [self.posts[r] for r in sorted(self.judgments)]
+
+    @property
+    def empty_requests(self) -> list[PostDoc]:
+        """Requests without any judgment: nothing in the set fits them."""
+        return [p for p in self.requests if p.id not in self.judgments]
 
 
 def load_gold(*paths: Path) -> GoldSet:

@@ -18,8 +18,10 @@ HERE = Path(__file__).resolve().parent
 # (script, arguments for --quick)
 BENCHMARKS = [
     ("bench_municipalities.py", []),
+    ("tune_matching.py", []),
     ("bench_matching_quality.py", []),
     ("bench_matching_speed.py", ["--posts", "20000", "--queries", "100"]),
+    ("bench_matching_startup.py", ["--posts", "10000"]),
     ("bench_import_export.py", ["--posts", "300"]),
     ("reply_conformance.py", []),
     ("bounce_conformance.py", []),

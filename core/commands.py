@@ -6,7 +6,7 @@ Handlers translate between a member's words and the use cases in
 
 from __future__ import annotations
 
-from core import dialogues, event_commands, exchange, grant_commands, members
+from core import dialogues, event_commands, exchange, grant_commands, interests, members
 from core.context import Ctx
 from core.errors import UserError
 from core.grammar import Command, Grammar
@@ -70,16 +70,38 @@ async def cancel(ctx: Ctx, args: str) -> Reply:
 
 
 async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
-    """Create a post and propose matches; the author sees the proposals at once."""
+    """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
     author = _member(ctx)
     post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
     matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
     kind = t(f"posts.kind.{post.kind}")
     confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
+    return match_replies(confirmation, post.id, post.kind, matches, author)
+
+
+def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
+    """The author's answer after matching: Vorschläge first, then Vielleicht passend; with
+    nothing above the lower bar, the offer to keep watching."""
+    proposed = [m for m in matches if m.status == "proposed"]
+    suggested = [m for m in matches if m.status == "suggested"]
     if not matches:
-        return [Reply(confirmation + "\n" + t(f"posts.no_match_{post.kind}"))]
-    intro = confirmation + "\n" + t("posts.matches_found", count=len(matches))
-    return [Reply(intro)] + [exchange.proposal_reply(m, author) for m in matches]
+        text = confirmation + "\n" + t(f"posts.no_match_{kind}") + "\n" + t("posts.watch_hint")
+        return [Reply(text, [Choice(t("posts.keep_watching"), f"/beobachten {post_id}")])]
+    replies = []
+    if proposed:
+        replies.append(Reply(confirmation + "\n" + t("posts.matches_found", count=len(proposed))))
+        replies += [exchange.proposal_reply(m, member) for m in proposed]
+    if suggested:
+        intro = t("posts.suggestions_found", count=len(suggested))
+        replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
+        replies += [exchange.suggestion_reply(m, member) for m in suggested]
+    return replies
+
+
+async def watch(ctx: Ctx, args: str) -> Reply:
+    """Keep watching for a post: its title joins the member's saved interests."""
+    post = await exchange.own_post(ctx.uow, _member(ctx), _number(args))
+    return await interests.add(ctx.uow, _member(ctx), post.title, ctx.now)
 
 
 async def _post_command(ctx: Ctx, args: str, kind: str) -> Reply | list[Reply]:
@@ -126,8 +148,7 @@ async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
     confirmation = t("posts.edited", title=post.title, id=post.id)
     if not matches:
         return [Reply(confirmation)]
-    intro = confirmation + "\n" + t("posts.matches_found", count=len(matches))
-    return [Reply(intro)] + [exchange.proposal_reply(m, _member(ctx)) for m in matches]
+    return match_replies(confirmation, post.id, post.kind, matches, _member(ctx))
 
 
 def _status_action(action: str):
@@ -146,15 +167,20 @@ def _status_action(action: str):
 
 async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
     member = _member(ctx)
-    matches = await ctx.uow.matches.for_member(member.id, ("proposed", "accepted"))
+    statuses = ("proposed", "suggested", "accepted")
+    matches = await ctx.uow.matches.for_member(member.id, statuses)
     open_ = exchange.unanswered(matches, member)
+    maybe = exchange.suggestions(matches, member)
     accepted = [m for m in matches if m.status == "accepted"]
-    if not open_ and not accepted:
+    if not open_ and not maybe and not accepted:
         return [Reply(t("match.none"))]
     replies: list[Reply] = []
     if open_:
         replies.append(Reply(t("match.open_intro", count=len(open_))))
         replies += [exchange.proposal_reply(m, member) for m in open_]
+    if maybe:
+        replies.append(Reply(t("match.suggestions_intro", count=len(maybe))))
+        replies += [exchange.suggestion_reply(m, member) for m in maybe]
     if accepted:
         lines = []
         for m in accepted:
@@ -177,6 +203,10 @@ async def accept(ctx: Ctx, args: str) -> Reply:
 
 async def decline(ctx: Ctx, args: str) -> Reply:
     return await exchange.answer(ctx.uow, _member(ctx), _number(args), False, ctx.now)
+
+
+async def ask_contact(ctx: Ctx, args: str) -> Reply:
+    return await exchange.request_contact(ctx.uow, _member(ctx), _number(args), ctx.now)
 
 
 # --- settings, linking, privacy ---------------------------------------------------
@@ -326,6 +356,8 @@ def _commands() -> list[Command]:
         Command("verifizieren", verify, args="NR", staff_only=True),
         Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
         Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
+        Command("anfragen", ask_contact, args="NR", listed=False),
+        Command("beobachten", watch, args="NR", listed=False),
         *status,
         *grant_commands.commands(),
     ]

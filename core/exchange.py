@@ -84,8 +84,16 @@ class NewPost:
 
 
 async def create_post(
-    uow: UnitOfWork, index: MatchIndex, author: Member, new: NewPost, now: datetime
+    uow: UnitOfWork,
+    index: MatchIndex,
+    author: Member,
+    new: NewPost,
+    now: datetime,
+    *,
+    index_now: bool = True,
 ) -> Post:
+    """Store a new post; with `index_now` also its embedding and (after commit) its place in
+    the index. A bulk import leaves both to one batch (see importing.py)."""
     if new.kind not in KINDS:
         raise UserError.of("posts.bad_kind", kind=new.kind)
     title = check_text(new.title)
@@ -114,7 +122,8 @@ async def create_post(
     uow.add(post)
     await uow.flush()
     await uow.session.refresh(post, ["author", "municipality"])
-    index.put_after_commit(uow, post)
+    if index_now:
+        await index.put_after_commit(uow, post)
     return post
 
 
@@ -134,14 +143,16 @@ async def propose(
     k: int = PROPOSALS_PER_POST,
     notify: bool = True,
 ) -> list[Match]:
-    """Rank the open posts of the other kind and record the best as proposals.
+    """Rank the open posts of the other kind and record the best above the lower bar.
 
-    Pairs that exist in any state (declined, stale, ...) are never proposed again.
-    The author of ``post`` sees the proposals in the reply; the other sides are
+    A Vorschlag (status "proposed") asks both sides; a "Vielleicht passend" (status
+    "suggested") is shown only to the author of ``post``, who may ask for contact.
+    Pairs that exist in any state (declined, stale, ...) are never offered again.
+    The author of ``post`` sees both in the reply; the other sides of Vorschläge are
     notified through the outbox when ``notify`` is set.
     """
     exclude = await uow.matches.partner_ids(post.id)
-    candidates = index.candidates(post, k=k + 5, exclude=exclude)
+    candidates = await index.candidates(uow, post, k=k + 5, exclude=exclude)
     partners = await uow.posts.many(c.post_id for c in candidates)
     created: list[Match] = []
     for candidate in candidates:
@@ -155,7 +166,8 @@ async def propose(
             request_id=request.id,
             score=round(candidate.score, 4),
             reason=candidate.reason,
-            status="proposed",
+            status=candidate.tier,
+            shown_to=post.kind if candidate.tier == "suggested" else None,
             created_at=now,
         )
         uow.add(match)
@@ -165,7 +177,7 @@ async def propose(
     await uow.flush()
     for match in created:
         await uow.session.refresh(match, ["offer", "request"])
-        if notify:
+        if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
             enqueue(
                 uow,
@@ -216,6 +228,72 @@ def proposal_reply(match: Match, member: Member) -> Reply:
     return Reply(text=text, choices=choices, ref=f"match:{match.id}")
 
 
+def suggestion_reply(match: Match, member: Member) -> Reply:
+    """A lower-confidence pair, shown only to one side, with the choice to ask the other."""
+    own, other = (
+        (match.offer, match.request)
+        if match.shown_to == "offer"
+        else (
+            match.request,
+            match.offer,
+        )
+    )
+    body = f"\n{excerpt(other.body)}" if other.body else ""
+    text = t(
+        f"match.suggestion_{other.kind}",
+        own=own.title,
+        title=other.title,
+        place=place(other),
+        body=body,
+        reason=match.reason,
+    )
+    choices = [
+        Choice(t("match.request_contact"), f"/anfragen {match.id}"),
+        Choice(t("match.decline"), f"/ablehnen {match.id}"),
+    ]
+    return Reply(text=text, choices=choices, ref=f"match:{match.id}")
+
+
+def match_reply(match: Match, member: Member) -> Reply:
+    if match.status == "suggested":
+        return suggestion_reply(match, member)
+    return proposal_reply(match, member)
+
+
+async def request_contact(uow: UnitOfWork, member: Member, match_id: int, now: datetime) -> Reply:
+    """The member who sees a suggestion asks for contact: it becomes a Vorschlag with their
+    yes, and the other side is asked as for any Vorschlag."""
+    match = await uow.matches.get(match_id)
+    side = _visible_side(match, member) if match else None
+    if match is None or side is None:
+        raise UserError.of("match.unknown", id=match_id)
+    if match.status == "proposed":
+        raise UserError.of("match.already_asked")
+    if match.status != "suggested":
+        raise UserError.of(f"match.already_{match.status}")
+    setattr(match, f"{side}_answer", "yes")
+    match.status = "proposed"
+    other_post = match.request if side == "offer" else match.offer
+    enqueue(
+        uow,
+        other_post.author,
+        proposal_reply(match, other_post.author),
+        kind="match_proposal",
+        subject=t("match.subject"),
+        now=now,
+        dedupe_key=f"match:{match.id}:proposal:{other_post.author_id}",
+    )
+    return Reply(t("match.contact_requested"))
+
+
+def _visible_side(match: Match, member: Member) -> str | None:
+    """The member's side of a match they may see: a suggestion only on its shown side."""
+    side = _side(match, member)
+    if match.status == "suggested" and side != match.shown_to:
+        return None
+    return side
+
+
 def contact_lines(member: Member) -> str:
     lines = [f"{member.name} ({role_label(member.role)}, {label(member.municipality)})"]
     if member.email:
@@ -241,9 +319,15 @@ async def answer(
     uow: UnitOfWork, member: Member, match_id: int, accept: bool, now: datetime
 ) -> Reply:
     match = await uow.matches.get(match_id)
-    side = _side(match, member) if match else None
+    side = _visible_side(match, member) if match else None
     if match is None or side is None:
         raise UserError.of("match.unknown", id=match_id)
+    if match.status == "suggested":
+        if accept:
+            return await request_contact(uow, member, match_id, now)
+        match.status, match.decided_at = "declined", now
+        setattr(match, f"{side}_answer", "no")
+        return Reply(t("match.declined_ok"))
     if match.status != "proposed":
         raise UserError.of(f"match.already_{match.status}")
     if getattr(match, f"{side}_answer") is not None:
@@ -286,6 +370,11 @@ async def awaiting_answer(uow: UnitOfWork, member: Member) -> list[Match]:
     return unanswered(await uow.matches.for_member(member.id, ("proposed",)), member)
 
 
+def suggestions(matches: Iterable[Match], member: Member) -> list[Match]:
+    """The lower-confidence pairs among ``matches`` shown to this member."""
+    return [m for m in matches if m.status == "suggested" and _visible_side(m, member)]
+
+
 def unanswered(matches: Iterable[Match], member: Member) -> list[Match]:
     """The proposals among ``matches`` that wait for this member's answer."""
     return [
@@ -311,7 +400,7 @@ async def edit_post(
         raise UserError.of("posts.bad_transition", status=t(f"posts.status.{post.status}"))
     post.title, post.body = split_text(check_text(text))
     post.updated_at = now
-    index.put_after_commit(uow, post)
+    await index.put_after_commit(uow, post)
     return post
 
 
@@ -329,7 +418,7 @@ async def change_status(
         post.renewal_asked_at = None
     if new_status != "open":
         await uow.matches.stale_for_post(post.id)
-    index.put_after_commit(uow, post)
+    await index.put_after_commit(uow, post)
     return post
 
 

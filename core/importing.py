@@ -19,7 +19,7 @@ from pathlib import Path
 from core import exchange, members
 from core.errors import ImportFileError, UserError
 from core.match_index import MatchIndex
-from core.models import Member
+from core.models import Member, Post
 from core.store import Database
 from core.texts import t
 
@@ -155,14 +155,17 @@ async def import_posts(
     *,
     notify: bool = False,
     progress: Progress | None = None,
+    encoding: Progress | None = None,
 ) -> ImportResult:
     """Import posts in one transaction, then match them (requests first).
 
-    Matching runs after the posts are committed so every imported post can
-    find every other; imported proposals are not announced unless ``notify``.
+    The posts' embeddings are computed in batches (``encoding`` counts them) and stored in
+    the same transaction. Matching runs after the posts are committed so every imported
+    post can find every other; imported proposals are not announced unless ``notify``.
     """
     rows = list(read_rows(path))
     result = ImportResult()
+    created: list[Post] = []
     async with db.uow() as uow:
         existing = await uow.posts.external_ids()
         authors: dict[str, Member] = {}
@@ -188,13 +191,15 @@ async def import_posts(
                 created_at=_timestamp(row.get("created_at"), line),
             )
             try:
-                post = await exchange.create_post(uow, index, author, new, now)
+                post = await exchange.create_post(uow, index, author, new, now, index_now=False)
             except UserError as error:
                 raise ImportFileError(t("importing.line", line=line, error=error.message)) from None
+            created.append(post)
             result.post_ids.append(post.id)
             result.created += 1
             if progress:
                 progress(1)
+        await index.vectors(uow, created, progress=encoding)
         await uow.commit()
     result.proposals = await match_posts(db, index, result.post_ids, now, notify=notify)
     return result

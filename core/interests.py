@@ -38,3 +38,19 @@ async def set_or_show(uow: UnitOfWork, member: Member, text: str, now: datetime)
     interest.keywords = text
     interest.updated_at = now
     return Reply(t("interests.saved", keywords=text))
+
+
+async def add(uow: UnitOfWork, member: Member, words: str, now: datetime) -> Reply:
+    """Add words to the saved interests (keep watching for a post), without repeating any."""
+    words = " ".join(words.split())
+    interest = await uow.session.get(Interest, member.id)
+    current = [k.strip() for k in (interest.keywords if interest else "").split(",") if k.strip()]
+    if words and words.lower() not in (k.lower() for k in current):
+        current.append(words)
+    keywords = ", ".join(current)[:KEYWORDS_MAX]
+    if interest is None:
+        interest = Interest(member_id=member.id)
+        uow.add(interest)
+    interest.keywords = keywords
+    interest.updated_at = now
+    return Reply(t("interests.watching", words=words))

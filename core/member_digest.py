@@ -58,8 +58,7 @@ def _interest_docs(member: Member, keywords: str) -> list[PostDoc]:
 
 
 # A digest lists what might interest a member; an introduction asks two people to
-# commit. So the digest's bar sits below the proposal threshold.
-DIGEST_BAR = 0.75
+# commit. So the digest uses the engine's lower bar (Vielleicht passend).
 
 
 async def fitting_posts(
@@ -67,17 +66,16 @@ async def fitting_posts(
 ) -> list[tuple[Post, str]]:
     """New open posts of others in [since, until) that fit, with why, best first."""
     found: dict[int, tuple[float, str]] = {}
-    bar = index.engine.threshold * DIGEST_BAR
     for own in await uow.posts.by_author(member.id):
         if own.status != "open":
             continue
-        for candidate in index.candidates(own, k=CANDIDATES, exclude=(), threshold=bar):
+        for candidate in await index.candidates(uow, own, k=CANDIDATES, exclude=()):
             why = t("digest.fits_post", title=own.title, reason=candidate.reason)
             found.setdefault(candidate.post_id, (candidate.score, why))
     keywords = await interests.get(uow, member.id)
     if keywords:
         for doc in _interest_docs(member, keywords):
-            for candidate in index.engine.candidates(doc, k=CANDIDATES, threshold=bar):
+            for candidate in index.engine.candidates(doc, k=CANDIDATES):
                 why = t("digest.fits_interest", reason=candidate.reason)
                 found.setdefault(candidate.post_id, (candidate.score, why))
     posts = await uow.posts.many(found)

@@ -191,7 +191,9 @@ async def export_data(uow: UnitOfWork, member: Member, hooks: Sequence[PrivacyHo
     """Everything stored about a member (DSGVO Art. 15), as JSON; ``hooks`` add the
     records of the other features under their names."""
     posts = await uow.posts.by_author(member.id)
-    matches = await uow.matches.for_member(member.id, ("proposed", "accepted", "declined", "stale"))
+    matches = await uow.matches.for_member(
+        member.id, ("proposed", "suggested", "accepted", "declined", "stale")
+    )
     messages = await uow.outbox.for_member(member.id)
 
     def ts(value: datetime | None) -> str | None:

@@ -132,6 +132,21 @@ class Post(Base):
     municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
+class PostEmbedding(Base):
+    """A post's sentence embedding (core/matching/semantic.py), computed once per text:
+    `text_key` fingerprints the encoded text, `model` names the model, so an edited post or
+    a new model is encoded again and a restart encodes nothing."""
+
+    __tablename__ = "post_embeddings"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(40))
+    text_key: Mapped[str] = mapped_column(String(16))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Match(Base):
     __tablename__ = "matches"
     __table_args__ = (UniqueConstraint("offer_id", "request_id"),)
@@ -141,7 +156,10 @@ class Match(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(300))
+    # proposed (both asked) | suggested (only `shown_to` sees it) | accepted | declined | stale
     status: Mapped[str] = mapped_column(String(10), default="proposed")
+    # The side ("offer" | "request") that sees a suggestion and may ask for contact.
+    shown_to: Mapped[str | None] = mapped_column(String(10))
     offer_answer: Mapped[str | None] = mapped_column(String(5))
     request_answer: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = _ts()

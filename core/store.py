@@ -8,7 +8,7 @@ so a change and the outbox messages it causes commit together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Text, bindparam, cast, event, func, or_, select, up
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,6 +35,7 @@ from core.models import (
     OneTimeCode,
     OutboxMessage,
     Post,
+    PostEmbedding,
 )
 
 
@@ -287,6 +288,56 @@ class PostRepo(_Repo):
         rows = await self.session.scalars(select(Post).where(Post.id.in_(ids)))
         return {p.id: p for p in rows}
 
+    async def index_rows(self, chunk: int = 5_000) -> AsyncIterator[Sequence[Row]]:
+        """Every post as the matching index needs it at start: plain columns, the
+        municipality's place and the stored embedding, streamed in chunks without ORM
+        objects (100,000 posts would otherwise be loaded with their authors)."""
+        stmt = (
+            select(
+                Post.id,
+                Post.kind,
+                Post.title,
+                Post.body,
+                Post.topics,
+                Post.municipality_ags,
+                Post.status,
+                Post.updated_at,
+                Municipality.kreis_ags,
+                Municipality.land,
+                Municipality.lat,
+                Municipality.lon,
+                Municipality.bbsr_type,
+                Municipality.structurally_weak,
+                Municipality.weak_override,
+                PostEmbedding.model,
+                PostEmbedding.text_key,
+                PostEmbedding.vector,
+            )
+            .join(Municipality, Municipality.ags == Post.municipality_ags, isouter=True)
+            .join(PostEmbedding, PostEmbedding.post_id == Post.id, isouter=True)
+            .order_by(Post.id)
+            .execution_options(yield_per=chunk)
+        )
+        result = await self.session.stream(stmt)
+        async for rows in result.partitions(chunk):
+            yield rows
+
+    async def embeddings(self, ids: Collection[int]) -> dict[int, PostEmbedding]:
+        if not ids:
+            return {}
+        stmt = select(PostEmbedding).where(PostEmbedding.post_id.in_(list(ids)))
+        return {row.post_id: row for row in await self.session.scalars(stmt)}
+
+    async def save_embedding(
+        self, post_id: int, model: str, key: str, vector: bytes, row: PostEmbedding | None
+    ) -> None:
+        if row is None:
+            self.session.add(
+                PostEmbedding(post_id=post_id, model=model, text_key=key, vector=vector)
+            )
+        else:
+            row.model, row.text_key, row.vector = model, key, vector
+
     async def external_ids(self) -> set[str]:
         rows = await self.session.scalars(
             select(Post.external_id).where(Post.external_id.is_not(None))
@@ -324,11 +375,11 @@ class MatchRepo(_Repo):
         return (await self.session.scalars(stmt)).unique().all()
 
     async def stale_for_post(self, post_id: int) -> None:
-        """A closed post's open proposals can no longer be answered."""
+        """A closed post's open proposals and suggestions can no longer be answered."""
         await self.session.execute(
             update(Match)
             .where(
-                Match.status == "proposed",
+                Match.status.in_(("proposed", "suggested")),
                 or_(Match.offer_id == post_id, Match.request_id == post_id),
             )
             .values(status="stale")

@@ -15,7 +15,8 @@ import pytest
 
 from core.assistant import Assistant
 from core.context import Sender, Services
-from core.match_index import MatchIndex
+from core.match_index import MatchIndex, use_encoder
+from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder
 from core.municipalities import MunicipalityIndex, bundled_index
 from core.reference import _row
 from core.store import Database
@@ -34,6 +35,24 @@ TEST_AGS = (
     "08311000",  # Freiburg im Breisgau
     "14521690",  # Zschopau
 )
+
+
+# Embeddings of the real model for the texts the tests use: encoding them costs nothing, and a
+# text not in the file is encoded by the real model. ZR_SAVE_TEST_EMBEDDINGS=1 adds those to
+# the file at the end of the run.
+EMBEDDINGS = DATA / "embeddings.npz"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stored_embeddings():
+    encoder = StoredEncoder(EMBEDDINGS, UniversalSentenceEncoder)
+    if not EMBEDDINGS.exists():
+        encoder.encode(["Bürgerbus"])  # load the real model now, not inside a timed wait
+    use_encoder(encoder)
+    yield encoder
+    use_encoder(None)
+    if encoder.misses and os.environ.get("ZR_SAVE_TEST_EMBEDDINGS") == "1":
+        encoder.save()
 
 
 def require_shared(subpath: str) -> Path:

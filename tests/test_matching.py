@@ -215,7 +215,8 @@ def test_threshold_filters_weak_pairs():
     lenient = MatchEngine(threshold=0.0)
     for e in (strict, lenient):
         e.upsert(BUERGERBUS)
-    assert strict.candidates(MITFAHRBANK_REQUEST) == []
+    assert [c.tier for c in strict.candidates(MITFAHRBANK_REQUEST)] == ["suggested"]
+    assert strict.candidates(MITFAHRBANK_REQUEST, threshold=0.99) == []
     assert ids(lenient.candidates(MITFAHRBANK_REQUEST)) == [1]
 
 
@@ -492,3 +493,23 @@ def test_bulk_upsert_keeps_the_posts_before_a_bad_one():
         engine.bulk_upsert([BUERGERBUS, bad, SCHULBUS])
     assert 1 in engine
     assert 7 not in engine
+
+
+def test_semantic_only_pair_is_a_suggestion_that_says_what_it_rests_on(stored_embeddings):
+    from dataclasses import replace
+
+    from core.matching.engine import Fusion
+    from core.matching.semantic import post_text, quantize
+
+    mitfahrbank = offer(1, "Mitfahrbänke am Ortsrand", "Wer dort sitzt, wird mitgenommen.")
+    spontan = request(2, "Spontan ins Nachbardorf kommen, ohne Fahrplan")
+    vectors = quantize(
+        stored_embeddings.encode([post_text(d.title, d.body) for d in (mitfahrbank, spontan)])
+    )
+    engine = MatchEngine(semantic=Fusion(weight=1.0, floor=0.0, propose=0.99, suggest=0.01))
+    engine.upsert(replace(mitfahrbank, vector=vectors[0]))
+    (found,) = engine.candidates(replace(spontan, vector=vectors[1]))
+    assert found.tier == "suggested" and found.text == 0.0 and found.cosine > 0.01
+    assert found.reason == "ähnliche Beschreibung"
+    # Without a vector the query falls back to the words, which find nothing here.
+    assert engine.candidates(spontan) == []

@@ -288,7 +288,11 @@ async def members_list(
 
 def _progress(label: str, total: int) -> tuple[Progress, Callable[[int], None]]:
     progress = Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
     )
     task = progress.add_task(label, total=total)
     return progress, lambda n: progress.advance(task, n)
@@ -322,6 +326,7 @@ async def import_posts_cmd(
     total = _count_rows(file)
     async with _app() as application:
         progress, advance = _progress("Beiträge", total)
+        encoding = progress.add_task("Einbettungen", total=total)
         with progress:
             result = await import_posts(
                 application.db,
@@ -330,6 +335,7 @@ async def import_posts_cmd(
                 application.services.clock(),
                 notify=notify,
                 progress=advance,
+                encoding=lambda n: progress.advance(encoding, n),
             )
     out.print(
         f"{result.created} Beiträge importiert, {result.skipped} bereits vorhanden, "

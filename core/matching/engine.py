@@ -4,22 +4,53 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core.matching.analysis import Analysis, Analyzer
 from core.matching.bm25_index import InvertedIndex, PostingBatch
 from core.matching.coverage import Expansions, pair_scores
-from core.matching.model import KINDS, OFFER, Candidate, PostDoc, opposite_kind
-from core.matching.reason import build_reason
+from core.matching.model import (
+    KINDS,
+    OFFER,
+    PROPOSED,
+    SUGGESTED,
+    Candidate,
+    PostDoc,
+    opposite_kind,
+)
+from core.matching.reason import SIMILAR_TEXT, build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
 from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
+from core.matching.vectors import VectorColumn, query_vector
 
-# Tuned on benchmarks/data (see benchmarks/README.md): the word coverage of both posts
-# (geometric mean, coverage.py) that a pair must reach before it is proposed.
-DEFAULT_THRESHOLD = 0.34
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the text score (word coverage) and the cosine of the sentence embeddings make one
+    score, and the two bars on it: `propose` for a Vorschlag (both sides are asked),
+    `suggest` for Vielleicht passend (only the author of the matched post sees it)."""
+
+    weight: float  # share of the semantic signal, 0 = words only
+    floor: float  # a cosine at or below this counts as no similarity
+    propose: float
+    suggest: float
+
+    def score(self, text: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        meaning = np.clip((cosine - self.floor) / (1.0 - self.floor), 0.0, 1.0)
+        return (1.0 - self.weight) * text + self.weight * meaning
+
+
+# Chosen by 5-fold cross-validation on the tuning part of the labelled set
+# (benchmarks/tune_matching.py; the frozen test part was not used, see benchmarks/README.md).
+SEMANTIC = Fusion(weight=0.6, floor=0.3, propose=0.41, suggest=0.14)
+# For posts without an embedding: the word coverage alone.
+LEXICAL = Fusion(weight=0.0, floor=0.0, propose=0.67, suggest=0.27)
+DEFAULT_THRESHOLD = SEMANTIC.propose
 
 # Secondary signals multiply the text score by at most 1 + their sum, so they reorder
 # candidates of similar text score but cannot lift an unrelated post over the threshold,
@@ -31,6 +62,9 @@ WEAK_BONUS = 0.02
 # Posts that share terms with the query are ranked by BM25 first; the best CANDIDATE_POOL of
 # them are scored by word coverage (coverage.py), which decides proposal and order.
 CANDIDATE_POOL = 300
+# Posts with the highest estimated cosine (vectors.py) that join the BM25 candidates: they
+# may share no word with the query.
+SEMANTIC_POOL = 200
 # Candidates re-ranked with the secondary signals, taken from the top of the text ranking.
 RERANK_POOL = 50
 # Posts analysed and indexed together by bulk_upsert(); bounds its temporary memory.
@@ -44,14 +78,31 @@ MAX_CONCEPT_LABELS = 2
 _KIND_CODES = {OFFER: 1, "request": 2}
 
 
+def _one_blas_thread() -> None:
+    """The engine's matrix products are small and run per request; a second BLAS thread
+    only spins against the other work of the process and the machine (measured: encoding
+    and the cosine over all posts 6-9x slower with two threads on a busy 2-core host)."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class MatchEngine:
     def __init__(
-        self, thesaurus_path: str | Path | None = None, threshold: float | None = None
+        self,
+        thesaurus_path: str | Path | None = None,
+        threshold: float | None = None,
+        *,
+        semantic: Fusion = SEMANTIC,
+        lexical: Fusion = LEXICAL,
     ) -> None:
+        """`threshold` sets the Vorschlag bar of both fusions (and caps their lower bar)."""
+        _one_blas_thread()
         groups = load_thesaurus(thesaurus_path)
         self._analyzer = Analyzer(groups)
         self._labels = [g.label for g in groups]
-        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.semantic, self.lexical = semantic, lexical
+        if threshold is not None:
+            self.threshold = threshold
+        self._vectors = VectorColumn()
         self._index = InvertedIndex()
         self._expansions = Expansions(self._analyzer.expansion)
         self._slot_of: dict[int, int] = {}
@@ -73,7 +124,7 @@ class MatchEngine:
         upsert() per post. Reads `docs` lazily, so a generator keeps memory low; when an id
         comes twice, the later post wins."""
         batch = self._index.new_batch()
-        columns: list[tuple[int, int, int, Place]] = []
+        columns: list[tuple[int, int, int, Place, np.ndarray | None]] = []
         pending: set[int] = set()
         try:
             for doc in docs:
@@ -85,7 +136,7 @@ class MatchEngine:
                 analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
                 batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
                 municipality = self._municipality_code(doc.municipality_ags)
-                columns.append((doc.id, kind_code, municipality, _place(doc)))
+                columns.append((doc.id, kind_code, municipality, _place(doc), doc.vector))
                 pending.add(doc.id)
         finally:
             # Also on an error: the posts read so far are already removed in their old form.
@@ -99,6 +150,7 @@ class MatchEngine:
         self._index.remove(slot)
         self._kinds[slot] = 0
         self._places[slot] = None
+        self._vectors.clear(slot)
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -106,10 +158,26 @@ class MatchEngine:
     def __contains__(self, post_id: object) -> bool:
         return post_id in self._slot_of
 
-    def _add_batch(self, batch: PostingBatch, columns: list[tuple[int, int, int, Place]]) -> None:
+    @property
+    def threshold(self) -> float:
+        """The Vorschlag bar for posts with an embedding."""
+        return self.semantic.propose
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        """One Vorschlag bar for both fusions; their lower bars stay at most as high."""
+        bar = float(value)
+        self.semantic = replace(self.semantic, propose=bar, suggest=min(self.semantic.suggest, bar))
+        self.lexical = replace(self.lexical, propose=bar, suggest=min(self.lexical.suggest, bar))
+
+    def _add_batch(
+        self, batch: PostingBatch, columns: list[tuple[int, int, int, Place, np.ndarray | None]]
+    ) -> None:
         slots = self._index.add_batch(batch)
         self._expansions.catch_up(self._index)
-        for slot, (post_id, kind_code, municipality, place) in zip(slots, columns, strict=True):
+        assert self._vectors.size == (slots.start if len(slots) else self._vectors.size)
+        self._vectors.append([c[4] for c in columns])
+        for slot, (post_id, kind_code, municipality, place, _) in zip(slots, columns, strict=True):
             self._slot_of[post_id] = slot
             self._post_ids.append(post_id)
             self._kinds.append(kind_code)
@@ -128,16 +196,23 @@ class MatchEngine:
         """Indexed posts of the other kind that fit `doc`, best first, at most `k`.
 
         Never posts of the same municipality (when `doc` has one), never ids in `exclude`,
-        only those whose text score reaches `threshold` (default: the engine's, which
-        decides proposals; a digest's "might interest you" may ask for a lower bar).
+        only those whose score reaches `threshold` (default: the lower bar, Vielleicht
+        passend). Each candidate says its tier: PROPOSED from the Vorschlag bar up.
+        The score fuses word coverage and, when `doc` has an embedding, its cosine.
         """
-        bar = self.threshold if threshold is None else threshold
+        query = query_vector(doc.vector)
+        fusion = self.semantic if query is not None else self.lexical
+        bar = fusion.suggest if threshold is None else threshold
         other_code = _kind_code(opposite_kind(doc.kind))
         if k <= 0 or self._index.live_docs == 0:
             return []
         analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
         weights = query_terms(analysis)
-        pool = self._bm25_pool(doc, other_code, weights, exclude, k)
+        eligible = self._eligible(other_code, doc.municipality_ags, exclude)
+        pool = self._bm25_pool(eligible, weights, k)
+        if query is not None:
+            near = self._vectors.shortlist(query, eligible, max(SEMANTIC_POOL, 3 * k))
+            pool = np.union1d(pool, near)
         if pool.size == 0:
             return []
         term_ids = [self._index.term_id(t) for t in weights]
@@ -148,61 +223,68 @@ class MatchEngine:
             np.array([i for i in term_ids if i is not None], dtype=np.int64),
             pool,
         )
-        keep = text >= max(bar, 1e-9)
-        pool, text = pool[keep], text[keep]
-        best = np.argsort(-text, kind="stable")[: max(RERANK_POOL, 3 * k)]
+        cosine = self._vectors.cosines(query, pool) if query is not None else np.zeros(pool.size)
+        score = fusion.score(text, cosine)
+        keep = score >= max(bar, 1e-9)
+        pool, score, text, cosine = pool[keep], score[keep], text[keep], cosine[keep]
+        best = np.argsort(-score, kind="stable")[: max(RERANK_POOL, 3 * k)]
         place = _place(doc)
+        signals = dict(zip(pool[best].tolist(), cosine[best].tolist(), strict=True))
         ranked = []
-        for slot, score in zip(pool[best].tolist(), text[best].tolist(), strict=True):
+        for slot, value, words in zip(
+            pool[best].tolist(), score[best].tolist(), text[best].tolist(), strict=True
+        ):
             other = self._places[slot]
             assert other is not None
             distance = distance_km(place, other)
-            final = score * (1.0 + _secondary_bonus(place, other, distance))
-            ranked.append((-round(min(final, 1.0), 4), self._post_ids[slot], slot, distance))
+            final = value * (1.0 + _secondary_bonus(place, other, distance))
+            tier = PROPOSED if value >= fusion.propose else SUGGESTED
+            ranked.append(
+                (-round(min(final, 1.0), 4), self._post_ids[slot], slot, distance, tier, words)
+            )
         ranked.sort()
         return [
             Candidate(
                 post_id=post_id,
                 score=-neg_score,
                 reason=build_reason(
-                    self._shared_topics(analysis, weights, slot),
+                    self._shared_topics(analysis, weights, slot) if words > 0 else [],
                     place,
                     self._places[slot],  # type: ignore[arg-type]
                     distance,
+                    fallback=SIMILAR_TEXT if query is not None else None,
                 ),
+                tier=tier,
+                text=round(words, 4),
+                cosine=round(signals[slot], 4),
             )
-            for neg_score, post_id, slot, distance in ranked[:k]
+            for neg_score, post_id, slot, distance, tier, words in ranked[:k]
         ]
 
-    def _bm25_pool(
-        self,
-        doc: PostDoc,
-        other_code: int,
-        weights: dict[str, float],
-        exclude: Collection[int],
-        k: int,
-    ) -> np.ndarray:
+    def _bm25_pool(self, eligible: np.ndarray, weights: dict[str, float], k: int) -> np.ndarray:
         """Eligible slots that share a term with the query, best BM25 first, at most
         CANDIDATE_POOL: BM25 finds the candidates cheaply, word coverage then scores them."""
         scores, reference, deferred = self._index.score(weights, DEFER_SHARE)
         if reference <= 0.0:
             return np.zeros(0, dtype=np.int64)
-        scores[~self._eligible(other_code, doc.municipality_ags)] = 0.0
-        for post_id in exclude:
-            slot = self._slot_of.get(post_id)
-            if slot is not None:
-                scores[slot] = 0.0
+        scores[~eligible] = 0.0
         if deferred:
             shortlist = _top_slots(scores, 1e-9, max(DEFERRED_POOL, 3 * k))
             self._index.complete(scores, shortlist, deferred)
         pool = _top_slots(scores, 1e-9, max(CANDIDATE_POOL, 3 * k))
-        return np.sort(pool)
+        return np.sort(pool).astype(np.int64)
 
-    def _eligible(self, other_code: int, municipality_ags: str | None) -> np.ndarray:
+    def _eligible(
+        self, other_code: int, municipality_ags: str | None, exclude: Collection[int] = ()
+    ) -> np.ndarray:
         mask = np.frombuffer(self._kinds, dtype=np.int8) == other_code
         code = self._municipality_codes.get(municipality_ags) if municipality_ags else None
         if code is not None:
             mask &= np.frombuffer(self._municipalities, dtype=np.int32) != code
+        for post_id in exclude:
+            slot = self._slot_of.get(post_id)
+            if slot is not None:
+                mask[slot] = False
         return mask
 
     def _municipality_code(self, ags: str | None) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 OFFER = "offer"
 REQUEST = "request"
@@ -25,6 +27,12 @@ class PostDoc:
     lon: float | None = None
     municipality_type: str | None = None  # BBSR type, e.g. "Landgemeinde", "Mittelstadt"
     structurally_weak: bool = False
+    # The post's sentence embedding as stored (int8, semantic.py); None: words only.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+PROPOSED = "proposed"  # high confidence: both sides are asked
+SUGGESTED = "suggested"  # lower confidence: shown only to the author of the matched post
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,10 @@ class Candidate:
     post_id: int
     score: float  # 0..1, comparable across queries
     reason: str  # short German, e.g. "Mobilität · ländlicher Raum · 38 km entfernt"
+    tier: str = PROPOSED
+    # The two signals behind `score` (before region and type reorder), for measurements.
+    text: float = field(default=0.0, compare=False)
+    cosine: float = field(default=0.0, compare=False)
 
 
 def opposite_kind(kind: str) -> str:

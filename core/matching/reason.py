@@ -13,6 +13,8 @@ from core.matching.stemming import stem
 
 SEPARATOR = " · "
 MAX_TOPICS = 3
+# What a pair rests on when the posts share no topic word: the sentence embeddings.
+SIMILAR_TEXT = "ähnliche Beschreibung"
 
 
 def distance_text(km: float) -> str:
@@ -21,7 +23,16 @@ def distance_text(km: float) -> str:
     return f"{round(km)} km entfernt"
 
 
-def build_reason(topics: list[str], query: Place, other: Place, distance: float | None) -> str:
+def build_reason(
+    topics: list[str],
+    query: Place,
+    other: Place,
+    distance: float | None,
+    fallback: str | None = None,
+) -> str:
+    """`fallback` leads when there is no shared topic (a pair found by meaning alone)."""
+    if not topics and fallback:
+        topics = [fallback]
     hint = shared_type_hint(query, other)
     items = _dedupe([*topics, *([hint] if hint else [])])
     if hint in items:

@@ -59,14 +59,14 @@ async def test_invited_mayors_meet_through_buttons(db, tg, run_bot, tmp_path):
 
         tg.user_sends_command(anna.id, "biete", "Wir teilen unser Bürgerbus-Konzept")
         await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
-        tg.user_sends_command(ben.id, "suche", "Erfahrungen mit dem Bürgerbus für Senioren")
+        tg.user_sends_command(ben.id, "suche", "Erfahrungen mit einem Bürgerbus")
         await tg.wait_for_message(ben.id, has_text("veröffentlicht"))
 
         # Ben sees the proposal in the reply; Anna gets hers from the outbox dispatcher.
         ben_proposal = await tg.wait_for_message(ben.id, has_button("/annehmen"))
         assert "Bürgerbus-Konzept" in ben_proposal.text
         anna_proposal = await tg.wait_for_message(anna.id, has_button("/annehmen"))
-        assert "Erfahrungen mit dem Bürgerbus" in anna_proposal.text
+        assert "Erfahrungen mit einem Bürgerbus" in anna_proposal.text
 
         tg.user_presses_button(ben.id, ben_proposal.message_id, button(ben_proposal, "Ja"))
         await tg.wait_for_message(ben.id, has_text("Sobald die andere Seite"))
@@ -94,7 +94,7 @@ async def test_decline_is_polite_and_final(db, tg, run_bot, tmp_path):
         await join(tg, ben.id, ben_code, "Ben Wagner")
         tg.user_sends_command(anna.id, "biete", "Wir teilen unser Bürgerbus-Konzept")
         await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
-        tg.user_sends_command(ben.id, "suche", "Erfahrungen mit dem Bürgerbus für Senioren")
+        tg.user_sends_command(ben.id, "suche", "Erfahrungen mit einem Bürgerbus")
         proposal = await tg.wait_for_message(ben.id, has_button("/ablehnen"))
         no = button(proposal, "Nein")
         tg.user_presses_button(ben.id, proposal.message_id, no)

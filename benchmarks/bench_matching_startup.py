@@ -1,0 +1,171 @@
+"""Start-up of the matching index from the database, with stored embeddings, at N open posts.
+
+    .venv/bin/python benchmarks/bench_matching_startup.py [--posts 100000] [--db PATH]
+
+Builds a SQLite database with N open synthetic posts (bench_matching_speed.py's generator)
+by 1,000 members, each post with its stored embedding (random unit vectors, keyed to the
+real model and the post's text, so they count as current), unless --db names one that exists.
+Then, in a fresh process, as the app does at start: MatchIndex.refresh() (posts and vectors
+read, nothing encoded), its time and RSS; then one new post created and matched through
+core.exchange (the model loads on this first use, encodes the post, the vector is stored,
+both signals rank the top candidates), and the peak RSS of that process, model included.
+The baseline is what the start would cost if every post had to be encoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+
+from benchmarks.bench_matching_speed import PostGenerator, encoding_cost
+from core import exchange
+from core.match_index import MatchIndex
+from core.matching.semantic import post_text, text_key
+from core.models import Member, Post, PostEmbedding
+from core.reference import ensure_municipalities
+from core.schema import upgrade
+from core.store import Database
+
+MEMBERS = 1_000
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def build(url: str, posts: int) -> None:
+    from core.matching.semantic import UniversalSentenceEncoder
+
+    model = UniversalSentenceEncoder().model_id
+    db = Database(url)
+    await upgrade(db)
+    await ensure_municipalities(db)
+    async with db.uow() as uow:
+        towns = [m.ags for m in await uow.municipalities.all() if len(m.ags) == 8][:MEMBERS]
+        await uow.session.execute(
+            insert(Member),
+            [
+                {
+                    "email": f"m{i}@example.org",
+                    "name": f"Mitglied {i}",
+                    "role": "mayor",
+                    "municipality_ags": towns[i],
+                    "created_at": NOW,
+                    "consent_at": NOW,
+                }
+                for i in range(MEMBERS)
+            ],
+        )
+        await uow.commit()
+    generator = PostGenerator()
+    for start in range(0, posts, 5_000):
+        rows, vectors = [], []
+        for post_id in range(start + 1, min(posts, start + 5_000) + 1):
+            doc = generator.post(post_id)
+            member = post_id % MEMBERS
+            rows.append(
+                {
+                    "id": post_id,
+                    "kind": doc.kind,
+                    "title": doc.title[:200],
+                    "body": doc.body,
+                    "topics": [],
+                    "municipality_ags": towns[member],
+                    "author_id": member + 1,
+                    "status": "open",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "expires_at": NOW,
+                }
+            )
+            text = post_text(doc.title[:200], doc.body)
+            vectors.append(
+                {
+                    "post_id": post_id,
+                    "model": model,
+                    "text_key": text_key(text),
+                    "vector": doc.vector.tobytes(),
+                }
+            )
+        async with db.uow() as uow:
+            await uow.session.execute(insert(Post), rows)
+            await uow.session.execute(insert(PostEmbedding), vectors)
+            await uow.commit()
+    await db.dispose()
+
+
+async def start(url: str) -> None:
+    """What the app does at start, then one new post; prints the figures."""
+    rss_before = peak_rss_mb()
+    db = Database(url)
+    index = MatchIndex()
+    t0 = time.perf_counter()
+    async with db.uow() as uow:
+        loaded = await index.refresh(uow)
+    startup_s = time.perf_counter() - t0
+    rss_started = peak_rss_mb()
+    t0 = time.perf_counter()
+    index.encoder.encode(["Mitfahrbank"])
+    load_s = time.perf_counter() - t0
+    generator = PostGenerator(seed=99)
+    doc = generator.post(0, vector=False)
+    t0 = time.perf_counter()
+    async with db.uow() as uow:
+        author = await uow.members.by_email("m1@example.org")
+        new = exchange.NewPost(kind=doc.kind, title=doc.title[:120], body=doc.body)
+        post = await exchange.create_post(uow, index, author, new, NOW)
+        made = await exchange.propose(uow, index, post, NOW, notify=False)
+        await uow.commit()
+    new_ms = (time.perf_counter() - t0) * 1000
+    await db.dispose()
+    print(f"start-up from the database: {loaded:,} posts in {startup_s:.1f} s (target <= 15 s)")
+    print(f"RSS: before {rss_before:.0f} MB, after start-up {rss_started:.0f} MB")
+    print(f"model loaded on first use: {load_s:.1f} s")
+    print(
+        f"one new post created, encoded, stored and matched through core.exchange: "
+        f"{new_ms:.0f} ms ({len(made)} proposals/suggestions)"
+    )
+    print(f"peak RSS of the process, model included: {peak_rss_mb():.0f} MB (target <= 350 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(start(args.child))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "startup.db"
+        url = f"sqlite:///{path}"
+        if not path.exists():
+            t0 = time.perf_counter()
+            asyncio.run(build(url, args.posts))
+            print(
+                f"database with {args.posts:,} posts and embeddings built in "
+                f"{time.perf_counter() - t0:.0f} s"
+            )
+        subprocess.run([sys.executable, __file__, "--child", url], check=True)
+        _, batch_ms, _ = encoding_cost(PostGenerator(seed=5))
+        print(
+            f"baseline, encoding every post at start instead: {args.posts * batch_ms / 1000:.0f} s "
+            f"({batch_ms:.1f} ms/post in batches)"
+        )
+
+
+if __name__ == "__main__":
+    main()

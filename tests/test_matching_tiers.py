@@ -1,0 +1,180 @@
+"""Two tiers of matches through the chat: Vorschlag (both asked) and Vielleicht passend
+(only the author sees it and may ask for contact), with the real model's embeddings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.render import keyboard
+from core.matching.normalize import tokenize
+from core.matching.stemming import stem
+from core.matching.stopwords import STOP_WORDS
+from core.models import Interest, Match, OutboxMessage
+
+MITFAHRBANK = (
+    "Mitfahrbänke für Seniorinnen und Senioren: Wer kein Auto hat, setzt sich auf die Bank "
+    "am Ortsrand und wird von Nachbarn mitgenommen – ganz ohne Anmeldung."
+)
+NO_LICENCE = (
+    "Ältere ohne Führerschein sollen spontan ins Nachbardorf kommen – ohne Fahrplan und "
+    "ohne Smartphone"
+)
+BUS_PROCUREMENT = (
+    "Busbeschaffung für den Schülerverkehr: Wir haben zwei neue Schulbusse ausgeschrieben; "
+    "Vergabeunterlagen und Leistungsverzeichnis teilen wir gern."
+)
+SENIOR_MOBILITY = (
+    "Mobilität für ältere Menschen: Wie kommen Seniorinnen und Senioren ohne Auto zum Arzt "
+    "und zum Einkaufen, zum Beispiel mit Bussen?"
+)
+
+
+def words(text: str) -> set[str]:
+    return {stem(w) for w in tokenize(text) if w not in STOP_WORDS}
+
+
+async def outbox(db) -> list[OutboxMessage]:
+    async with db.uow() as uow:
+        return list((await uow.session.scalars(select(OutboxMessage))).all())
+
+
+async def matches(db) -> list[Match]:
+    async with db.uow() as uow:
+        return list((await uow.session.scalars(select(Match))).unique().all())
+
+
+async def test_request_sharing_no_word_finds_the_offer_as_maybe(person, db):
+    assert not words(MITFAHRBANK) & words(NO_LICENCE)  # not one word in common
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {NO_LICENCE}")
+
+    assert "Vielleicht passend" in ben.text and "Mitfahrbänke" in ben.text, ben.text
+    suggestion = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
+    assert "Warum vielleicht:" in suggestion.text
+    # Telegram renders the choices as inline buttons.
+    buttons = [b for row in keyboard(suggestion.choices).inline_keyboard for b in row]
+    assert [b.text for b in buttons] == ["Kontakt anfragen", "Nein, danke"]
+    (match,) = await matches(db)
+    assert match.status == "suggested" and match.shown_to == "request"
+    assert await outbox(db) == []  # Anna is not bothered with a weak pair
+    await anna.say("/treffer")
+    assert "Zurzeit gibt es keine" in anna.text
+
+    await ben.say(ben.choice("Kontakt anfragen"))
+    assert "andere Seite gefragt" in ben.text
+    (message,) = await outbox(db)
+    assert message.kind == "match_proposal" and message.address == "anna@example.org"
+    await anna.say("/treffer")
+    await anna.say(anna.choice("Ja"))
+    assert "ben@example.org" in anna.text  # Ben's request was his yes
+    (match,) = await matches(db)
+    assert match.status == "accepted"
+
+
+async def test_near_miss_sharing_only_words_is_no_vorschlag(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {BUS_PROCUREMENT}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {SENIOR_MOBILITY}")
+    assert "Ja, gern" not in ben.text
+    assert all(m.status != "proposed" for m in await matches(db))
+    assert await outbox(db) == []
+
+
+async def test_suggestion_is_seen_only_by_its_side_and_can_be_declined(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {NO_LICENCE}")
+    (match,) = await matches(db)
+    await anna.say(f"/anfragen {match.id}")
+    assert f"Nr. {match.id}" in anna.text  # unknown to Anna
+    await ben.say("/treffer")
+    assert "Vielleicht passend" in ben.text
+    await ben.say(ben.choice("Nein"))
+    assert "nicht wieder vor" in ben.text
+    (match,) = await matches(db)
+    assert match.status == "declined"
+    await ben.say(f"/aendern 2 {NO_LICENCE} Gern auch mit Nachbarn.")
+    assert len(await matches(db)) == 1  # a declined pair is not offered again
+
+
+async def test_nothing_to_find_offers_to_keep_watching(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Dorfladen als Genossenschaft")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say("/suche Kirchturmuhr reparieren")
+    assert "Noch passt kein Angebot" in ben.text
+    await ben.say(ben.choice("Weiter beobachten"))
+    assert "Ich beobachte „Kirchturmuhr reparieren“" in ben.text
+    async with db.uow() as uow:
+        interest = await uow.session.get(Interest, 2)
+        assert interest.keywords == "Kirchturmuhr reparieren"
+    await ben.say("/beobachten 2")  # twice: no repetition
+    await ben.say("/interessen")
+    assert ben.text.count("Kirchturmuhr") == 1
+
+
+class CountingEncoder:
+    """The tests' encoder, counting the texts it is asked for; `model_id` may differ."""
+
+    def __init__(self, inner, model_id: str | None = None) -> None:
+        self.inner = inner
+        self.model_id = model_id or inner.model_id
+        self.texts = 0
+
+    def encode(self, texts):
+        self.texts += len(texts)
+        return self.inner.encode(texts)
+
+
+async def test_restart_reads_embeddings_and_a_new_model_encodes_again(
+    person, db, stored_embeddings
+):
+    from core.match_index import MatchIndex
+
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {NO_LICENCE}")
+
+    same = CountingEncoder(stored_embeddings)
+    restarted = MatchIndex(encoder=same)
+    async with db.uow() as uow:
+        assert await restarted.refresh(uow) == 2
+    assert same.texts == 0 and len(restarted) == 2  # nothing encoded at start
+
+    other = CountingEncoder(stored_embeddings, model_id="another-model/1")
+    upgraded = MatchIndex(encoder=other)
+    async with db.uow() as uow:
+        await upgraded.refresh(uow)
+        await uow.commit()
+    assert other.texts == 2
+    async with db.uow() as uow:
+        rows = await uow.posts.embeddings([1, 2])
+    assert {r.model for r in rows.values()} == {"another-model/1"}
+
+
+def test_real_model_runs_offline_and_tells_paraphrase_from_near_miss():
+    """The one test on the real model (the others use its stored embeddings)."""
+    import numpy as np
+
+    from core.matching.semantic import UniversalSentenceEncoder
+
+    encoder = UniversalSentenceEncoder()
+    assert encoder.model_id.startswith("use-m3/")
+    request, offer, near_miss = encoder.encode([NO_LICENCE, MITFAHRBANK, BUS_PROCUREMENT])
+    assert np.isclose(np.linalg.norm(offer), 1.0, atol=1e-3)
+    assert float(request @ offer) > float(request @ near_miss) + 0.1
