@@ -57,7 +57,10 @@ async def prepare(
         message_id=meta["message_id"],
         reply_token=meta.get("reply_token"),
         bounce_token=message.bounce_token,
-        choices=[Choice(c["label"], c["command"]) for c in message.choices or []],
+        # Choices about one of several listed items are named in the text ("3 PAUSIEREN").
+        choices=[
+            Choice(c["label"], c["command"]) for c in message.choices or [] if "item" not in c
+        ],
         attachments=[
             Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
             for a in message.attachments or []

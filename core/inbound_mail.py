@@ -28,7 +28,7 @@ from core.grammar import Grammar
 from core.models import InboundMail, Member, OutboxMessage, ProcessedEvent, ReplyToken
 from core.outbox import attachment_json
 from core.replies import Choice, Reply
-from core.reply_words import command_for_word, picked_by_number
+from core.reply_words import answer_words, command_for_word, picked_by_item, picked_by_number
 from core.store import UnitOfWork
 from core.texts import t
 
@@ -340,7 +340,7 @@ async def _decide_and_act(
         # The member read while deciding is still in the session (no query); a sender
         # unknown then may have registered just now.
         member = await uow.members.by_email(mail.from_address)
-        writes.answer(mail, member, replies)
+        writes.answer(mail, member, replies, assistant.grammar)
         decision = _Decision("done")
     writes.mark(mail, decision.status, decision.reason)
     return decision.status
@@ -495,8 +495,14 @@ class _Writes:
                 {"row": inbound_id, "new_status": status, "new_error": error and error[:300]}
             )
 
-    def answer(self, mail: MailIn, member: Member | None, replies: list[Reply]) -> None:
-        self.answers += _answer_rows(mail, member, replies, self.now)
+    def answer(
+        self,
+        mail: MailIn,
+        member: Member | None,
+        replies: list[Reply],
+        grammar: Grammar | None = None,
+    ) -> None:
+        self.answers += _answer_rows(mail, member, replies, self.now, grammar)
 
     async def apply(self, uow: UnitOfWork) -> None:
         if self.processed:
@@ -558,7 +564,17 @@ async def _decide(
         and not await _once_a_day(uow, LIMIT_KEY, mail.from_address, now, tz)
     ):
         return _Decision("limited", reason="unknown sender answered today")
-    choices = [Choice(c["label"], c["command"]) for c in (answered.choices if answered else [])]
+    stored = answered.choices if answered else []
+    picked = picked_by_item(mail.text, stored, grammar)
+    if picked is not None:
+        return _Decision(
+            "act", picked, member.id if member is not None else None, stranger=stranger
+        )
+    # Words without an item number act on the choices of the mail as a whole; where several
+    # items offer the same word, the word alone says nothing and a number is needed.
+    choices = [Choice(c["label"], c["command"]) for c in stored if "item" not in c]
+    if len({c.get("item") for c in stored if "item" in c}) == 1:
+        choices += [Choice(c["label"], c["command"]) for c in stored if "item" in c]
     text = await _input_for(uow, grammar, mail, member, choices)
     if text is None:
         if await _once_a_day(uow, LIMIT_KEY, mail.from_address, now, tz):
@@ -624,26 +640,60 @@ async def _answered_message(
 # --- answers --------------------------------------------------------------------------------
 
 
-def _grouped(replies: list[Reply]) -> list[Reply]:
-    """One mail for the plain replies, one more per reply about an item (it gets its token)."""
+def _grouped(replies: list[Reply], grammar: Grammar | None) -> tuple[Reply, list[dict]] | None:
+    """All replies to one mail as one answer: its text and its choices as stored.
+
+    One item (a post, a match) keeps its choices as they are and its ``ref``. Several items
+    are numbered in the text, each with the words that act on it ("3 PAUSIEREN"); their
+    choices are stored with the item's number, so such an answer finds the right one.
+    """
+    if not replies:
+        return None
     plain = [r for r in replies if r.ref is None]
-    about_items = [r for r in replies if r.ref is not None]
-    grouped: list[Reply] = []
-    if plain:
-        grouped.append(
-            Reply(
-                text="\n\n".join(r.text for r in plain if r.text),
-                choices=[c for r in plain for c in r.choices],
-                attachments=[a for r in plain for a in r.attachments],
-            )
+    items = [r for r in replies if r.ref is not None]
+    attachments = [a for r in replies for a in r.attachments]
+    if len(items) <= 1:
+        ordered = plain + items
+        reply = Reply(
+            text="\n\n".join(r.text for r in ordered if r.text),
+            choices=[c for r in ordered for c in r.choices],
+            attachments=attachments,
+            ref=items[0].ref if items else None,
         )
-    return grouped + about_items
+        return reply, reply.to_json()["choices"]
+    paragraphs = [r.text for r in plain if r.text]
+    stored = [{"label": c.label, "command": c.command} for r in plain for c in r.choices]
+    for number, item in enumerate(items, start=1):
+        paragraphs.append(_item_text(number, item, grammar))
+        stored += [{"label": c.label, "command": c.command, "item": number} for c in item.choices]
+    plain_choices = [c for r in plain for c in r.choices]
+    return Reply("\n\n".join(paragraphs), plain_choices, attachments), stored
+
+
+def _item_text(number: int, item: Reply, grammar: Grammar | None) -> str:
+    text = f"{number}) {item.text.strip()}"
+    if not item.choices:
+        return text
+    words = answer_words(item.choices, grammar) if grammar else [None] * len(item.choices)
+    actions = [
+        t(
+            "email.item_action",
+            answer=f"{number} {word}" if word else f"{number}.{index}",
+            label=c.label,
+        )
+        for index, (c, word) in enumerate(zip(item.choices, words, strict=True), start=1)
+    ]
+    return text + "\n" + t("email.item_actions", actions="; ".join(actions))
 
 
 def _answer_rows(
-    mail: MailIn, member: Member | None, replies: list[Reply], now: datetime
+    mail: MailIn,
+    member: Member | None,
+    replies: list[Reply],
+    now: datetime,
+    grammar: Grammar | None = None,
 ) -> list[dict]:
-    """Outbox rows answering the sender's mail, in its thread."""
+    """The outbox row answering the sender's mail, in its thread: one, whatever was asked."""
     assert mail.from_address is not None
     notes = "\n\n".join(t(key) for key in mail.notes)
     references = [*mail.references, *([mail.message_id] if mail.message_id else [])]
@@ -655,10 +705,10 @@ def _answer_rows(
     subject = header_safe(mail.subject)
     subject = t("email.reply_subject", subject=subject) if subject else ""
     rows = []
-    for index, reply in enumerate(_grouped(replies)):
-        text = reply.text
-        if index == 0 and notes:
-            text = f"{text}\n\n{notes}"
+    grouped = _grouped(replies, grammar)
+    if grouped is not None:
+        reply, choices = grouped
+        text = f"{reply.text}\n\n{notes}" if notes else reply.text
         rows.append(
             {
                 "member_id": member.id if member is not None else None,
@@ -667,7 +717,7 @@ def _answer_rows(
                 "kind": ANSWER_KIND,
                 "subject": (subject or t("email.subject_default"))[:200],
                 "text": text,
-                "choices": reply.to_json()["choices"],
+                "choices": choices,
                 "attachments": [attachment_json(a) for a in reply.attachments],
                 "ref": reply.ref,
                 "meta": dict(meta),

@@ -46,7 +46,23 @@ async def run_sweeps(
             async with db.uow() as uow:
                 report.counts[name] = await job(uow)
                 await uow.commit()
-        except Exception:  # one sweep's failure must not stop the others or the loop
-            log.exception("sweep %s failed; it runs again at the next tick", name)
+        except Exception as error:  # one sweep's failure must not stop the others or the loop
+            _log_once(name, error)
             report.failed.append(name)
+        else:
+            _FAILING.pop(name, None)
     return report
+
+
+# The error each failing sweep last logged: a sweep that keeps failing the same way every
+# tick is logged once (one line), again only when the error changes or after it recovered.
+_FAILING: dict[str, str] = {}
+
+
+def _log_once(name: str, error: Exception) -> None:
+    text = f"{type(error).__name__}: {' '.join(str(error).split())}"[:300]
+    if _FAILING.get(name) == text:
+        log.debug("sweep %s still failing: %s", name, text)
+        return
+    _FAILING[name] = text
+    log.error("sweep %s failed, tried again every tick: %s", name, text)

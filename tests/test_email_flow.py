@@ -126,7 +126,7 @@ async def test_sender_other_than_token_owner_gets_one_rejection(world, db):
     world.drop(mailclients.gmail(proposal, intruder, "Ja bitte"))
     await world.round()
     replies = world.new_mail_for(intruder)
-    assert len(replies) == 1 and "anderen Person" in plain_text(replies[0])
+    assert len(replies) == 1 and "nicht zuordnen" in plain_text(replies[0])
     assert await _statuses(db) == ["rejected", "rejected"]
     async with db.uow() as uow:
         assert all(m.offer_answer is None for m in await uow.matches.all())
