@@ -101,8 +101,9 @@ def parse_header(value: str) -> AuthResults | None:
 def verdict(results: AuthResults | None, from_address: str | None) -> Verdict:
     """pass: DMARC passed for the From domain, or DKIM/SPF passed for a domain aligned with it.
 
-    fail: DMARC failed for the From domain, or (without a DMARC pass or fail) both DKIM and SPF gave a conclusive
-    answer and neither passed aligned. none: anything less certain.
+    fail: DMARC failed for the From domain or judged another domain, or (without a DMARC
+    pass or fail) both DKIM and SPF gave a conclusive answer and neither passed aligned.
+    none: anything less certain.
     """
     if results is None:
         return Verdict(NONE, "no trusted Authentication-Results")
