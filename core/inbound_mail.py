@@ -266,7 +266,7 @@ async def _receive_together(assistant: Assistant, mails: Sequence[MailIn]) -> li
         writes = _Writes(now)
         for index, mail in enumerate(mails):
             if mail.dedupe_key in known.processed:
-                writes.mark(mail, "duplicate")
+                writes.mark(mail, "duplicate", "processed before")
                 statuses.append("duplicate")
                 continue
             known.processed.add(mail.dedupe_key)
@@ -319,7 +319,7 @@ async def _receive_alone(assistant: Assistant, mail: MailIn) -> str:
 
 
 async def _duplicate(uow: UnitOfWork, writes: _Writes, mail: MailIn) -> str:
-    writes.mark(mail, "duplicate")
+    writes.mark(mail, "duplicate", "processed before")
     await writes.apply(uow)
     await uow.commit()
     return "duplicate"
@@ -765,8 +765,8 @@ async def _counted_today(uow: UnitOfWork, kind: str, address: str, now: datetime
 # --- bounces ---------------------------------------------------------------------------------
 
 
-async def _record_bounce(uow: UnitOfWork, mail: MailIn, now: datetime) -> str | None:
-    """A hard bounce counts against an address only through VERP; returns why it did not.
+async def _record_bounce(uow: UnitOfWork, mail: MailIn, now: datetime) -> str:
+    """A hard bounce counts against an address only through VERP; returns what became of it.
 
     Anybody can send a delivery report naming a member's address to the assistant. It counts
     only when it reached the envelope sender of one of our messages (assistant+b-TOKEN@…,
@@ -798,7 +798,7 @@ async def _record_bounce(uow: UnitOfWork, mail: MailIn, now: datetime) -> str | 
     if member.email_hard_bounces >= HARD_BOUNCES_TO_SUSPEND and not member.email_suspended_at:
         member.email_suspended_at = now
         log.warning("email of member %s suspended after hard bounces", member.id)
-    return None
+    return "hard bounce counted"
 
 
 def header_safe(text: str) -> str:
