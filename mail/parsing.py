@@ -37,7 +37,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # A plain addr-spec: dot-atom local part, a host name with at least two labels (no quoted
 # local parts, no domain literals: nobody writes them, and they are where parsers disagree).
 _ADDR_SPEC = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_LABEL}$")
-_REGISTRY = HeaderRegistry()
+# The registry makes a new header class on every lookup; the From class is made once.
+_FROM_HEADER = HeaderRegistry()["from"]
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _SPACES = re.compile(r"\s+")
 # Headers are decoded here from ``raw_items`` (RFC 2047, addresses split before decoding), so the
@@ -183,7 +184,7 @@ def strict_sender(values: list[str]) -> tuple[str | None, str | None]:
     if len(values) != 1:
         return None, f"{len(values)} From headers"
     try:
-        header = _REGISTRY("from", values[0])
+        header = _FROM_HEADER("from", values[0])
         groups, addresses, defects = header.groups, header.addresses, header.defects
     except Exception as error:
         return None, f"From unreadable ({type(error).__name__})"

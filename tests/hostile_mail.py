@@ -249,7 +249,8 @@ class HostileMails:
         ]
         body = b""
         for level in range(depth):
-            body += f'--b{level}\r\nContent-Type: multipart/mixed; boundary="b{level + 1}"\r\n\r\n'.encode()
+            part = f'--b{level}\r\nContent-Type: multipart/mixed; boundary="b{level + 1}"\r\n'
+            body += part.encode() + b"\r\n"
         body += f"--b{depth}\r\nContent-Type: text/plain\r\n\r\nMEINE\r\n".encode()
         return self._mail(head, body)
 
@@ -268,8 +269,9 @@ class HostileMails:
             b"--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
             b"--r\r\nContent-Type: message/delivery-status\r\n\r\n"
             b"Reporting-MTA: dns; mx.fuzz.example\r\n\r\n"
-            + f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: {status}\r\n".encode()
-            + f"Diagnostic-Code: smtp; 550 {status} <{failed}>: User unknown\r\n--r--\r\n".encode(),
+            + f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\n".encode()
+            + f"Status: {status}\r\nDiagnostic-Code: smtp; 550 {status} <{failed}>: ".encode()
+            + b"User unknown\r\n--r--\r\n",
         )
 
     def auto_reply(self) -> bytes:

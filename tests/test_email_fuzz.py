@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from email.utils import parseaddr
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +27,7 @@ MAILS = 2000
 SEED = 20261204
 MEMBERS = [f"mitglied{i}@gemeinde{i}.example" for i in range(8)]
 _UNSAFE_HEAD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]")
+_TO = re.compile(rb"^To: (?:.*<)?([^<>\s]+@[^<>\s]+?)>?\r?$", re.MULTILINE)
 
 
 @pytest.fixture
@@ -71,16 +71,19 @@ async def test_hostile_mails_drain_and_every_answer_is_clean(world, db):
     assert failed_out == []  # no answer was unencodable
     assert set(bounced) == {0}  # no report through a real envelope sender: nobody muted
 
+    # Every answer was written by the dispatcher as the SMTP sender writes it (serialise
+    # under policy.SMTP raises for anything unencodable); the files are those bytes.
     answers_to = Counter()
-    for path in world.sent_files():
+    files = world.sent_files()
+    for path in files:
         data = path.read_bytes()
         head = data.split(b"\r\n\r\n", 1)[0]
         assert not _UNSAFE_HEAD.search(head), head[:300]
-        msg = mailclients.parse(data)
-        serialise(msg)  # as the SMTP sender writes it
-        to = parseaddr(str(msg["To"]))[1]
-        assert not is_own(to, MAIL_FROM)
-        answers_to[to] += 1
+        (to,) = _TO.findall(head)
+        assert not is_own(to.decode(), MAIL_FROM)
+        answers_to[to.decode().lower()] += 1
+    for path in files[:: max(len(files) // 50, 1)]:  # and they read back as mail
+        serialise(mailclients.parse(path.read_bytes()))
     strangers = {a: n for a, n in answers_to.items() if a.startswith("fremd")}
     assert strangers and max(strangers.values()) == 1  # one answer a day, however many mails
 
@@ -88,5 +91,6 @@ async def test_hostile_mails_drain_and_every_answer_is_clean(world, db):
     world.drop(mailclients.new_mail("lea@prenzlau.example", MAIL_FROM, "MEINE", ""))
     world.drop(mailclients.new_mail(MEMBERS[0], MAIL_FROM, "SUCHE Ideen für Dorfläden", "x"))
     await world.round()
-    assert world.new_mail_for("lea@prenzlau.example")[-1:]
-    assert any("Dorfläden" in plain_text(m) for m in world.new_mail_for(MEMBERS[0]))
+    fresh = [mailclients.parse(p.read_bytes()) for p in world.sent_files()[len(files) :]]
+    assert [m for m in fresh if "lea@prenzlau.example" in str(m["To"])]
+    assert any(MEMBERS[0] in str(m["To"]) and "Dorfläden" in plain_text(m) for m in fresh)
