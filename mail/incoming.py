@@ -23,7 +23,7 @@ from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify
 from mail.commands_text import detect_command, strip_subject_prefixes
 from mail.loops import is_automatic
-from mail.parsing import IncomingMail, parse_mail
+from mail.parsing import IncomingMail, clean_header_text, parse_mail
 from mail.replies import extract_reply
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def header_message_id(raw: bytes) -> str | None:
         value = str(headers.get("Message-ID") or "").strip()
     except Exception:
         return None
-    return value.strip("<>").strip() or None
+    return clean_header_text(value).strip("<>").strip() or None
 
 
 def read_mail(

@@ -233,10 +233,14 @@ class HostileMails:
         sender = self._member().encode()
         if self.rng.random() < 0.3:
             sender += b"\x00"
-        return self._mail(
-            [b"From: " + sender, b"To: " + self._to() + b"\x00", b"Subject: " + subject],
-            b"\x00MEINE\x00\r\n",
-        )
+        head = [b"From: " + sender, b"To: " + self._to() + b"\x00", b"Subject: " + subject]
+        if self.rng.random() < 0.5:  # identifiers with NUL and controls (PostgreSQL refuses NUL)
+            head += [
+                f"Message-ID: <n\x00{self.count}\x1b@fuzz.example>".encode(),
+                b"In-Reply-To: <a\x00b@x>",
+                b"References: <c\x00d@x> <\xff\xfe@x>",
+            ]
+        return self._mail(head, b"\x00MEINE\x00\r\n")
 
     def deep_nesting(self) -> bytes:
         depth = self.rng.randint(30, 120)

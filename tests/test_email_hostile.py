@@ -342,3 +342,20 @@ async def test_mail_from_with_a_display_name(db, assistant, clock, tmp_path):
     assert await _anna_answer(db) is not None
     for path in world.sent_files():
         serialise(mailclients.parse(path.read_bytes()))
+
+
+async def test_mails_set_aside_are_counted_in_the_staff_digest(world, db, services):
+    from datetime import timedelta
+
+    from core import staff_digest
+
+    world.drop(b"\x00\x01 no mail at all")
+    world.drop(b"From: nobody\r\n")  # a header without a body is still read
+    await world.round()
+    assert [s for s, _ in await _statuses(db)] == ["failed", "ignored"]
+    now = world.clock()
+    async with db.uow() as uow:
+        since = now - timedelta(days=1)
+        digest = await staff_digest.build(uow, since, now, services.tz, weekly=False)
+    text = digest.text(services.tz)
+    assert "nicht verarbeiten ließen: 1" in text and "mail failed" in text
