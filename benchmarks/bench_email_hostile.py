@@ -53,7 +53,7 @@ class _Counted:
         return None
 
 
-async def run(count: int, clean: int, database: str, seed: int) -> None:
+async def run(count: int, clean: int, database: str, seed: int, send: int) -> None:
     directory = Path(tempfile.mkdtemp(prefix="zr-bench-"))
     try:
         db, assistant, addresses = await _world(directory, 200, database)
@@ -67,11 +67,16 @@ async def run(count: int, clean: int, database: str, seed: int) -> None:
             clock=assistant.services.clock,
             batch=200,
         )
+        where = "PostgreSQL" if database.startswith("postgres") else "SQLite file"
+        print(f"hostile mail ({where}, seed {seed}):", flush=True)
         # Baseline: clean mails, same pipeline, same run.
         clean_mails = _mails(addresses, clean)
         started = time.perf_counter()
         await _ingest(pipeline, clean_mails, first_uid=1)
         clean_rate = clean / (time.perf_counter() - started)
+        print(
+            f"  baseline: {clean} clean mails, same pipeline {clean_rate:7.0f} mails/s", flush=True
+        )
 
         generator = HostileMails(seed, MAIL_FROM, addresses, big_every=2000)
         kinds: Counter[str] = Counter()
@@ -88,17 +93,18 @@ async def run(count: int, clean: int, database: str, seed: int) -> None:
                 rate = done / (time.perf_counter() - started)
                 print(f"  … {done} hostile mails, {rate:.0f} mails/s so far", flush=True)
         ingest_seconds = time.perf_counter() - started
+        # Composing and writing every answer is the dispatcher's job, not the inbox's: a
+        # sample of ``send`` answers shows that each can be written as the SMTP sender does.
         started = time.perf_counter()
-        await dispatcher.drain()
+        while transport.sent < send and await dispatcher.drain_once():
+            pass
         send_seconds = time.perf_counter() - started
         async with db.uow() as uow:
             statuses = await inbound_mail.status_counts(uow)
         await db.dispose()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    where = "PostgreSQL" if database.startswith("postgres") else "SQLite file"
     unfinished = {s: n for s, n in statuses.items() if s not in inbound_mail.FINAL_STATUSES}
-    print(f"hostile mail ({where}, seed {seed}):")
     print(f"  {count} hostile mails, stored + processed    {count / ingest_seconds:7.0f} mails/s")
     print(f"  baseline: {clean} clean mails, same pipeline {clean_rate:7.0f} mails/s")
     print(
@@ -115,6 +121,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--clean", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--send", type=int, default=2000, help="answers to compose and write")
     parser.add_argument(
         "--database",
         default=os.environ.get("ZR_TEST_DATABASE_URL", ""),
@@ -124,9 +131,9 @@ def main() -> int:
     # One log line per mail set aside is right for operators; here it would be 1,000s of lines.
     logging.getLogger("core.inbound_mail").setLevel(logging.CRITICAL)
     logging.getLogger("mail").setLevel(logging.CRITICAL)
-    asyncio.run(run(args.messages, args.clean, "", args.seed))
+    asyncio.run(run(args.messages, args.clean, "", args.seed, args.send))
     if args.database.startswith("postgres"):
-        asyncio.run(run(args.messages, args.clean, args.database, args.seed))
+        asyncio.run(run(args.messages, args.clean, args.database, args.seed, args.send))
     else:
         print("PostgreSQL: skipped (give --database or ZR_TEST_DATABASE_URL)")
     return 0

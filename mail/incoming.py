@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from email.policy import compat32
 
 from core import inbound_mail
 from core.assistant import Assistant
@@ -23,7 +23,7 @@ from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify
 from mail.commands_text import detect_command, strip_subject_prefixes
 from mail.loops import is_automatic
-from mail.parsing import IncomingMail, clean_header_text, parse_mail
+from mail.parsing import IncomingMail, clean_header_text, parse_mail, text_of_header
 from mail.replies import extract_reply
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,10 @@ def batches(sizes: list[tuple[int, int]]) -> list[list[int]]:
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID from the header block alone (cheap; used when storing)."""
     try:
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:256_000])
-        value = str(headers.get("Message-ID") or "").strip()
+        # compat32: the structured headers of policy.default take minutes on some hostile
+        # Content-Type headers, which the parser reads even when only Message-ID is asked for.
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:256_000])
+        value = text_of_header(str(headers.get("Message-ID") or ""), None).strip()
     except Exception:
         return None
     return clean_header_text(value).strip("<>").strip() or None

@@ -27,6 +27,7 @@ MAX_PARTS = 500
 MAX_HEADERS = 500
 MAX_REPORT_CHARS = 50_000
 MAX_DEPTH = 20
+MAX_FROM_CHARS = 500
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
 # C0 controls (tab aside), DEL and C1 controls: never part of a header we store or echo.
@@ -183,6 +184,9 @@ def strict_sender(values: list[str]) -> tuple[str | None, str | None]:
     """
     if len(values) != 1:
         return None, f"{len(values)} From headers"
+    if len(values[0]) > MAX_FROM_CHARS:
+        # One name and one address fit easily; the strict parser takes ever longer on more.
+        return None, f"From longer than {MAX_FROM_CHARS} characters"
     try:
         header = _FROM_HEADER("from", values[0])
         groups, addresses, defects = header.groups, header.addresses, header.defects

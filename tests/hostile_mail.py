@@ -340,8 +340,18 @@ class HostileMails:
         )
 
     def huge_headers(self) -> bytes:
+        # Values on which structured header parsers take superlinear time.
+        sender = self.rng.choice(
+            [
+                self._member().encode(),
+                b'"' * 20001 + b" <" + self._member().encode() + b">",
+                b"(" * 20000 + self._member().encode(),
+                b", ".join(f"a{n}@x.example".encode() for n in range(2000)),
+            ]
+        )
         head = [
-            f"From: {self._member()}".encode(),
+            b"From: " + sender,
+            b"Content-Type: text/plain; charset=" + b'"' * self.rng.randint(1, 20000),
             b"To: " + self._to(),
             b"Subject: " + self._words() + b" " + b"x" * self.rng.randint(1000, 20000),
         ]
