@@ -357,3 +357,18 @@ def test_email_channel_hands_the_setting_to_the_pipeline(db, services, assistant
     settings = load_settings(mail_authserv_id="mx1.example,mx2.example", mail_dir=tmp_path)
     channel = build_email_channel(App(settings, db, services, assistant))
     assert channel.inbox.pipeline.authserv_ids == ("mx1.example", "mx2.example")
+
+
+def test_mail_from_may_carry_a_display_name():
+    named = load_settings(mail_from="Zukunftsraum Assistent <assistent@example.org>")
+    assert named.mail_from == "Zukunftsraum Assistent <assistent@example.org>"
+    assert load_settings(mail_from=" assistent@example.org ").mail_from == "assistent@example.org"
+    for bad in (
+        "assistent",
+        "Name <>",
+        "assistent+x@example.org",
+        "a@localhost",
+        "a@b.org\r\nBcc: x",
+    ):
+        with pytest.raises(ConfigError, match="ZR_MAIL_FROM"):
+            load_settings(mail_from=bad)
