@@ -359,3 +359,22 @@ async def test_mails_set_aside_are_counted_in_the_staff_digest(world, db, servic
         digest = await staff_digest.build(uow, since, now, services.tz, weekly=False)
     text = digest.text(services.tz)
     assert "nicht verarbeiten ließen: 1" in text and "mail failed" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("anna@x.example", "anna@x.example"),
+        ('"Müller, Anna" <Anna.Mueller@Gemeinde-Beispiel.de>', "anna.mueller@gemeinde-beispiel.de"),
+        ("Dr. Anna Müller <a@x.example>", "a@x.example"),
+        ("=?utf-8?q?M=C3=BCller?= <a@x.example>", "a@x.example"),
+        (f'"{ANNA}" <{MALLORY}>', MALLORY),  # the name is only a name
+        (f"=?utf-8?q?{ANNA}?= <{MALLORY}>", MALLORY),
+        *[(value, None) for value in FORGED_FROMS],
+        ("x" * 480 + f" <{ANNA}>", None),
+    ],
+)
+def test_strict_sender_reads_one_address_or_none(value, expected):
+    from mail.parsing import strict_sender
+
+    assert strict_sender([value])[0] == expected
