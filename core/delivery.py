@@ -8,7 +8,9 @@ can claim concurrently without taking each other's rows (SKIP LOCKED).
 
 from __future__ import annotations
 
+import hmac
 import secrets
+import string
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +23,8 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=6)
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+TOKEN_LENGTH = 22  # 62**22: about 131 bits
 
 
 async def claim(
@@ -84,6 +88,14 @@ async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str
     return True
 
 
+async def give_up(uow: UnitOfWork, message_id: int, error: str) -> None:
+    """The message itself cannot be delivered (not the address): set it aside as failed."""
+    message = await _get(uow, message_id)
+    message.status = "failed"
+    message.last_error = error[:300]
+    message.claimed_until = None
+
+
 async def defer(uow: UnitOfWork, message_id: int, until: datetime) -> None:
     """Try again later without counting an attempt (rate limits, retry_after)."""
     message = await _get(uow, message_id)
@@ -132,7 +144,7 @@ async def reply_token(
     ``outbox_id`` names the message that carries the address, so an answer such as
     "2" can pick that message's second choice.
     """
-    token = secrets.token_urlsafe(15).replace("-", "x").replace("_", "y").lower()
+    token = new_token()
     uow.add(
         ReplyToken(token=token, member_id=member_id, ref=ref, created_at=now, outbox_id=outbox_id)
     )
@@ -140,8 +152,23 @@ async def reply_token(
     return token
 
 
+def new_token() -> str:
+    """A random token of letters and digits (case matters), fit for the local part of an
+    address. Tokens made before were lower case only; they are still found as written."""
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
 async def resolve_reply_token(uow: UnitOfWork, token: str) -> ReplyToken | None:
-    return await uow.session.get(ReplyToken, _token_key(token))
+    """The token exactly as written (case-sensitive), or None.
+
+    The lookup is by the exact primary key; the final comparison is constant-time, so a
+    database collation that ignores case could not make a near miss count.
+    """
+    key = _token_key(token)
+    found = await uow.session.get(ReplyToken, key)
+    if found is None or not hmac.compare_digest(found.token.encode(), key.encode()):
+        return None
+    return found
 
 
 async def preload_reply_tokens(uow: UnitOfWork, tokens: Collection[str]) -> Sequence[ReplyToken]:
@@ -153,4 +180,4 @@ async def preload_reply_tokens(uow: UnitOfWork, tokens: Collection[str]) -> Sequ
 
 
 def _token_key(token: str) -> str:
-    return token.strip().lower()
+    return token.strip()

@@ -26,6 +26,7 @@ class EmailToSend:
     text: str
     message_id: str  # without angle brackets
     reply_token: str | None
+    bounce_token: str = ""  # the envelope sender's tag (VERP)
     choices: list[Choice] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     in_reply_to: str | None = None
@@ -45,6 +46,8 @@ async def prepare(
         meta["reply_token"] = await delivery.reply_token(
             uow, message.member_id, message.ref, now, outbox_id=message.id
         )
+    if not message.bounce_token:
+        message.bounce_token = delivery.new_token()
     message.meta = meta  # a new dict, so the JSON column is written
     return EmailToSend(
         id=message.id,
@@ -53,7 +56,11 @@ async def prepare(
         text=message.text,
         message_id=meta["message_id"],
         reply_token=meta.get("reply_token"),
-        choices=[Choice(c["label"], c["command"]) for c in message.choices or []],
+        bounce_token=message.bounce_token,
+        # Choices about one of several listed items are named in the text ("3 PAUSIEREN").
+        choices=[
+            Choice(c["label"], c["command"]) for c in message.choices or [] if "item" not in c
+        ],
         attachments=[
             Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
             for a in message.attachments or []

@@ -210,6 +210,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = _ts()
     # The channel's id of the delivered message (email Message-ID, Telegram message_id).
     external_id: Mapped[str | None] = mapped_column(String(300))
+    # The secret in this message's own envelope sender (assistant+b-TOKEN@...): a delivery
+    # report counts only when it reaches that address (VERP).
+    bounce_token: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
 
 class ProcessedEvent(Base):
@@ -238,6 +241,10 @@ class InboundMail(Base):
     status: Mapped[str] = mapped_column(String(12), default="new")
     processed_at: Mapped[datetime | None] = _ts()
     error: Mapped[str | None] = mapped_column(String(300))
+    # Failed processing attempts; the mail waits until ``not_before`` and is set aside as
+    # "failed" after too many, so one poisonous mail never blocks the ones after it.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None] = _ts()
 
 
 class ReplyToken(Base):

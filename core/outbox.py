@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
+from sqlalchemy import select
+
 from core.models import Member, OutboxMessage
 from core.replies import Attachment, Reply
 
@@ -89,3 +91,24 @@ def attachment_json(attachment: Attachment) -> dict:
         "content_type": attachment.content_type,
         "data": base64.b64encode(attachment.data).decode("ascii"),
     }
+
+
+async def failed_messages(uow, channel: str, limit: int = 200) -> list[OutboxMessage]:
+    """Messages of ``channel`` given up on, oldest first (for operators)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list((await uow.session.scalars(stmt)).all())
+
+
+async def retry_failed(uow, message_id: int, now: datetime) -> bool:
+    """Queue a message given up on once more, as if new."""
+    message = await uow.session.get(OutboxMessage, message_id)
+    if message is None or message.status != "failed":
+        return False
+    message.status, message.attempts, message.not_before = "pending", 0, now
+    message.claimed_until = None
+    return True

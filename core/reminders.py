@@ -11,6 +11,7 @@ queue one reminder twice. Due times and the grace window: ``core.event_time``.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from core.outbox import attachment_json, channel_for, message_fields
 from core.replies import Choice, Reply
 from core.store import UnitOfWork, insert_ignoring_duplicates
 from core.texts import t
+
+log = logging.getLogger(__name__)
 
 KIND = "event_reminder"
 # Outbox columns whose values a sweep serialises once per reminder (or per event's
@@ -145,9 +148,14 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
         event = reminder.event
         template = templates.get((event.id, reminder.offset))
         if template is None:
-            template = templates[(event.id, reminder.offset)] = _template(
-                reminder, member, courses, tz, now
-            )
+            try:
+                template = _template(reminder, member, courses, tz, now)
+            except Exception as error:  # one broken event must not hold up the others
+                template = None
+                _log_skipped(event.id, error)
+            templates[(event.id, reminder.offset)] = template
+        if template is None:
+            continue
         channel, address = target
         row = {
             **template,
@@ -158,11 +166,26 @@ async def sweep_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
         }
         if channel == "email":
             if event.id not in calendars:
-                calendars[event.id] = json.dumps([attachment_json(ics_attachment(event, now))])
+                try:
+                    calendars[event.id] = json.dumps([attachment_json(ics_attachment(event, now))])
+                except Exception as error:  # the reminder still goes, without the calendar
+                    _log_skipped(event.id, error)
+                    calendars[event.id] = template["attachments"]
             row["attachments"] = calendars[event.id]
         rows.append(row)
     await insert_ignoring_duplicates(uow, OutboxMessage, rows, encoded_json=JSON_COLUMNS)
     return len(rows)
+
+
+_SKIPPED: dict[int, str] = {}  # event id -> the error last logged for it
+
+
+def _log_skipped(event_id: int, error: Exception) -> None:
+    """One line per broken event and error, not one per tick."""
+    text = f"{type(error).__name__}: {' '.join(str(error).split())}"[:300]
+    if _SKIPPED.get(event_id) != text:
+        _SKIPPED[event_id] = text
+        log.error("reminders of event %s skipped: %s", event_id, text)
 
 
 def _template(

@@ -15,6 +15,8 @@ from core.grammar import Command, Grammar
 from core.replies import Choice
 
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?(?:\s|$)")
+# "3 PAUSIEREN", "3: ja", "3.2": an action on item 3 of a mail that lists several items.
+_ITEM = re.compile(r"^\s*(\d{1,3})\s*(?:\.(\d{1,2})(?!\d)|[:)]?\s+([^\W\d_][\w-]*))")
 
 
 def _command_of(choice: Choice, grammar: Grammar) -> Command | None:
@@ -50,6 +52,35 @@ def picked_by_number(text: str, choices: Sequence[Choice]) -> Choice | None:
         return None
     number = int(match.group(1))
     return choices[number - 1] if 1 <= number <= len(choices) else None
+
+
+def picked_by_item(text: str, stored: Sequence[dict], grammar: Grammar) -> str | None:
+    """The command of an item's choice named as "3 PAUSIEREN" or "3.2", or None.
+
+    ``stored`` are a mail's choices as stored, those about an item carrying its "item" number.
+    """
+    match = _ITEM.match(text or "")
+    if not match:
+        return None
+    number = int(match.group(1))
+    item = [Choice(c["label"], c["command"]) for c in stored if c.get("item") == number]
+    if not item:
+        return None
+    if match.group(2):
+        index = int(match.group(2))
+        return item[index - 1].command if 1 <= index <= len(item) else None
+    wanted = _normalised(match.group(3))
+    for choice, word in zip(item, answer_words(item, grammar), strict=True):
+        if word and _normalised(word) == wanted:
+            return choice.command
+    # The command's name or an alias, as written in the help ("annehmen" for "ja").
+    command = grammar.find(match.group(3))
+    same = [c for c in item if command is not None and _command_of(c, grammar) is command]
+    return same[0].command if len(same) == 1 else None
+
+
+def _normalised(word: str) -> str:
+    return word.strip().lower()
 
 
 def command_for_word(

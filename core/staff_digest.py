@@ -32,7 +32,7 @@ from core.digest_runs import (
     staff_slot,
 )
 from core.event_time import local_text
-from core.models import Match, Member, OutboxMessage, Post
+from core.models import InboundMail, Match, Member, OutboxMessage, Post
 from core.outbox import channel_for, enqueue
 from core.reference import label
 from core.replies import Attachment, Reply
@@ -253,15 +253,21 @@ async def delivery_section(uow: UnitOfWork, since: datetime, now: datetime, tz: 
             )
         )
     ).all()
+    # Incoming mails set aside after repeated failures wait for an operator (mail failed).
+    inbound_failed = await uow.session.scalar(
+        select(func.count()).select_from(InboundMail).where(InboundMail.status == "failed")
+    )
     lines = [
         t("digest.failed_line", channel=t(f"settings.channel.{c}"), count=n)
         for c, n in sorted(failed.items())
     ]
+    if inbound_failed:
+        lines.append(t("digest.inbound_failed_line", count=inbound_failed))
     lines += [t("digest.suspended_line", id=m.id, name=m.name) for m in suspended[:LISTED]]
     lines += [t("digest.unreachable_line", id=m.id, name=m.name) for m in unreachable[:LISTED]]
     if not lines:
         return None
-    items = sum(failed.values()) + len(suspended) + len(unreachable)
+    items = sum(failed.values()) + len(suspended) + len(unreachable) + (inbound_failed or 0)
     return DigestSection(t("digest.delivery_title"), lines, items)
 
 

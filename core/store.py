@@ -435,6 +435,11 @@ class OutboxRepo(_Repo):
         )
         return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()
 
+    async def by_bounce_token(self, token: str) -> OutboxMessage | None:
+        """The message whose envelope sender carried ``token`` (exact, case-sensitive)."""
+        stmt = select(OutboxMessage).where(OutboxMessage.bounce_token == token.strip())
+        return (await self.session.scalars(stmt)).first()
+
     async def for_member(self, member_id: int) -> Sequence[OutboxMessage]:
         stmt = select(OutboxMessage).where(OutboxMessage.member_id == member_id)
         return (await self.session.scalars(stmt.order_by(OutboxMessage.id))).all()

@@ -43,7 +43,23 @@ async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule)
             async with db.uow() as uow:
                 report.counts[sweep.name] = await sweep.run(uow, ctx)
                 await uow.commit()
-        except Exception:  # one sweep's failure must not stop the others or the loop
-            log.exception("sweep %s failed; it runs again at the next tick", sweep.name)
+        except Exception as error:  # one sweep's failure must not stop the others or the loop
+            _log_once(sweep.name, error)
             report.failed.append(sweep.name)
+        else:
+            _FAILING.pop(sweep.name, None)
     return report
+
+
+# The error each failing sweep last logged: a sweep that keeps failing the same way every
+# tick is logged once (one line), again only when the error changes or after it recovered.
+_FAILING: dict[str, str] = {}
+
+
+def _log_once(name: str, error: Exception) -> None:
+    text = f"{type(error).__name__}: {' '.join(str(error).split())}"[:300]
+    if _FAILING.get(name) == text:
+        log.debug("sweep %s still failing: %s", name, text)
+        return
+    _FAILING[name] = text
+    log.error("sweep %s failed, tried again every tick: %s", name, text)

@@ -99,20 +99,29 @@ def parse_header(value: str) -> AuthResults | None:
 
 
 def verdict(results: AuthResults | None, from_address: str | None) -> Verdict:
-    """pass: DMARC passed, or DKIM/SPF passed for a domain aligned with the From domain.
+    """pass: DMARC passed for the From domain, or DKIM/SPF passed for a domain aligned with it.
 
-    fail: DMARC failed, or (without a DMARC pass or fail) both DKIM and SPF gave a conclusive
-    answer and neither passed aligned. none: anything less certain.
+    fail: DMARC failed for the From domain or judged another domain, or (without a DMARC
+    pass or fail) both DKIM and SPF gave a conclusive answer and neither passed aligned.
+    none: anything less certain.
     """
     if results is None:
         return Verdict(NONE, "no trusted Authentication-Results")
-    dmarc = {r.result for r in results.results if r.method == "dmarc"}
-    # The server knows the public suffixes and the domain's policy: its DMARC result decides.
-    if PASS in dmarc:
-        return Verdict(PASS, "dmarc=pass")
-    if FAIL in dmarc:
-        return Verdict(FAIL, "dmarc=fail")
     from_domain = domain_of(from_address or "")
+    # The server knows the public suffixes and the domain's policy: its DMARC result decides,
+    # but only a result about this mail's From domain ("header.from"): a pass for evil.test
+    # says nothing about a mail whose From is the member's domain.
+    judged = {domain_of(r.get("header.from") or "") for r in results.results if r.method == "dmarc"}
+    others = sorted(judged - {"", from_domain})
+    if from_domain and others:
+        # The server read another From than we did (two From headers, an address that
+        # parsers split differently): whatever it found, it is not about this sender.
+        return Verdict(FAIL, f"dmarc judged {others[0]}, not {from_domain}")
+    dmarc = {r.result for r in results.results if r.method == "dmarc" and _about(r, from_domain)}
+    if PASS in dmarc:
+        return Verdict(PASS, f"dmarc=pass for {from_domain}")
+    if FAIL in dmarc:
+        return Verdict(FAIL, f"dmarc=fail for {from_domain or 'the From domain'}")
     if not from_domain:
         return Verdict(NONE, "no From domain")
     for result in results.results:
@@ -133,6 +142,15 @@ def domain_of(value: str) -> str:
 
 
 # -- alignment ------------------------------------------------------------------------------------
+
+
+def _about(result: MethodResult, from_domain: str) -> bool:
+    """Is a DMARC result about ``from_domain``? A pass must name exactly it in ``header.from``;
+    a fail counts unless it names another domain (refusing is the safe side)."""
+    named = result.get("header.from")
+    if named is None:
+        return result.result != PASS
+    return bool(from_domain) and domain_of(named) == from_domain
 
 
 def _authenticated_domain(result: MethodResult) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, make_msgid
 
@@ -18,9 +19,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from core.email_outbox import EmailToSend
 from core.grammar import Grammar
+from core.inbound_mail import header_safe
 from core.reply_words import answer_words
 from core.texts import t
-from mail.addresses import domain_of, reply_address
+from mail.addresses import bounce_address, display_name_of, domain_of, reply_address
 
 UNSUBSCRIBE_WORD = "ABBESTELLEN"
 
@@ -104,9 +106,9 @@ def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) 
     """The complete mail for one outbox message."""
     address = reply_address(mail_from, item.reply_token)
     msg = EmailMessage(policy=COMPOSE_POLICY)
-    msg["From"] = formataddr((t("email.from_name"), address))
-    msg["To"] = item.address
-    msg["Subject"] = item.subject or t("email.subject_default")
+    msg["From"] = formataddr((display_name_of(mail_from) or t("email.from_name"), address))
+    msg["To"] = header_safe(item.address)
+    msg["Subject"] = header_safe(item.subject) or t("email.subject_default")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = _bracketed(item.message_id)
     if item.in_reply_to:
@@ -136,6 +138,10 @@ def compose(item: EmailToSend, mail_from: str, grammar: Grammar, now: datetime) 
             subtype=subtype or "octet-stream",
             filename=attachment.filename,
         )
+    try:
+        serialise(msg)  # fails here, with a reason, rather than half-way into a session
+    except Exception as error:
+        raise Unsendable(f"{type(error).__name__}: {error}") from None
     return msg
 
 
@@ -153,6 +159,18 @@ def _embed(html_part: EmailMessage, images: list, cids: list[str]) -> None:
         )
 
 
+class Unsendable(ValueError):
+    """The message cannot be written as a mail (an address or header that cannot be encoded);
+    sending it again would not help."""
+
+
 def envelope_sender(mail_from: str, item: EmailToSend) -> str:
-    """Bounces go to the token address, so they name the member even without a report."""
-    return reply_address(mail_from, item.reply_token)
+    """Each message's own bounce address (VERP): only bounces reaching it count."""
+    if not item.bounce_token:
+        return reply_address(mail_from, None)
+    return bounce_address(mail_from, item.bounce_token)
+
+
+def serialise(msg: EmailMessage) -> bytes:
+    """The bytes as they go over SMTP; raises for a header that cannot be encoded."""
+    return msg.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998))

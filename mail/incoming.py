@@ -13,17 +13,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from email.policy import compat32
 
 from core import inbound_mail
 from core.assistant import Assistant
 from core.inbound_mail import Bounce, MailIn
 from mail import authentication
-from mail.addresses import token_from
+from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify
 from mail.commands_text import detect_command, strip_subject_prefixes
 from mail.loops import is_automatic
-from mail.parsing import IncomingMail, parse_mail
+from mail.parsing import IncomingMail, clean_header_text, parse_mail, text_of_header
 from mail.replies import extract_reply
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,13 @@ def batches(sizes: list[tuple[int, int]]) -> list[list[int]]:
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID from the header block alone (cheap; used when storing)."""
     try:
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:256_000])
-        value = str(headers.get("Message-ID") or "").strip()
+        # compat32: the structured headers of policy.default take minutes on some hostile
+        # Content-Type headers, which the parser reads even when only Message-ID is asked for.
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:256_000])
+        value = text_of_header(str(headers.get("Message-ID") or ""), None).strip()
     except Exception:
         return None
-    return value.strip("<>").strip() or None
+    return clean_header_text(value).strip("<>").strip() or None
 
 
 def read_mail(
@@ -76,6 +78,10 @@ def read_mail(
     """
     mail = parse_mail(raw)
     automatic = is_automatic(mail)
+    if automatic is None and (
+        is_own(mail.from_address, mail_from) or is_own(mail.sender, mail_from)
+    ):
+        automatic = "from the assistant's own address"  # answering it would be a loop
     bounce = None
     if automatic:
         classification = classify(mail)
@@ -96,16 +102,19 @@ def read_mail(
         notes.append("email.attachments_ignored")
     if mail.text_cut_chars or len(raw) >= MAX_MAIL_BYTES:
         notes.append("email.text_cut")
+    recipients = (*mail.delivered_to, *mail.to_addresses)
     return MailIn(
         dedupe_key=_dedupe_key(mail.message_id, raw),
-        from_address=mail.from_address,
+        from_address=mail.sender,
+        sender_problem=mail.sender_problem,
         from_name=mail.from_name,
         text=text,
         subject=subject,
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to,
         references=mail.references,
-        token=token_from((*mail.to_addresses, *mail.delivered_to), mail_from),
+        token=token_from(recipients, mail_from),
+        bounce_token=bounce_token_from(recipients, mail_from) if bounce is not None else None,
         body_command=detect_command("", text, words),
         subject_command=subject_command,
         automatic=automatic,
@@ -127,7 +136,7 @@ def _dedupe_key(message_id: str | None, raw: bytes) -> str:
 def _authentication(mail: IncomingMail, authserv_ids: Sequence[str]) -> str | None:
     if not authserv_ids:
         return None
-    outcome = authentication.check(mail.headers, mail.from_address, authserv_ids)
+    outcome = authentication.check(mail.headers, mail.sender, authserv_ids)
     log.debug("authentication: %s (%s)", outcome.verdict, outcome.reason)
     return outcome.verdict
 
@@ -170,9 +179,9 @@ class InboundPipeline:
         return inbound_id, status
 
     async def process_pending(self) -> int:
-        """Process mails stored earlier but not acted on (after a crash or a failed round)."""
+        """Process mails stored earlier but not acted on (after a crash, or due for a retry)."""
         async with self.assistant.db.uow() as uow:
-            pending = await inbound_mail.unprocessed(uow)
+            pending = await inbound_mail.unprocessed(uow, now=self.assistant.services.clock())
         for batch in batches(pending):
             async with self.assistant.db.uow() as uow:
                 raws = await inbound_mail.raws_of(uow, batch)
@@ -224,18 +233,34 @@ class InboundPipeline:
         if not mails:
             return []
         readable = [replace(read, inbound_id=i) for i, read in mails if isinstance(read, MailIn)]
-        statuses = iter(await inbound_mail.receive_many(self.assistant, readable))
+        try:
+            done = await inbound_mail.receive_many(self.assistant, readable)
+        except Exception as error:  # e.g. the database went away: the mails stay stored
+            log.error("incoming mails not processed, next round: %s", _one_line(error))
+            done = ["new"] * len(readable)
+        statuses = iter(done)
         result = []
         for inbound_id, read in mails:
             if isinstance(read, MailIn):
                 result.append(next(statuses))
                 continue
-            log.error("incoming mail %s could not be read: %s", inbound_id, read)
-            await inbound_mail.fail(self.assistant, inbound_id, f"{type(read).__name__}: {read}")
-            result.append("failed")
+            # Bytes that cannot be read now never will: set aside at once.
+            reason = f"unreadable: {_one_line(read)}"
+            try:
+                result.append(
+                    await inbound_mail.fail(self.assistant, inbound_id, reason, final=True)
+                )
+            except Exception as error:
+                log.error("incoming mail %s not set aside: %s", inbound_id, _one_line(error))
+                result.append("new")
         if self.on_answer is not None:
             self.on_answer()
         return result
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "-"
+    return f"{type(error).__name__}: {text}"[:300]
 
 
 def _message_id(read: MailIn | Exception, raw: bytes) -> str | None:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 import aiosmtplib
@@ -27,7 +26,8 @@ from core.email_outbox import EmailToSend, prepare
 from core.grammar import Grammar
 from core.inbound_mail import masked
 from core.store import Database
-from mail.compose import compose, envelope_sender, new_message_id
+from mail.addresses import is_own
+from mail.compose import Unsendable, compose, envelope_sender, new_message_id, serialise
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ class MaildirTransport:
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.{os.getpid()}.{socket.gethostname()}.eml"
         temporary = self.directory / "tmp" / name
-        temporary.write_bytes(msg.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998)))
+        # As a delivering server would: the envelope sender on top, as Return-Path.
+        temporary.write_bytes(f"Return-Path: <{sender}>\r\n".encode() + serialise(msg))
         os.replace(temporary, self.directory / "new" / name)  # Maildir: tmp/ then new/
 
     async def close(self) -> None:
@@ -183,17 +184,24 @@ class EmailDispatcher:
     async def _deliver(self, item: EmailToSend) -> None:
         now = self.clock()
         error: str | None = None
-        permanent = False
+        permanent = unsendable = False
         try:
+            if is_own(item.address, self.mail_from):
+                raise Unsendable("addressed to the assistant itself")  # never a loop
             msg = compose(item, self.mail_from, self.grammar, now)
             await self.transport.send(msg, envelope_sender(self.mail_from, item), item.address)
         except PermanentRefusal as refusal:
             permanent, error = True, str(refusal)
-        except Exception as failure:  # network, server, a broken message: retried with backoff
+        except Unsendable as failure:
+            unsendable, error = True, str(failure)
+        except Exception as failure:  # network, server: retried with backoff
             error = _one_line(failure)
         async with self.db.uow() as uow:
             if error is None:
                 await delivery.mark_sent(uow, item.id, self.clock(), external_id=item.message_id)
+            elif unsendable:
+                log.error("email %s cannot be sent, set aside: %s", item.id, error)
+                await delivery.give_up(uow, item.id, error)
             elif permanent:
                 log.warning("email to %s refused: %s", masked(item.address), error)
                 await delivery.mark_unreachable(uow, item.id, self.clock(), error)

@@ -7,12 +7,14 @@ that piece. The only error raised is :class:`MailParseError`, for bytes that are
 
 from __future__ import annotations
 
+import contextlib
 import email
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.header import decode_header, make_header
+from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -25,8 +27,29 @@ MAX_PARTS = 500
 MAX_HEADERS = 500
 MAX_REPORT_CHARS = 50_000
 MAX_DEPTH = 20
+MAX_FROM_CHARS = 500
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
+# C0 controls (tab aside), DEL and C1 controls: never part of a header we store or echo.
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A plain addr-spec: dot-atom local part, a host name with at least two labels (no quoted
+# local parts, no domain literals: nobody writes them, and they are where parsers disagree).
+_ADDR_SPEC = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_LABEL}$")
+_ADDR = rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_LABEL}"
+# The forms nearly every mail has, which the strict parser reads without defect and with this
+# address: a bare or bracketed address, after a quoted name or a name of plain words. Anything
+# else goes to the parser. The one form accepted beyond it: dots in a name of plain words
+# ("Dr. Anna Müller <a@b.de>", an obsolete but common phrase every parser reads alike).
+_WORD = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u00a0-\ud7ff\ue000-\uffff]+"
+_SIMPLE_FROM = re.compile(
+    rf'^[ \t]*(?:({_ADDR})|<({_ADDR})>|"[^"\\\x00-\x1f\x7f]*"[ \t]*<({_ADDR})>'
+    rf"|(?:{_WORD}[ \t]+)*{_WORD}[ \t]*<({_ADDR})>)[ \t]*$"
+)
+# The registry makes a new header class on every lookup; the From class is made once.
+_FROM_HEADER = HeaderRegistry()["from"]
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _SPACES = re.compile(r"\s+")
 # Headers are decoded here from ``raw_items`` (RFC 2047, addresses split before decoding), so the
@@ -61,7 +84,7 @@ class IncomingMail:
     message_id: str | None
     in_reply_to: str | None
     references: tuple[str, ...]
-    from_address: str | None
+    from_address: str | None  # read leniently (for telling machines apart), lower case
     from_name: str
     to_addresses: tuple[str, ...]
     delivered_to: tuple[str, ...]
@@ -75,6 +98,10 @@ class IncomingMail:
     reports: tuple[ReportPart, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # The one sender, read strictly: exactly one From header holding exactly one plain
+    # addr-spec without any parsing defect; None otherwise (see ``sender_problem``).
+    sender: str | None = None
+    sender_problem: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a top-level header (case-insensitive), or None."""
@@ -97,7 +124,8 @@ def parse_mail(raw: bytes) -> IncomingMail:
     if not _looks_like_mail(raw):
         raise MailParseError("no header block found")
     msg = _repair_boundary(raw, email.message_from_bytes(raw, policy=_POLICY))
-    headers = _decoded_headers(msg)
+    charset = _body_charset(msg)
+    headers = _decoded_headers(msg, charset)
     if not headers:
         raise MailParseError("no header block found")
     body = _Body()
@@ -106,7 +134,7 @@ def parse_mail(raw: bytes) -> IncomingMail:
     notes = list(body.notes)
     if cut:
         notes.append(f"text cut after {MAX_TEXT_CHARS} characters ({cut} characters dropped)")
-    return _build(msg, headers, body, text, cut, notes)
+    return _build(msg, headers, body, text, cut, notes, charset)
 
 
 def _build(
@@ -116,6 +144,7 @@ def _build(
     text: str,
     cut: int,
     notes: list[str],
+    charset: str | None,
 ) -> IncomingMail:
     def first(name: str) -> str | None:
         return next((v for k, v in headers if k.lower() == name), None)
@@ -126,9 +155,13 @@ def _build(
     def raw(name: str) -> list[str]:
         # Addresses are split before RFC 2047 decoding: a decoded "Müller, Anna" has a comma.
         items = _safe(msg.raw_items, [])
-        return [_FOLD.sub(" ", str(v)) for k, v in items if k.lower() == name]
+        return [
+            _FOLD.sub(" ", text_of_header(str(v), charset)) for k, v in items if k.lower() == name
+        ]
 
-    from_name, from_address = _first_address(raw("from")[:1])
+    froms = raw("from")
+    from_name, from_address = _first_address(froms[:1])
+    sender, sender_problem = strict_sender(froms)
     return IncomingMail(
         message_id=_msg_id(first("message-id")),
         in_reply_to=_msg_id(first("in-reply-to")),
@@ -147,7 +180,53 @@ def _build(
         reports=tuple(body.reports),
         headers=headers,
         notes=tuple(notes),
+        sender=sender,
+        sender_problem=sender_problem,
     )
+
+
+def strict_sender(values: list[str]) -> tuple[str | None, str | None]:
+    """The one sender address of the From header values, or (None, why not).
+
+    Only exactly one From header with exactly one address counts, parsed by the standard
+    library's header registry (``policy.default``) without any defect: forms such as
+    ``victim@example.org <attacker@evil.test>`` or ``victim@example.org)<attacker@evil.test>``,
+    which lenient parsers read as the victim's address, are refused.
+    """
+    if len(values) != 1:
+        return None, f"{len(values)} From headers"
+    if len(values[0]) > MAX_FROM_CHARS:
+        # One name and one address fit easily; the strict parser takes ever longer on more.
+        return None, f"From longer than {MAX_FROM_CHARS} characters"
+    simple = _SIMPLE_FROM.match(values[0])
+    if simple:
+        addr_spec = next(group for group in simple.groups() if group)
+        if len(addr_spec) <= 254:
+            return addr_spec.lower(), None
+    try:
+        header = _FROM_HEADER("from", values[0])
+        groups, addresses, defects = header.groups, header.addresses, header.defects
+    except Exception as error:
+        return None, f"From unreadable ({type(error).__name__})"
+    if defects:
+        return None, f"From has defects ({type(defects[0]).__name__})"
+    if len(groups) != 1 or groups[0].display_name is not None:
+        return None, "From holds a group"
+    if len(addresses) != 1:
+        return None, f"From holds {len(addresses)} addresses"
+    address = addresses[0]
+    domain = _idna(address.domain)
+    addr_spec = f"{address.username}@{domain}"
+    if domain is None or not _ADDR_SPEC.match(addr_spec) or len(addr_spec) > 254:
+        return None, "From is no plain address"
+    return addr_spec.lower(), None
+
+
+def _idna(domain: str) -> str | None:
+    try:
+        return domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return None
 
 
 def _repair_boundary(raw: bytes, msg: Message) -> Message:
@@ -186,22 +265,59 @@ def _looks_like_mail(raw: bytes) -> bool:
 # -- headers -------------------------------------------------------------------------------------
 
 
-def _decoded_headers(msg: Message) -> tuple[tuple[str, str], ...]:
+def _decoded_headers(msg: Message, charset: str | None) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     for name, value in list(_safe(msg.raw_items, []))[:MAX_HEADERS]:
-        out.append((str(name), decode_header_value(str(value))))
+        name = clean_header_text(text_of_header(str(name), None))
+        out.append((name, decode_header_value(text_of_header(str(value), charset))))
     return tuple(out)
 
 
+def text_of_header(value: str, charset: str | None) -> str:
+    """A header as text, whatever bytes it arrived as.
+
+    The parser keeps raw 8-bit bytes (RFC 6532 mail, sloppy clients) as surrogate escapes,
+    which no database, log or outgoing header can take. They are decoded here: as UTF-8
+    first, then in the charset the body declares, then as Latin-1 (which never fails).
+    """
+    if not _SURROGATES.search(value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    for candidate in ("utf-8", charset, "latin-1"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")  # not reached: Latin-1 decodes every byte
+
+
+def clean_header_text(value: str) -> str:
+    """Without NUL and other control characters (folded lines become spaces)."""
+    return _CONTROLS.sub(lambda m: " " if m.group() in "\r\n" else "", _FOLD.sub(" ", value))
+
+
 def decode_header_value(value: str) -> str:
-    """Decode RFC 2047 words; unknown charsets and broken words fall back to the raw text."""
+    """Decode RFC 2047 words; unknown charsets and broken words fall back to the raw text.
+
+    The result holds no control characters and no surrogates, so it can be stored and echoed.
+    """
     value = _FOLD.sub(" ", value)
-    if "=?" not in value:
-        return value.strip()  # no encoded words: nothing to decode
-    try:
-        return str(make_header(decode_header(value))).strip()
-    except Exception:  # LookupError, UnicodeDecodeError, HeaderParseError and friends
-        return value.strip()
+    if "=?" in value:  # encoded words; LookupError, HeaderParseError etc. keep the raw text
+        with contextlib.suppress(Exception):
+            value = str(make_header(decode_header(value)))
+    value = _SURROGATES.sub("\ufffd", value)
+    return clean_header_text(value).strip()
+
+
+def _body_charset(msg: Message) -> str | None:
+    """The charset the mail's first text part declares (for undeclared 8-bit headers)."""
+    for part in _safe(lambda: list(msg.walk())[:MAX_PARTS], []):
+        charset = _safe(part.get_content_charset, None)
+        if charset:
+            return charset
+    return None
 
 
 def _one_line(value: str) -> str:
@@ -213,14 +329,15 @@ def _first_address(values: list[str]) -> tuple[str, str | None]:
     if not pairs:
         return "", None
     name, address = pairs[0]
-    return decode_header_value(name).strip('"'), address
+    return decode_header_value(name).strip('"'), address.lower()
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
+    """Recipient addresses as written: the tag after "+" is case-sensitive (reply tokens)."""
+    seen: dict[str, str] = {}
     for _, address in _parse_addresses(values):
-        seen.setdefault(address, None)
-    return tuple(seen)
+        seen.setdefault(address.lower(), address)
+    return tuple(seen.values())
 
 
 def _parse_addresses(values: list[str]) -> list[tuple[str, str]]:
@@ -230,12 +347,12 @@ def _parse_addresses(values: list[str]) -> list[tuple[str, str]]:
         pairs = []
     out = []
     for name, address in pairs:
-        address = address.strip().strip("<>").lower()
+        address = clean_header_text(address).strip().strip("<>")
         if "@" in address:
             out.append((name.strip(), address))
     if not out:  # getaddresses gives up on some malformed lists; fall back to a plain scan
         for address in re.findall(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+", " ".join(values)):
-            out.append(("", address.lower()))
+            out.append(("", address))
     return out
 
 

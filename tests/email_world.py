@@ -25,7 +25,14 @@ MAIL_FROM = "assistent@zukunftsraum.example"
 
 class MailWorld:
     def __init__(
-        self, db, assistant, clock, directory: Path, transport=None, authserv_ids=()
+        self,
+        db,
+        assistant,
+        clock,
+        directory: Path,
+        transport=None,
+        authserv_ids=(),
+        mail_from: str = MAIL_FROM,
     ) -> None:
         self.db = db
         self.assistant = assistant
@@ -33,9 +40,9 @@ class MailWorld:
         self.directory = directory
         self.transport = transport or MaildirTransport(directory / "outbox")
         self.dispatcher = EmailDispatcher(
-            db, self.transport, mail_from=MAIL_FROM, grammar=GRAMMAR, clock=clock
+            db, self.transport, mail_from=mail_from, grammar=GRAMMAR, clock=clock
         )
-        self.pipeline = InboundPipeline(assistant, mail_from=MAIL_FROM, authserv_ids=authserv_ids)
+        self.pipeline = InboundPipeline(assistant, mail_from=mail_from, authserv_ids=authserv_ids)
         self.inbox = MaildirInbox(directory / "inbox", self.pipeline)
         self._seen: set[str] = set()
         self._names = itertools.count(1)

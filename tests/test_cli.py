@@ -25,6 +25,8 @@ COMMANDS = [
     ["events", "list"],
     ["events", "cancel"],
     ["digest", "send"],
+    ["mail", "failed"],
+    ["mail", "retry"],
 ]
 
 

@@ -88,6 +88,9 @@ async def test_reply_tokens_are_unguessable_and_bound(db, clock):
         await uow.commit()
     assert first != second and len(first) >= 20
     async with db.uow() as uow:
-        token = await delivery.resolve_reply_token(uow, first.upper())
+        token = await delivery.resolve_reply_token(uow, first)
         assert token.member_id == member.id and token.ref == "match:1"
         assert await delivery.resolve_reply_token(uow, "nope") is None
+        # Case-sensitive: a token with its case changed is another (unknown) token.
+        assert await delivery.resolve_reply_token(uow, first.swapcase()) is None
+        assert await delivery.resolve_reply_token(uow, first.upper()) is None

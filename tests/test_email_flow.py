@@ -7,11 +7,14 @@ templates); only the transport is files instead of servers (see test_email_serve
 from __future__ import annotations
 
 from email.policy import SMTP
+from email.utils import parseaddr
 
 import pytest
 from sqlalchemy import select
 
+from core import outbox
 from core.models import InboundMail, Member, Post
+from core.replies import Reply
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import plain_text
@@ -123,7 +126,7 @@ async def test_sender_other_than_token_owner_gets_one_rejection(world, db):
     world.drop(mailclients.gmail(proposal, intruder, "Ja bitte"))
     await world.round()
     replies = world.new_mail_for(intruder)
-    assert len(replies) == 1 and "anderen Person" in plain_text(replies[0])
+    assert len(replies) == 1 and "nicht zuordnen" in plain_text(replies[0])
     assert await _statuses(db) == ["rejected", "rejected"]
     async with db.uow() as uow:
         assert all(m.offer_answer is None for m in await uow.matches.all())
@@ -146,10 +149,10 @@ async def test_automatic_mail_is_never_answered(world, db):
     assert await _statuses(db) == ["ignored"] * 5
 
 
-def _bounce(failed: str, status: str = "5.1.1") -> bytes:
+def _bounce(failed: str, status: str = "5.1.1", to: str = MAIL_FROM) -> bytes:
     return (
         "From: Mail Delivery System <MAILER-DAEMON@mx.templin.example>\r\n"
-        f"To: {MAIL_FROM}\r\n"
+        f"To: {to}\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\n"
         "Auto-Submitted: auto-replied\r\n"
         f"Message-ID: <bounce-{failed}-{status}-{{n}}@mx.templin.example>\r\n"
@@ -165,22 +168,66 @@ def _bounce(failed: str, status: str = "5.1.1") -> bytes:
     ).encode()
 
 
+async def _envelope_senders(world, member, count: int) -> list[str]:
+    """Send ``count`` mails to ``member``; the envelope sender (VERP address) of each."""
+    async with world.db.uow() as uow:
+        for n in range(count):
+            outbox.enqueue(uow, member, Reply(f"Nachricht {n}"), kind="test", now=world.clock())
+        await uow.commit()
+    await world.dispatcher.drain()
+    return [parseaddr(str(m["Return-Path"]))[1] for m in world.new_mail_for(member.email)]
+
+
 async def test_hard_bounces_count_and_suspend_soft_ones_only_log(world, db):
-    await world.member("Bea Berg", BEA, ags="12073572")
+    bea = await world.member("Bea Berg", BEA, ags="12073572")
+    verp = await _envelope_senders(world, bea, 4)
+    assert all(v.startswith("assistent+b-") and v != verp[0] for v in verp[1:])
     for n in range(2):
-        world.drop(_bounce(BEA).replace(b"{n}", str(n).encode()))
-    world.drop(_bounce(BEA, "4.2.2").replace(b"{n}", b"soft"))
+        world.drop(_bounce(BEA, to=verp[n]).replace(b"{n}", str(n).encode()))
+    world.drop(_bounce(BEA, "4.2.2", to=verp[2]).replace(b"{n}", b"soft"))
     await world.round()
     async with db.uow() as uow:
         bea = await uow.members.by_email(BEA)
         assert (bea.email_hard_bounces, bea.email_suspended_at) == (2, None)
-    world.drop(_bounce(BEA).replace(b"{n}", b"3"))
+    world.drop(_bounce(BEA, to=verp[3]).replace(b"{n}", b"3"))
     await world.round()
     async with db.uow() as uow:
         bea = await uow.members.by_email(BEA)
         assert bea.email_hard_bounces == 3 and bea.email_suspended_at is not None
-    assert world.sent() == []
+    assert world.new_mail_for(BEA) == []
     assert await _statuses(db) == ["bounce"] * 4
+
+
+async def test_forged_bounces_to_the_plain_address_change_nothing(world, db):
+    bea = await world.member("Bea Berg", BEA, ags="12073572")
+    anna = await world.member("Anna Schmidt", ANNA)
+    (to_bea,) = await _envelope_senders(world, bea, 1)
+    (to_anna,) = await _envelope_senders(world, anna, 1)
+    for n in range(5):  # five forged reports to the plain address, naming Bea
+        world.drop(_bounce(BEA).replace(b"{n}", f"plain{n}".encode()))
+    # Anna's envelope sender naming Bea: a report that address was not issued for.
+    world.drop(_bounce(BEA, to=to_anna).replace(b"{n}", b"other"))
+    # A guessed token with the right form.
+    world.drop(
+        _bounce(BEA, to="assistent+b-" + "A" * 22 + "@zukunftsraum.example").replace(b"{n}", b"g")
+    )
+    await world.round()
+    async with db.uow() as uow:
+        assert (await uow.members.by_email(BEA)).email_hard_bounces == 0
+        reasons = list(
+            await uow.session.scalars(select(InboundMail.error).order_by(InboundMail.id))
+        )
+    assert reasons == ["bounce not through VERP"] * 5 + [
+        "bounce names another recipient",
+        "bounce token unknown",
+    ]
+    # One report through Bea's own envelope sender counts, and only once.
+    world.drop(_bounce(BEA, to=to_bea).replace(b"{n}", b"real"))
+    world.drop(_bounce(BEA, to=to_bea).replace(b"{n}", b"again"))
+    await world.round()
+    async with db.uow() as uow:
+        assert (await uow.members.by_email(BEA)).email_hard_bounces == 1
+    assert world.sent_files() and world.new_mail_for(BEA) == []
 
 
 async def test_same_mail_twice_is_processed_once(world, db):

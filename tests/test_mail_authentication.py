@@ -126,10 +126,15 @@ def test_items_that_are_not_rfc_8601_are_skipped_not_fatal():
 
 
 def test_header_names_ids_methods_and_results_are_case_insensitive():
-    headers = [("AUTHENTICATION-results", "MX.ZukunftsRaum.Example; DMARC=FAIL header.From=x")]
+    headers = [
+        (
+            "AUTHENTICATION-results",
+            "MX.ZukunftsRaum.Example; DMARC=FAIL header.From=Prenzlau.Example",
+        )
+    ]
     found = topmost_trusted(headers, ["mx.zukunftsraum.EXAMPLE"])
     assert found is not None and found.results[0] == MethodResult(
-        "dmarc", "fail", properties=(("header.from", "x"),)
+        "dmarc", "fail", properties=(("header.from", "Prenzlau.Example"),)
     )
     assert check(headers, ANNA, [" Mx.Zukunftsraum.Example "]).verdict == FAIL
 
@@ -146,9 +151,13 @@ def test_headers_of_other_servers_are_ignored():
 def test_only_the_topmost_trusted_header_counts():
     # The sender wrote a header with the trusted id into the mail; the server's own is above it.
     forged_pass = _headers(f"{TRUSTED}; dmarc=fail header.from=prenzlau.example")
-    forged_pass.insert(-1, ("Authentication-Results", f"{TRUSTED}; dmarc=pass"))
+    forged_pass.insert(
+        -1, ("Authentication-Results", f"{TRUSTED}; dmarc=pass header.from=prenzlau.example")
+    )
     assert check(forged_pass, ANNA, [TRUSTED]).verdict == FAIL
-    forged_fail = _headers(f"{TRUSTED}; dmarc=pass", f"{TRUSTED}; dmarc=fail")
+    forged_fail = _headers(
+        f"{TRUSTED}; dmarc=pass header.from=prenzlau.example", f"{TRUSTED}; dmarc=fail"
+    )
     assert check(forged_fail, ANNA, [TRUSTED]).verdict == PASS
     # A header of another server above the trusted one is skipped, not taken as the top.
     above = _headers("relay.example; dmarc=pass", f"{TRUSTED}; dmarc=fail")
@@ -207,7 +216,16 @@ def test_random_garbage_never_raises():
         ("dmarc=fail (p=reject) header.from=prenzlau.example", FAIL),
         # The server's DMARC result decides over what the single methods say.
         ("dkim=pass header.d=prenzlau.example; dmarc=fail", FAIL),
-        ("spf=fail; dkim=fail; dmarc=pass", PASS),
+        ("spf=fail; dkim=fail; dmarc=pass header.from=prenzlau.example", PASS),
+        # A DMARC pass counts only for the From domain: not for another domain, nor unnamed.
+        # A DMARC result about another domain: the server read another From than we did.
+        ("dmarc=pass header.from=evil.test", FAIL),
+        ("dmarc=pass header.from=evil.test; spf=fail; dkim=fail", FAIL),
+        ("dmarc=pass header.from=mail.prenzlau.example", FAIL),
+        ("dmarc=pass header.from=prenzlau.example.evil.test", FAIL),
+        ("dmarc=fail header.from=evil.test; dkim=pass header.d=prenzlau.example", FAIL),
+        ("dmarc=pass header.from=PRENZLAU.example", PASS),
+        ("dmarc=pass", NONE),
         # Without a DMARC pass or fail, an aligned DKIM or SPF pass is enough …
         ("dkim=pass header.d=prenzlau.example; spf=fail", PASS),
         ("dkim=pass header.d=mail.prenzlau.example", PASS),
@@ -258,7 +276,7 @@ def test_no_from_address_gives_no_verdict():
 
 
 def test_reason_says_why():
-    assert check(_headers(GMAIL_STYLE), ANNA, [TRUSTED]).reason == "dmarc=pass"
+    assert check(_headers(GMAIL_STYLE), ANNA, [TRUSTED]).reason == "dmarc=pass for prenzlau.example"
     outcome = check(_headers(f"{TRUSTED}; spf=fail; dkim=fail"), ANNA, [TRUSTED])
     assert outcome.reason == "neither dkim nor spf passed for prenzlau.example"
 
@@ -339,3 +357,18 @@ def test_email_channel_hands_the_setting_to_the_pipeline(db, services, assistant
     settings = load_settings(mail_authserv_id="mx1.example,mx2.example", mail_dir=tmp_path)
     channel = build_email_channel(App(settings, db, services, assistant))
     assert channel.inbox.pipeline.authserv_ids == ("mx1.example", "mx2.example")
+
+
+def test_mail_from_may_carry_a_display_name():
+    named = load_settings(mail_from="Zukunftsraum Assistent <assistent@example.org>")
+    assert named.mail_from == "Zukunftsraum Assistent <assistent@example.org>"
+    assert load_settings(mail_from=" assistent@example.org ").mail_from == "assistent@example.org"
+    for bad in (
+        "assistent",
+        "Name <>",
+        "assistent+x@example.org",
+        "a@localhost",
+        "a@b.org\r\nBcc: x",
+    ):
+        with pytest.raises(ConfigError, match="ZR_MAIL_FROM"):
+            load_settings(mail_from=bad)

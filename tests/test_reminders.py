@@ -227,3 +227,33 @@ async def test_bulk_insert_skips_taken_dedupe_keys_and_stores_encoded_json(db):
     assert stored["reminder:b"].attachments == []  # the first writer's row stays
     assert stored["reminder:a"].choices == [{"label": "Abmelden", "command": "/abmelden 1"}]
     assert stored["reminder:c"].attachments == [{"filename": "a.ics", "data": "QkVHSU4="}]
+
+
+async def test_one_broken_event_neither_stops_the_others_nor_floods_the_log(
+    db, monkeypatch, caplog
+):
+    from core import reminders
+
+    clock = FakeClock(berlin(2026, 12, 3, 8, 59).astimezone(UTC))
+    people = await add_people(db, clock.now, 2)
+    broken = await add_event(db, clock.now, starts_at=berlin(2026, 12, 3, 10, 0))
+    fine = await add_event(db, clock.now, starts_at=berlin(2026, 12, 3, 10, 0))
+    for event_id in (broken, fine):
+        await register(db, people, event_id, berlin(2026, 12, 1, 8, 0))
+    real = reminders.reminder_reply
+
+    def reply(event, *args):
+        if event.id == broken:
+            raise ValueError("a broken event")
+        return real(event, *args)
+
+    monkeypatch.setattr(reminders, "reminder_reply", reply)
+    for _ in range(3):  # three ticks
+        clock.advance(minutes=1)
+        async with db.uow() as uow:
+            await sweep_reminders(uow, clock.now, BERLIN)
+            await uow.commit()
+    queued = await outbox(db, "event_reminder")
+    assert {m.ref for m in queued} == {f"event:{fine}"} and len(queued) == 2
+    skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(skipped) == 1 and "a broken event" in skipped[0].getMessage()

@@ -87,3 +87,19 @@ async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
     stop.set()
     await task
     assert ticks[0] is not None and ticks[0].failed == []
+
+
+async def test_a_failing_sweep_is_logged_once_and_the_others_go_on(db, clock, monkeypatch, caplog):
+    from core import sweeps
+    from core.match_index import MatchIndex
+
+    async def broken(*args):
+        raise RuntimeError("expiry is broken")
+
+    monkeypatch.setattr(sweeps, "sweep_expiry", broken)
+    for _ in range(3):
+        report = await sweeps.run_sweeps(db, MatchIndex(), SCHEDULE, clock)
+        clock.advance(minutes=1)
+        assert report.failed == ["expiry"] and "reminders" in report.counts
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "expiry" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].exc_info is None  # one line, no traceback

@@ -380,6 +380,10 @@ from zukunftsraum.cli_events import digest_app, events_app  # noqa: E402
 
 app.add_typer(events_app, name="events")
 app.add_typer(digest_app, name="digest")
+
+from zukunftsraum.cli_mail import mail_app  # noqa: E402
+
+app.add_typer(mail_app, name="mail")
 # --- grants -----------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,9 +142,15 @@ class Settings(BaseSettings):
     @field_validator("mail_from")
     @classmethod
     def _address(cls, value: str) -> str:
-        if "@" not in value:
-            raise ValueError("must be an email address")
-        return value
+        # "assistent@example.org" or "Zukunftsraum Assistent <assistent@example.org>"
+        _, address = parseaddr(value.strip())
+        local, _, domain = address.rpartition("@")
+        if not local or "." not in domain or "+" in local or any(c in value for c in "\r\n\0"):
+            raise ValueError(
+                "must be an email address, optionally with a display name: "
+                "Name <assistent@example.org>"
+            )
+        return value.strip()
 
     @field_validator("mail_authserv_id")
     @classmethod
