@@ -356,7 +356,8 @@ async def test_mails_set_aside_are_counted_in_the_staff_digest(world, db, servic
     now = world.clock()
     async with db.uow() as uow:
         since = now - timedelta(days=1)
-        digest = await staff_digest.build(uow, since, now, services.tz, weekly=False)
+        sections = services.features.staff_digest
+        digest = await staff_digest.build(uow, since, now, services.tz, sections, weekly=False)
     text = digest.text(services.tz)
     assert "nicht verarbeiten ließen: 1" in text and "mail failed" in text
 

@@ -90,15 +90,22 @@ async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
 
 
 async def test_a_failing_sweep_is_logged_once_and_the_others_go_on(db, clock, monkeypatch, caplog):
-    from core import sweeps
-    from core.match_index import MatchIndex
+    from dataclasses import replace
 
-    async def broken(*args):
+    from core import sweeps
+    from core.feature_set import all_features
+    from core.features import Sweep, assemble
+
+    async def broken(uow, ctx):
         raise RuntimeError("expiry is broken")
 
-    monkeypatch.setattr(sweeps, "sweep_expiry", broken)
+    features = assemble(
+        replace(f, sweeps=(Sweep("expiry", broken),)) if f.name == "exchange" else f
+        for f in all_features().features
+    )
+    services = replace(_services(clock), features=features)
     for _ in range(3):
-        report = await sweeps.run_sweeps(db, MatchIndex(), SCHEDULE, clock)
+        report = await sweeps.run_sweeps(db, services, SCHEDULE)
         clock.advance(minutes=1)
         assert report.failed == ["expiry"] and "reminders" in report.counts
     errors = [r for r in caplog.records if r.levelname == "ERROR" and "expiry" in r.getMessage()]
