@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Update
@@ -18,6 +19,8 @@ SOURCE = "telegram"  # the dedupe namespace of update ids
 @dataclass
 class Deps:
     assistant: Assistant
+    # Tells the outbox dispatcher that answers were queued for it (set once it exists).
+    on_queued: Callable[[], None] | None = None
 
     @property
     def db(self) -> Database:
