@@ -35,7 +35,7 @@ async def reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[
     """What the handlers call: ``answer`` with the process's bot, database and clock."""
     d = deps(context)
     clock = d.assistant.services.clock
-    await answer(context.bot, d.db, clock, chat_id, replies, d.on_queued)
+    await answer(context.bot, d.db, clock, chat_id, replies, d.on_queued, d.unknown_pause)
 
 
 async def answer(
@@ -45,26 +45,34 @@ async def answer(
     chat_id: int,
     replies: list[Reply],
     on_queued: Callable[[], None] | None = None,
+    unknown_pause: timedelta = delivery.UNKNOWN_PAUSE,
 ) -> None:
     """Send ``replies`` in order; the first that fails and all after it go to the outbox."""
     for index, reply in enumerate(replies):
         try:
             await send_all(bot, chat_id, render(reply), Priority.INTERACTIVE)
         except TelegramError as error:
-            await _queue(db, clock, chat_id, replies[index:], error)
+            await _queue(db, clock, chat_id, replies[index:], error, unknown_pause)
             if on_queued is not None:
                 on_queued()
             return
 
 
-async def _queue(db: Database, clock, chat_id: int, rest: list[Reply], error: TelegramError):
+async def _queue(
+    db: Database,
+    clock,
+    chat_id: int,
+    rest: list[Reply],
+    error: TelegramError,
+    unknown_pause: timedelta,
+) -> None:
     dead = isinstance(error, Forbidden)
     unknown = outcome_unknown(error)
     delay = RETRY_SOON
     if isinstance(error, RetryAfter):
         delay = timedelta(seconds=retry_seconds(error))
     elif unknown:
-        delay = delivery.UNKNOWN_PAUSE
+        delay = unknown_pause
     try:
         async with db.uow() as uow:
             await delivery.answer_later(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommand
@@ -85,7 +86,9 @@ class TelegramChannel:
             poll_interval=config.dispatcher_poll,
             unknown_pause=config.unknown_pause,
         )
-        self.application.bot_data[KEY].on_queued = self.dispatcher.wake
+        shared = self.application.bot_data[KEY]
+        shared.on_queued = self.dispatcher.wake
+        shared.unknown_pause = timedelta(seconds=config.unknown_pause)
 
     def _build(self) -> Application:
         config = self.config

@@ -30,6 +30,8 @@ LEASE = timedelta(minutes=2)
 UNKNOWN_PAUSE = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
+# A member is waiting for an answer: its retries start sooner.
+ANSWER_BACKOFF_BASE = timedelta(seconds=3)
 BACKOFF_MAX = timedelta(hours=6)
 
 
@@ -78,8 +80,8 @@ async def mark_sent(
     message.external_id = external_id
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+def backoff(attempts: int, base: timedelta = BACKOFF_BASE) -> timedelta:
+    return min(base * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> bool:
@@ -93,7 +95,8 @@ async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str
         message.status = "failed"
         return False
     message.status = "pending"
-    message.not_before = now + backoff(message.attempts)
+    base = ANSWER_BACKOFF_BASE if message.kind == "answer" else BACKOFF_BASE
+    message.not_before = now + backoff(message.attempts, base)
     return True
 
 
