@@ -161,3 +161,25 @@ async def test_without_another_channel_the_staff_digest_names_the_member(db, tg,
         section = await _delivery(uow, now, now, None)
     line = t("digest.unrouted_line", id=b.id, name="Ben Wagner", count=1)
     assert line in section.lines
+
+
+async def test_a_server_allowing_less_than_30_per_second_gets_few_429s(db, tg, run_bot):
+    from bot.limits import SendLimits
+    from tests.support.botapi import RateLimits
+
+    chats = [tg.add_user().id for _ in range(60)]
+    members = [
+        await add_telegram_member(db, f"Person {n}", "12073452", chat)
+        for n, chat in enumerate(chats)
+    ]
+    for person in members:
+        await queue_message(db, person.id, f"Neuigkeit für {person.name}")
+    tg.enable_rate_limits(RateLimits(enabled=True, global_per_second=10))
+    async with run_bot(limits=SendLimits.telegram()) as channel:
+        await eventually(lambda: _all_sent(db), timeout=60)
+        lowered = channel.limiter.rate
+    # Pacing at a fixed 30/s the server refuses more than one send in two (77 429s for these
+    # 60 messages); adapting, only the first bursts while the rate is learnt are refused.
+    assert tg.too_many_requests <= 15, tg.too_many_requests
+    assert lowered < 30
+    assert sorted(m.chat_id for m in tg.sent_messages()) == sorted(chats)
