@@ -61,7 +61,7 @@ def test_global_budget_is_paced_and_never_exceeds_30_per_second():
     # Telegram's own count (sliding one-second window over arrival times) stays within 30.
     assert max(sum(1 for t in starts if a <= t < a + 1.0) for a in starts) <= 30
     rate = 99 / (starts[-1] - starts[0])
-    assert 29.0 < rate <= 30.0
+    assert 29.0 < rate <= 30.5  # the first two may go back to back (burst 2)
 
 
 def test_group_limit_is_twenty_per_minute():
