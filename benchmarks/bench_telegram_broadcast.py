@@ -693,6 +693,8 @@ async def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    # PTB's limiter logs every 429 it passes on with a traceback; the counts are printed below.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     steps = set(args.only.split(",")) if args.only else None
 
     def wanted(step: str) -> bool:

@@ -31,7 +31,8 @@ class AdaptiveRate:
     ceiling: float = field(init=False)
     decreases: int = field(default=0, init=False)
     _last_429: float = field(default=float("-inf"), init=False)
-    _last_change: float = field(default=float("-inf"), init=False)
+    _last_decrease: float = field(default=float("-inf"), init=False)
+    _last_step: float = field(default=float("-inf"), init=False)
     _recent: dict = field(default_factory=dict, init=False)  # chat -> time of its last 429
 
     def __post_init__(self) -> None:
@@ -42,21 +43,22 @@ class AdaptiveRate:
         self._recent = {c: t for c, t in self._recent.items() if t > now - self.hold}
         self._recent[chat_id] = now
         self._last_429 = now
-        if now - self._last_change >= self.hold:
+        self._last_step = now  # quiet seconds are counted from here
+        if now - self._last_decrease >= self.hold:
             self.ceiling = self.rate
             self.rate = max(self.minimum, self.rate * self.factor)
-            self._last_change = now
+            self._last_decrease = now
             self.decreases += 1
         return len(self._recent) > 1
 
     def current(self, now: float) -> float:
-        """The rate now, after the increases due since the last change."""
-        if self.rate >= self.maximum or now - self._last_429 < self.hold:
+        """The rate now, after the increases due for the quiet seconds since the last 429."""
+        if self.rate >= self.maximum:
             return self.rate
         if now - self._last_429 >= self.forget:
             self.ceiling = float("inf")  # no failure to be careful near any more
-        while self.rate < self.maximum and now - self._last_change >= 1.0:
+        while self.rate < self.maximum and now - self._last_step >= 1.0:
             step = self.slow_step if self.rate >= self.near * self.ceiling else self.fast_step
             self.rate = min(self.maximum, self.rate + step)
-            self._last_change += 1.0
+            self._last_step += 1.0
         return self.rate

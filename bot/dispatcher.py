@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -161,6 +162,8 @@ class OutboxDispatcher:
                 chat = chat_key(message.address)
                 queue = self._queues.setdefault(chat, deque())
                 wait = max(self.limiter.chat_free_in(chat), self._hold.get(chat, 0.0) - mono)
+                if math.isinf(wait):  # a send to this chat is in flight: its end is unknown
+                    wait = 2 * self.max_wait
                 if wait > self.max_wait or len(queue) >= self.per_chat:
                     delay = max(wait, len(queue) * chat_interval(self.limiter.limits, chat))
                     delay = max(delay, self.min_defer)
