@@ -51,8 +51,12 @@ async def register(
 
 
 async def beat(uow: UnitOfWork, process_id: int, now: datetime) -> None:
+    """We are alive; a process given up for dead while it hung counts as alive again (its
+    leases from before are gone, those it takes from now on must be watched again)."""
     await uow.session.execute(
-        update(ServiceProcess).where(ServiceProcess.id == process_id).values(heartbeat_at=now)
+        update(ServiceProcess)
+        .where(ServiceProcess.id == process_id)
+        .values(heartbeat_at=now, ended_at=None)
     )
 
 

@@ -162,6 +162,11 @@ async def test_leases_of_a_silent_process_are_taken_over_after_seconds(db, clock
     async with db.uow() as uow:
         assert len(await delivery.claim(uow, "telegram", clock(), owner=alive.id)) == 1
         assert (await uow.session.get(ServiceProcess, alive.id)).ended_at is None
+    async with db.uow() as uow:  # it only hung: once it beats again, it is watched again
+        await processes.beat(uow, silent.id, clock())
+        await uow.commit()
+    async with db.uow() as uow:
+        assert (await uow.session.get(ServiceProcess, silent.id)).ended_at is None
 
 
 async def test_a_clean_end_hands_back_leases_uncounted(db, clock):
