@@ -48,9 +48,10 @@ async def answer(
     unknown_pause: timedelta = delivery.UNKNOWN_PAUSE,
 ) -> None:
     """Send ``replies`` in order; the first that fails and all after it go to the outbox."""
-    for index, reply in enumerate(replies):
+    for index, item in enumerate(replies):
         try:
-            await send_all(bot, chat_id, render(reply), Priority.INTERACTIVE)
+            # A reply split into several messages is queued whole if a later part fails.
+            await send_all(bot, chat_id, render(item), Priority.INTERACTIVE)
         except TelegramError as error:
             await _queue(db, clock, chat_id, replies[index:], error, unknown_pause)
             if on_queued is not None:
