@@ -12,10 +12,20 @@ Usage: python benchmarks/bench_telegram_broadcast.py [--messages 10000] [--chats
    ``/hilfe``; reported is user message -> reply received by the server (p50/p99).
    Throughput: accepted broadcast messages per second between the first and the last, as a
    fraction of 30/s; 429s as counted by the server.
-3. Baseline, same run: a naive dispatcher that sends every claimed message at once (64 in
-   parallel, no limiter) and reschedules a 429 after retry_after.
+3. Baselines, same run: a naive dispatcher that sends every claimed message at once (64 in
+   parallel, no limiter) and reschedules a 429 after retry_after; and the same with PTB's own
+   ``AIORateLimiter`` (30/s overall, no per-chat limit) in front.
+4. Kills: ``zukunftsraum run`` as a separate process delivers ``--messages`` to ``--chats``
+   chats against the limit-enforcing server and is killed with -9 at 30 % and 70 % (then
+   started again at once); members keep writing ``/hilfe`` meanwhile. Reported: lost
+   messages, duplicates beside the messages the killed process held (and of those, the ones
+   already delivered but not recorded), restart -> first send, sustained rate, 429s.
+5. A server allowing only 10 msg/s: our limiter, the naive dispatcher and AIORateLimiter;
+   429s after the first 10 s as a share of the messages.
+6. 7 s Bot API latency: our dispatcher with its timeouts, with PTB's default 5 s read timeout
+   (each send's outcome unknown: retried once, counted), and the naive dispatcher (5 s).
 
-The full size takes at least 10,000 / 30 = 333 s for step 2 alone.
+The full size takes at least 10,000 / 30 = 333 s for each of steps 2 and 4.
 """
 
 from __future__ import annotations
@@ -31,9 +41,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import os
+import re
+from collections import Counter
+
 from sqlalchemy import func, select
 from telegram import Bot
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.channel import TelegramChannel, TelegramConfig
@@ -53,6 +68,7 @@ from core.replies import Choice, Reply
 from core.schema import upgrade
 from core.store import Database
 from tests.support.botapi import FakeTelegram, RateLimits
+from tests.support.service import ServiceUnderTest, service_env
 
 TOWNS = ["12073452", "12073572", "14626110", "08311000", "14521690", "05358008"]
 TOPICS = [
@@ -172,10 +188,9 @@ async def sent_count(db: Database) -> int:
         return await uow.session.scalar(stmt.select_from(OutboxMessage)) or 0
 
 
-def config(tg: FakeTelegram) -> TelegramConfig:
-    return TelegramConfig(
-        token=tg.token, base_url=tg.base_url, limits=SendLimits.telegram(), poll_timeout=5
-    )
+def config(tg: FakeTelegram, **overrides) -> TelegramConfig:
+    values = {"token": tg.token, "base_url": tg.base_url, "limits": SendLimits.telegram()}
+    return TelegramConfig(**(values | {"poll_timeout": 5} | overrides))
 
 
 async def run_channel(channel: TelegramChannel, stop: asyncio.Event) -> list[asyncio.Task]:
@@ -323,53 +338,339 @@ async def bench_broadcast(workdir: Path, messages: int, chats: int, users: int) 
     )
 
 
-# --- 3. baseline -------------------------------------------------------------------------
+# --- 3. baselines --------------------------------------------------------------------------
 
 
-async def bench_baseline(workdir: Path, messages: int, chats: int) -> None:
-    db = await setup_database(workdir / "baseline.db")
-    async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
-        member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
-        await queue_broadcast(db, member_ids, messages)
-        bot = Bot(tg.token, base_url=tg.base_url, request=HTTPXRequest(connection_pool_size=64))
-        await bot.initialize()
-        gate = asyncio.Semaphore(64)
-        started = time.monotonic()
-        sent = 0
-        while sent < messages:
-            async with db.uow() as uow:
-                batch = await delivery.claim(uow, "telegram", system_clock(), 500)
-                await uow.commit()
-            if not batch:
-                await asyncio.sleep(0.05)
-                continue
+def baseline_bot(tg: FakeTelegram, ptb_limiter: bool, read_timeout: float = 5.0) -> Bot:
+    """A bot as a naive dispatcher would build it (PTB's default 5 s read timeout)."""
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=read_timeout, pool_timeout=30)
+    if ptb_limiter:
+        # PTB's own limiter: 30/s overall and 20/min per group; a 429 is passed on (retries 0).
+        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0)
+        return ExtBot(tg.token, base_url=tg.base_url, request=request, rate_limiter=limiter)
+    return Bot(tg.token, base_url=tg.base_url, request=request)
 
-            async def one(message: OutboxMessage) -> float | None:
-                async with gate:
+
+async def naive_drain(db: Database, bot: Bot, messages: int, attempts: int = 1) -> float:
+    """Claim, send all at once (64 in parallel), record; returns the seconds it took.
+
+    A 429 is rescheduled after retry_after; any other error (a timeout) is sent again at once,
+    up to ``attempts`` sends in all, then counted as sent, as a naive dispatcher would.
+    """
+    gate = asyncio.Semaphore(64)
+    started = time.monotonic()
+    done = 0
+    while done < messages:
+        async with db.uow() as uow:
+            batch = await delivery.claim(uow, "telegram", system_clock(), 500)
+            await uow.commit()
+        if not batch:
+            await asyncio.sleep(0.05)
+            continue
+
+        async def one(message: OutboxMessage) -> float | None:
+            async with gate:
+                for _ in range(attempts):
                     try:
                         await bot.send_message(int(message.address), message.text)
                         return None
                     except RetryAfter as error:
                         return retry_seconds(error)
+                    except TelegramError:
+                        continue
+                return None
 
-            outcomes = await asyncio.gather(*(one(m) for m in batch))
-            async with db.uow() as uow:
-                now = system_clock()
-                for message, wait in zip(batch, outcomes, strict=True):
-                    if wait is None:
-                        await delivery.mark_sent(uow, message.id, now)
-                        sent += 1
-                    else:
-                        await delivery.defer(uow, message.id, now + timedelta(seconds=wait))
-                await uow.commit()
-        elapsed = time.monotonic() - started
+        outcomes = await asyncio.gather(*(one(m) for m in batch))
+        async with db.uow() as uow:
+            now = system_clock()
+            for message, wait in zip(batch, outcomes, strict=True):
+                if wait is None:
+                    await delivery.mark_sent(uow, message.id, now)
+                    done += 1
+                else:
+                    await delivery.defer(uow, message.id, now + timedelta(seconds=wait))
+            await uow.commit()
+    return time.monotonic() - started
+
+
+async def bench_baseline(workdir: Path, messages: int, chats: int, ptb_limiter: bool) -> None:
+    name = "PTB AIORateLimiter" if ptb_limiter else "naive, no limiter"
+    db = await setup_database(workdir / f"baseline-{ptb_limiter}.db")
+    async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
+        member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
+        await queue_broadcast(db, member_ids, messages)
+        bot = baseline_bot(tg, ptb_limiter)
+        await bot.initialize()
+        elapsed = await naive_drain(db, bot, messages)
         await bot.shutdown()
         too_many = tg.too_many_requests
     await db.dispose()
-    print(f"Baseline (naive, no limiter): {messages} messages to {chats} chats:")
+    print(f"Baseline ({name}): {messages} messages to {chats} chats:")
     print(
         f"  throughput {messages / elapsed:.2f} msg/s = {messages / elapsed / 30:.1%} of 30/s; "
         f"429s: {too_many}"
+    )
+
+
+# --- 4. kill -9 during a broadcast ---------------------------------------------------------
+
+
+class Broadcast:
+    """What the server received of the broadcast texts (one scan per call, incremental)."""
+
+    def __init__(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+        self.cursor = 0
+        self.copies: Counter[str] = Counter()
+        self.first_at: dict[str, float] = {}
+
+    def update(self) -> int:
+        messages = self.tg.state.messages
+        for message in messages[self.cursor :]:
+            if message.chat_id < INTERACTIVE_CHAT0:
+                text = message.text or ""
+                self.copies[text] += 1
+                self.first_at.setdefault(text, message.received_at)
+        self.cursor = len(messages)
+        return len(self.copies)
+
+
+async def patient_user(tg, watcher, chat: int, stop: asyncio.Event, out: list, unanswered: list):
+    """Like ``interactive_user``, but a question lost in a kill is counted, not fatal."""
+    while not stop.is_set():
+        reply_future = watcher.expect(chat)
+        started = time.monotonic()
+        tg.user_sends_command(chat, "hilfe")
+        try:
+            reply = await asyncio.wait_for(reply_future, 30)
+            out.append((started, reply.received_at - started))
+        except TimeoutError:
+            unanswered.append(started)
+            watcher.waiters[chat].remove(reply_future)
+        await asyncio.sleep(1.1)
+
+
+async def outbox_rows(db: Database) -> list[OutboxMessage]:
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage)))
+
+
+async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> None:
+    db = await setup_database(workdir / "kills.db")
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
+        member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
+        await add_members(db, INTERACTIVE_CHAT0, users, tg)
+        await queue_broadcast(db, member_ids, messages)
+        service = ServiceUnderTest(workdir, service_env(url, tg, workdir))
+        seen = Broadcast(tg)
+        watcher = ReplyWatcher(tg)
+        watching = asyncio.create_task(watcher.run())
+        users_stop = asyncio.Event()
+        latencies: list[tuple[float, float]] = []
+        unanswered: list[float] = []
+        people = []
+        kills: list[dict] = []
+        await service.start()
+        started = time.monotonic()
+        for share in (0.3, 0.7):
+            while seen.update() < share * messages:
+                await asyncio.sleep(0.05)
+                if not people and seen.copies:  # the service is up: members start writing
+                    people = [
+                        asyncio.create_task(
+                            patient_user(
+                                tg,
+                                watcher,
+                                INTERACTIVE_CHAT0 + n,
+                                users_stop,
+                                latencies,
+                                unanswered,
+                            )
+                        )
+                        for n in range(users)
+                    ]
+            await service.kill()
+            killed_at = time.monotonic()
+            seen.update()
+            held = [m for m in await outbox_rows(db) if m.status == "sending"]
+            delivered_unrecorded = sum(1 for m in held if seen.copies[m.text])
+            restart = time.monotonic()
+            await service.start()
+            before = len(tg.state.messages)
+            while not any(m.chat_id < INTERACTIVE_CHAT0 for m in tg.state.messages[before:]):
+                await asyncio.sleep(0.02)
+            first_send = next(
+                m.received_at for m in tg.state.messages[before:] if m.chat_id < INTERACTIVE_CHAT0
+            )
+            kills.append(
+                {
+                    "share": share,
+                    "held": len(held),
+                    "unrecorded": delivered_unrecorded,
+                    "restart_to_send": first_send - restart,
+                    "killed_at": killed_at,
+                    "first_send": first_send,
+                }
+            )
+        while True:  # until nothing is left to send (every row in a final state)
+            await asyncio.sleep(1.0)
+            seen.update()
+            rows = await outbox_rows(db)
+            if not any(m.status in ("pending", "sending") for m in rows):
+                break
+        elapsed = time.monotonic() - started
+        users_stop.set()
+        await asyncio.gather(*people)
+        watching.cancel()
+        await service.stop()
+        seen.update()
+        taken_back = [
+            int(n)
+            for start in range(1, service.starts + 1)
+            for n in re.findall(r"wieder aufgenommen: (\d+)", service.output(start))
+        ]
+        broadcast = sorted(a.at for a in tg.limiter.accepted if a.chat_id < INTERACTIVE_CHAT0)
+        too_many = tg.too_many_requests
+        counted = sum(m.unconfirmed for m in rows)
+    await db.dispose()
+    texts = {m.text for m in rows}
+    lost = len(texts - set(seen.copies))
+    duplicates = sum(n - 1 for n in seen.copies.values())
+    # Sustained: sends per second while a process was running (the restarts left out).
+    gaps = sum(k["first_send"] - k["killed_at"] for k in kills)
+    span = broadcast[-1] - broadcast[0]
+    sustained = (len(broadcast) - 1) / (span - gaps)
+    print(
+        f"Kills: {messages} messages to {chats} chats, zukunftsraum run killed with -9 at "
+        f"30 % and 70 %, {elapsed:.0f} s:"
+    )
+    statuses = dict(Counter(m.status for m in rows))
+    print(
+        f"  lost: {lost}; duplicates: {duplicates} (counted as unconfirmed: {counted}); "
+        f"outbox: {statuses}"
+    )
+    for k in kills:
+        print(
+            f"  kill at {k['share']:.0%}: held by the killed process {k['held']} "
+            f"(of them delivered but not recorded: {k['unrecorded']}); restart -> first send "
+            f"{k['restart_to_send']:.1f} s"
+        )
+    print(f"  leases taken back at restart (from the service's output): {taken_back}")
+    print(
+        f"  sustained {sustained:.2f} msg/s = {sustained / 30:.1%} of 30/s while running "
+        f"(overall {(len(broadcast) - 1) / span:.2f}/s with the restarts); 429s: {too_many}"
+    )
+    calm = [
+        latency
+        for at, latency in latencies
+        if not any(k["killed_at"] - 30 <= at <= k["first_send"] for k in kills)
+    ]
+    all_latencies = [latency for _, latency in latencies]
+    print(
+        f"  /hilfe during the broadcast ({len(all_latencies)} answers): away from the kills "
+        f"p50 {pct(calm, 0.5):.3f} s, p99 {pct(calm, 0.99):.3f} s; all answers p99 "
+        f"{pct(all_latencies, 0.99):.3f} s, max {max(all_latencies, default=0):.3f} s; "
+        f"unanswered (asked of a process just killed): {len(unanswered)}"
+    )
+
+
+# --- 5. a server that allows 10 msg/s -------------------------------------------------------
+
+
+def after_first_seconds(tg: FakeTelegram, since: float, seconds: float = 10.0) -> int:
+    return sum(1 for r in tg.limiter.rejected if r.at >= since + seconds)
+
+
+async def bench_tight_server(workdir: Path, messages: int, chats: int) -> None:
+    tight = RateLimits(enabled=True, global_per_second=10)
+    print(f"Server allowing 10 msg/s: {messages} messages to {chats} chats:")
+    for name in ("ours (adaptive)", "naive, no limiter", "PTB AIORateLimiter"):
+        db = await setup_database(workdir / f"tight-{len(name)}.db")
+        async with FakeTelegram(rate_limits=tight) as tg:
+            member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
+            await queue_broadcast(db, member_ids, messages)
+            started = time.monotonic()
+            if name.startswith("ours"):
+                channel = TelegramChannel(config(tg), Assistant(db, broadcast_services()))
+                stop = asyncio.Event()
+                tasks = await run_channel(channel, stop)
+                started = time.monotonic()
+                while await sent_count(db) < messages:
+                    await asyncio.sleep(0.5)
+                rate = channel.limiter.rate
+                stop.set()
+                await asyncio.gather(*tasks)
+                note = f"; rate settled at {rate:.1f}/s"
+            else:
+                bot = baseline_bot(tg, name.startswith("PTB"))
+                await bot.initialize()
+                await naive_drain(db, bot, messages)
+                await bot.shutdown()
+                note = ""
+            elapsed = time.monotonic() - started
+            late = after_first_seconds(tg, started)
+            total = tg.too_many_requests
+        await db.dispose()
+        print(
+            f"  {name}: 429s after the first 10 s {late} = {late / messages:.1%} of the "
+            f"messages (all 429s {total}); {messages / elapsed:.2f} msg/s{note}"
+        )
+
+
+# --- 6. a slow Bot API ------------------------------------------------------------------------
+
+
+async def bench_latency(workdir: Path, messages: int, chats: int, latency: float) -> None:
+    print(f"Bot API latency {latency:.0f} s: {messages} messages to {chats} chats:")
+    variants = [
+        ("ours, read timeout 30 s", {}),
+        ("ours, read timeout 5 s", {"read_timeout": 5.0, "unknown_pause": 5.0}),
+        ("naive, PTB default read timeout 5 s, sends again on error", None),
+    ]
+    for name, overrides in variants:
+        db = await setup_database(workdir / f"latency-{len(name)}.db")
+        async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
+            member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
+            await queue_broadcast(db, member_ids, messages)
+            tg.faults.latency = latency
+            seen = Broadcast(tg)
+            started = time.monotonic()
+            if overrides is not None:
+                tg_config = config(tg, **overrides)
+                channel = TelegramChannel(tg_config, Assistant(db, broadcast_services()))
+                stop = asyncio.Event()
+                tasks = await run_channel(channel, stop)
+                while not all(m.status in ("sent", "uncertain") for m in await outbox_rows(db)):
+                    await asyncio.sleep(1.0)
+                stop.set()
+                await asyncio.gather(*tasks)
+            else:
+                bot = baseline_bot(tg, False)
+                await bot.initialize()
+                await naive_drain(db, bot, messages, attempts=2)
+                await bot.shutdown()
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(latency)  # answers still under way are recorded by the server
+            seen.update()
+            rows = await outbox_rows(db)
+        await db.dispose()
+        duplicates = sum(n - 1 for n in seen.copies.values())
+        counted = sum(m.unconfirmed for m in rows)
+        uncertain = sum(1 for m in rows if m.status == "uncertain")
+        lost = len({m.text for m in rows} - set(seen.copies))
+        print(
+            f"  {name}: duplicates {duplicates} = {duplicates / messages:.1%} "
+            f"(counted: {counted}; left uncertain after the one retry: {uncertain}); "
+            f"lost {lost}; {elapsed:.0f} s"
+        )
+
+
+def broadcast_services() -> Services:
+    return Services(
+        index=MatchIndex(),
+        municipalities=MunicipalityIndex([bundled_index().get(a) for a in TOWNS]),
+        clock=system_clock,
     )
 
 
@@ -381,16 +682,45 @@ async def main() -> None:
     parser.add_argument("--handler-chats", type=int, default=100)
     parser.add_argument("--interactive-users", type=int, default=4)
     parser.add_argument("--sequential-posts", type=int, default=20)
+    parser.add_argument("--tight-messages", type=int, default=600)
+    parser.add_argument("--latency-messages", type=int, default=150)
+    parser.add_argument("--latency", type=float, default=7.0)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated steps to run (handlers,broadcast,baseline,"
+        "kills,tight,latency); default all",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    # PTB's limiter logs every 429 it passes on with a traceback; the counts are printed below.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    steps = set(args.only.split(",")) if args.only else None
+
+    def wanted(step: str) -> bool:
+        return steps is None or step in steps
+
     baseline = args.baseline_messages or min(args.messages, 1000)
     baseline_chats = max(1, round(args.chats * baseline / args.messages))
+    small_chats = max(1, round(args.chats * args.tight_messages / args.messages))
+    slow_chats = max(1, round(args.chats * args.latency_messages / args.messages))
     print("Telegram limits enforced by the fake server: 30/s overall, 1/s per chat.")
+    os.environ.pop("ZR_TEST_DATABASE_URL", None)  # SQLite files here, as the service uses
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        await bench_handlers(workdir, args.handler_chats, args.sequential_posts)
-        await bench_broadcast(workdir, args.messages, args.chats, args.interactive_users)
-        await bench_baseline(workdir, baseline, baseline_chats)
+        if wanted("handlers"):
+            await bench_handlers(workdir, args.handler_chats, args.sequential_posts)
+        if wanted("broadcast"):
+            await bench_broadcast(workdir, args.messages, args.chats, args.interactive_users)
+        if wanted("baseline"):
+            await bench_baseline(workdir, baseline, baseline_chats, ptb_limiter=False)
+            await bench_baseline(workdir, baseline, baseline_chats, ptb_limiter=True)
+        if wanted("kills"):
+            await bench_kills(workdir, args.messages, args.chats, args.interactive_users)
+        if wanted("tight"):
+            await bench_tight_server(workdir, args.tight_messages, small_chats)
+        if wanted("latency"):
+            await bench_latency(workdir, args.latency_messages, slow_chats, args.latency)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,19 @@ BENCHMARKS = [
     ("bounce_conformance.py", []),
     ("bench_email_ingest.py", ["--messages", "300", "--latency-runs", "10"]),
     ("bench_email_hostile.py", ["--messages", "2000", "--clean", "500", "--send", "300"]),
-    ("bench_telegram_broadcast.py", ["--messages", "600", "--chats", "120"]),
+    (
+        "bench_telegram_broadcast.py",
+        [
+            "--messages",
+            "600",
+            "--chats",
+            "120",
+            "--tight-messages",
+            "150",
+            "--latency-messages",
+            "40",
+        ],
+    ),
     ("bench_grants_concurrency.py", ["--drafts", "100"]),
     ("bench_reminder_sweep.py", ["--events", "50"]),
 ]

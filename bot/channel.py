@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommand
@@ -41,6 +42,15 @@ class TelegramConfig:
     poll_timeout: int = 10
     dispatcher_poll: float = 0.5
     concurrent_updates: int = 256
+    # Bot API calls usually answer within a second, but under load Telegram can take many
+    # seconds; a read timeout shorter than that turns every slow answer into a send of unknown
+    # outcome (and a possible duplicate). Uploads of up to 50 MB need the longer write timeout.
+    read_timeout: float = 30.0
+    write_timeout: float = 30.0
+    media_write_timeout: float = 120.0
+    connect_timeout: float = 10.0
+    # Pause before the one retry of a send whose outcome is unknown.
+    unknown_pause: float = 30.0
 
     @property
     def base_file_url(self) -> str:
@@ -74,7 +84,11 @@ class TelegramChannel:
             self.limiter,
             assistant.services.clock,
             poll_interval=config.dispatcher_poll,
+            unknown_pause=config.unknown_pause,
         )
+        shared = self.application.bot_data[KEY]
+        shared.on_queued = self.dispatcher.wake
+        shared.unknown_pause = timedelta(seconds=config.unknown_pause)
 
     def _build(self) -> Application:
         config = self.config
@@ -83,7 +97,16 @@ class TelegramChannel:
             .token(config.token)
             .base_url(config.base_url)
             .base_file_url(config.base_file_url)
-            .request(HTTPXRequest(connection_pool_size=64, pool_timeout=30.0))
+            .request(
+                HTTPXRequest(
+                    connection_pool_size=64,
+                    pool_timeout=30.0,
+                    read_timeout=config.read_timeout,
+                    write_timeout=config.write_timeout,
+                    media_write_timeout=config.media_write_timeout,
+                    connect_timeout=config.connect_timeout,
+                )
+            )
             .get_updates_request(GuardedUpdatesRequest(connection_pool_size=1))
             .rate_limiter(LimiterBridge(self.limiter))
             .concurrent_updates(PerChatUpdateProcessor(config.concurrent_updates))

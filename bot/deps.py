@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -18,6 +20,10 @@ SOURCE = "telegram"  # the dedupe namespace of update ids
 @dataclass
 class Deps:
     assistant: Assistant
+    # Tells the outbox dispatcher that answers were queued for it (set once it exists).
+    on_queued: Callable[[], None] | None = None
+    # Pause before an answer of unknown outcome (timeout) is tried once more.
+    unknown_pause: timedelta = timedelta(seconds=30)
 
     @property
     def db(self) -> Database:

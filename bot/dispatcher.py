@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,10 +22,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.limits import Priority, SendLimiter, SendLimits
+from bot.outcomes import outcome_unknown
 from bot.ratelimiter import chat_key, retry_seconds
 from bot.render import from_outbox
 from bot.send import send_all
 from core import delivery
+from core.processes import LeaseOwner
 from core.store import Database
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ class Queued:
     chat_id: int | str
     text: str
     choices: list[dict]
+    attachments: list[dict]
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,18 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """The request left but its answer did not come: it may have been delivered."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class Unreachable:
     error: str
 
 
-Outcome = Sent | RetryLater | Failed | Unreachable
+Outcome = Sent | RetryLater | Failed | Unknown | Unreachable
 
 
 def chat_interval(limits: SendLimits, chat_id: int | str) -> float:
@@ -84,6 +95,7 @@ class OutboxDispatcher:
         max_wait: float = 5.0,
         poll_interval: float = 0.5,
         min_defer: float = 0.5,
+        unknown_pause: float = delivery.UNKNOWN_PAUSE.total_seconds(),
     ) -> None:
         self.db = db
         self.bot = bot
@@ -96,6 +108,9 @@ class OutboxDispatcher:
         self.max_wait = max_wait
         self.poll_interval = poll_interval
         self.min_defer = min_defer
+        self.unknown_pause = timedelta(seconds=unknown_pause)
+        # The process whose leases we take; ``zukunftsraum run`` registers it.
+        self.owner = LeaseOwner()
         self._queues: dict[int | str, deque[Queued]] = {}
         self._workers: dict[int | str, asyncio.Task] = {}
         self._hold: dict[int | str, float] = {}  # chat -> monotonic time before which we wait
@@ -141,12 +156,14 @@ class OutboxDispatcher:
         """Claim up to ``limit`` due messages and queue them per chat; returns how many."""
         async with self.db.uow() as uow:
             now = self.clock()
-            messages = await delivery.claim(uow, CHANNEL, now, limit)
+            messages = await delivery.claim(uow, CHANNEL, now, limit, owner=self.owner.id)
             mono = time.monotonic()
             for message in messages:
                 chat = chat_key(message.address)
                 queue = self._queues.setdefault(chat, deque())
                 wait = max(self.limiter.chat_free_in(chat), self._hold.get(chat, 0.0) - mono)
+                if math.isinf(wait):  # a send to this chat is in flight: its end is unknown
+                    wait = 2 * self.max_wait
                 if wait > self.max_wait or len(queue) >= self.per_chat:
                     delay = max(wait, len(queue) * chat_interval(self.limiter.limits, chat))
                     delay = max(delay, self.min_defer)
@@ -154,7 +171,15 @@ class OutboxDispatcher:
                     # Later messages of this chat are deferred at least as far: order is kept.
                     await delivery.defer(uow, message.id, now + timedelta(seconds=delay))
                 else:
-                    queue.append(Queued(message.id, chat, message.text, list(message.choices)))
+                    queue.append(
+                        Queued(
+                            message.id,
+                            chat,
+                            message.text,
+                            list(message.choices),
+                            list(message.attachments or []),
+                        )
+                    )
                     self._held += 1
             await uow.commit()
         for chat, queue in list(self._queues.items()):
@@ -169,6 +194,11 @@ class OutboxDispatcher:
         queue = self._queues[chat]
         try:
             while queue and not self._closing:
+                if not self.owner.may_send():
+                    # Our heartbeat is stale: another process may own these leases by now.
+                    self._release(len(queue))
+                    queue.clear()
+                    break
                 item = queue[0]
                 outcome = await self._send(item)
                 if isinstance(outcome, RetryLater):
@@ -194,9 +224,8 @@ class OutboxDispatcher:
 
     async def _send(self, item: Queued) -> Outcome:
         try:
-            sent = await send_all(
-                self.bot, item.chat_id, from_outbox(item.text, item.choices), Priority.BULK
-            )
+            sends = from_outbox(item.text, item.choices, item.attachments)
+            sent = await send_all(self.bot, item.chat_id, sends, Priority.BULK)
         except RetryAfter as error:
             return RetryLater(retry_seconds(error))
         except Forbidden as error:  # blocked by the user, or deactivated
@@ -206,7 +235,8 @@ class OutboxDispatcher:
                 return Unreachable(error.message)
             return Failed(error.message)
         except TelegramError as error:  # network trouble, timeouts, server errors
-            return Failed(f"{type(error).__name__}: {error.message}")
+            described = f"{type(error).__name__}: {error.message}"
+            return Unknown(described) if outcome_unknown(error) else Failed(described)
         return Sent(",".join(str(m.message_id) for m in sent))
 
     async def _record_periodically(self, stop: asyncio.Event) -> None:
@@ -228,13 +258,19 @@ class OutboxDispatcher:
         except Exception as error:  # the leases run out and the messages are tried again
             log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
 
-    @staticmethod
-    async def _record(uow, item: Queued, outcome: Outcome, now: datetime) -> None:
+    async def _record(self, uow, item: Queued, outcome: Outcome, now: datetime) -> None:
         if isinstance(outcome, Sent):
             await delivery.mark_sent(uow, item.id, now, outcome.external_id)
         elif isinstance(outcome, Unreachable):
-            await delivery.mark_unreachable(uow, item.id, now, outcome.error)
-            log.info("outbox %s: chat unreachable", item.id)
+            where = await delivery.mark_unreachable(uow, item.id, now, outcome.error)
+            log.info("outbox %s: chat unreachable, message now %s", item.id, where)
+        elif isinstance(outcome, Unknown):
+            again = await delivery.mark_unknown(
+                uow, item.id, now, outcome.error, self.unknown_pause
+            )
+            log.warning(
+                "outbox %s: outcome unknown (%s), retry once: %s", item.id, outcome.error, again
+            )
         elif isinstance(outcome, Failed):
             kept = await delivery.mark_retry(uow, item.id, now, outcome.error)
             log.warning("outbox %s failed (%s), retry: %s", item.id, outcome.error, kept)

@@ -28,6 +28,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from bot.adaptive import AdaptiveRate
+
 NEVER = math.inf
 
 
@@ -43,8 +45,10 @@ class SendLimits:
     global_per_second: int | None = 30
     private_chat_per_second: int | None = 1
     group_per_minute: int | None = 20
-    # How many global sends may go back to back before pacing spreads them out.
-    global_burst: int = 1
+    # How many global sends may go back to back before pacing spreads them out. Two, so a
+    # timer that fires a little late does not cost budget (with one, every late wake-up is
+    # lost for good: about 10 % of 30/s); the sliding window still caps any second at 30.
+    global_burst: int = 2
 
     @classmethod
     def telegram(cls) -> SendLimits:
@@ -151,6 +155,7 @@ class SlotScheduler:
         per_second = limits.global_per_second
         self._global = _Window(per_second, 1.0) if per_second else _Unlimited()
         self._pacer = _Pacer(per_second, limits.global_burst)
+        self.adaptive = AdaptiveRate(float(per_second)) if per_second else None
         self._chats: dict[int | str, _Window] = {}
         self._waiting: list[Ticket] = []
         self._seq = itertools.count()
@@ -174,6 +179,25 @@ class SlotScheduler:
         window = self._chat(chat_id)
         window.blocked_until = max(window.blocked_until, until)
 
+    def throttled(self, chat_id: int | str, now: float, retry_after: float) -> None:
+        """Telegram answered 429: the chat waits, the global rate goes down, and if several
+        chats were refused at once, everybody waits ``retry_after``."""
+        self.block(chat_id, now + retry_after)
+        if self.adaptive is None:
+            return
+        if self.adaptive.rejected(chat_id, now):
+            self._global.blocked_until = max(self._global.blocked_until, now + retry_after)
+        self._adapt(now)
+
+    def _adapt(self, now: float) -> None:
+        if self.adaptive is None:
+            return
+        rate = self.adaptive.current(now)
+        if rate != self._pacer.rate:
+            self._pacer._refill(now)
+            self._pacer.rate = rate
+            self._global.limit = max(1, math.floor(rate))
+
     def chat_free_at(self, chat_id: int | str, now: float) -> float:
         """When this chat could take one more send (ignoring the global budget)."""
         window = self._chats.get(chat_id)
@@ -182,6 +206,7 @@ class SlotScheduler:
     def grant(self, now: float) -> list[Ticket]:
         """Start every waiting send that fits now, best priority first."""
         granted: list[Ticket] = []
+        self._adapt(now)
         for ticket in list(self._waiting):
             if self._global_free_at(now) > now:
                 break  # the global budget is used up: nobody else may start
@@ -264,6 +289,17 @@ class SendLimiter:
     def block(self, chat_id: int | str, seconds: float) -> None:
         self._scheduler.block(chat_id, self.clock() + seconds)
         self._pump()
+
+    def throttled(self, chat_id: int | str, seconds: float) -> None:
+        """A 429 with ``retry_after`` = ``seconds``: see ``SlotScheduler.throttled``."""
+        self._scheduler.throttled(chat_id, self.clock(), seconds)
+        self._pump()
+
+    @property
+    def rate(self) -> float | None:
+        """The global rate now in force (lowered after 429s)."""
+        adaptive = self._scheduler.adaptive
+        return adaptive.current(self.clock()) if adaptive else None
 
     @contextlib.asynccontextmanager
     async def slot(

@@ -1,7 +1,8 @@
 """The limiter plugged into python-telegram-bot, so every send of the bot goes through it.
 
 Handlers send as usual (``Priority.INTERACTIVE`` by default); the outbox dispatcher passes
-``rate_limit_args=Priority.BULK``. A 429 blocks the chat in the limiter for ``retry_after``;
+``rate_limit_args=Priority.BULK``. A 429 blocks the chat in the limiter for ``retry_after``
+and lowers the global rate (``bot.adaptive``);
 an interactive send then tries once more, a bulk send hands the error to the dispatcher, which
 reschedules that message without waiting.
 """
@@ -81,7 +82,7 @@ class LimiterBridge(BaseRateLimiter[Priority]):
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as error:
-                    self.limiter.block(chat, retry_seconds(error))
+                    self.limiter.throttled(chat, retry_seconds(error))
                     if attempt == attempts:
                         raise
         raise AssertionError("unreachable")

@@ -5,6 +5,7 @@ Texts go out as plain text (no parse mode), so whatever a member wrote cannot br
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 
@@ -85,5 +86,9 @@ def render_all(replies: list[Reply]) -> list[Outgoing]:
     return [send for reply in replies for send in render(reply)]
 
 
-def from_outbox(text: str, choices: list[dict]) -> list[Outgoing]:
-    return render(Reply(text, [Choice(c["label"], c["command"]) for c in choices]))
+def from_outbox(text: str, choices: list[dict], attachments: list[dict] = ()) -> list[Outgoing]:
+    files = [
+        Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+        for a in attachments
+    ]
+    return render(Reply(text, [Choice(c["label"], c["command"]) for c in choices], files))

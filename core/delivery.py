@@ -1,9 +1,14 @@
 """Delivery of outbox messages: what channel dispatchers may do with a message.
 
-A dispatcher claims due messages for its channel (a short lease, so a crashed
-dispatcher's messages are picked up again), delivers them outside any
-transaction, and then records the outcome. On PostgreSQL several processes
+A dispatcher claims due messages for its channel (a lease owned by its process, so a
+crashed dispatcher's messages are picked up again: see ``core.processes``), delivers them
+outside any transaction, and then records the outcome. On PostgreSQL several processes
 can claim concurrently without taking each other's rows (SKIP LOCKED).
+
+Outcomes: sent; failed (retried with backoff, given up after ``MAX_ATTEMPTS``); unknown (the
+request left but no answer came: it may have arrived, so it is retried once after a pause and
+counted in ``unconfirmed``, then left as "uncertain"); unreachable (the address is dead: the
+message goes to the member's other channel, or is left "unrouted" for the staff digest).
 """
 
 from __future__ import annotations
@@ -17,18 +22,25 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from core.models import Member, OutboxMessage, ProcessedEvent, ReplyToken
+from core.outbox import channel_for, queue_answers
+from core.replies import Reply
 from core.store import UnitOfWork, insert_if_absent
 
+# The last resort for leases without a live owner; owned leases are taken over as soon as
+# their process is known to be dead (core.processes).
 LEASE = timedelta(minutes=2)
+UNKNOWN_PAUSE = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
+# A member is waiting for an answer: its retries start sooner.
+ANSWER_BACKOFF_BASE = timedelta(seconds=3)
 BACKOFF_MAX = timedelta(hours=6)
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 22  # 62**22: about 131 bits
 
 
 async def claim(
-    uow: UnitOfWork, channel: str, now: datetime, limit: int = 100
+    uow: UnitOfWork, channel: str, now: datetime, limit: int = 100, owner: int | None = None
 ) -> Sequence[OutboxMessage]:
     """Lease up to ``limit`` due messages of ``channel``; commit to make the lease visible."""
     stmt = (
@@ -50,6 +62,7 @@ async def claim(
     for message in messages:
         message.status = "sending"
         message.claimed_until = now + LEASE
+        message.claimed_by = owner
     return messages
 
 
@@ -67,11 +80,12 @@ async def mark_sent(
     message.status = "sent"
     message.sent_at = now
     message.claimed_until = None
+    message.claimed_by = None
     message.external_id = external_id
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+def backoff(attempts: int, base: timedelta = BACKOFF_BASE) -> timedelta:
+    return min(base * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> bool:
@@ -80,11 +94,13 @@ async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str
     message.attempts += 1
     message.last_error = error[:300]
     message.claimed_until = None
+    message.claimed_by = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
         return False
     message.status = "pending"
-    message.not_before = now + backoff(message.attempts)
+    base = ANSWER_BACKOFF_BASE if message.kind == "answer" else BACKOFF_BASE
+    message.not_before = now + backoff(message.attempts, base)
     return True
 
 
@@ -101,27 +117,86 @@ async def defer(uow: UnitOfWork, message_id: int, until: datetime) -> None:
     message = await _get(uow, message_id)
     message.status = "pending"
     message.claimed_until = None
+    message.claimed_by = None
     message.not_before = until
 
 
-async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> None:
-    """The address is dead (bot blocked, mailbox gone): stop and flag the member.
+async def mark_unknown(
+    uow: UnitOfWork, message_id: int, now: datetime, error: str, pause: timedelta = UNKNOWN_PAUSE
+) -> bool:
+    """The send may or may not have arrived (timeout): retry once after ``pause``, no more.
 
-    The member's later messages then go to their other channel, if any.
+    Returns False when the message is left as "uncertain" (its outcome was unknown before).
     """
     message = await _get(uow, message_id)
-    message.status = "failed"
     message.last_error = error[:300]
     message.claimed_until = None
-    if message.member_id is None:
-        return
-    member = await uow.session.get(Member, message.member_id)
+    message.claimed_by = None
+    if message.unconfirmed >= 1:
+        message.status = "uncertain"
+        return False
+    message.unconfirmed += 1
+    message.status = "pending"
+    message.not_before = now + pause
+    return True
+
+
+async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, error: str) -> str:
+    """The address is dead (bot blocked, mailbox gone): flag the member and reroute.
+
+    This message and the member's later ones go to their other channel; without one it is
+    left "unrouted" and the staff digest names it. Returns the new channel, "unrouted" or
+    "failed" (no member to reroute for).
+    """
+    message = await _get(uow, message_id)
+    message.last_error = error[:300]
+    message.claimed_until = None
+    message.claimed_by = None
+    message.status = "failed"
+    member = await uow.session.get(Member, message.member_id) if message.member_id else None
     if member is None:
-        return
+        return "failed"
     if message.channel == "telegram":
         member.telegram_unreachable_at = now
     elif message.channel == "email":
         member.email_suspended_at = now
+    target = channel_for(member) if member.erased_at is None else None
+    if target is None:
+        message.status = "unrouted"
+        return "unrouted"
+    previous = message.channel
+    message.channel, message.address = target
+    message.status = "pending"
+    message.attempts = 0
+    message.not_before = now
+    message.meta = {**(message.meta or {}), "rerouted_from": previous}
+    return message.channel
+
+
+async def answer_later(
+    uow: UnitOfWork,
+    channel: str,
+    address: str,
+    replies: list[Reply],
+    now: datetime,
+    *,
+    dead: bool = False,
+    delay: timedelta = timedelta(0),
+    unconfirmed: int = 0,
+) -> list[OutboxMessage]:
+    """The answers a member is waiting for could not be delivered now: queue them.
+
+    ``dead``: the address refused them for good (bot blocked), so the member is flagged and
+    the answers go to their other channel, if any.
+    """
+    member = None
+    if channel == "telegram":
+        member = await uow.members.by_telegram(int(address))
+        if dead and member is not None and member.telegram_unreachable_at is None:
+            member.telegram_unreachable_at = now
+    return queue_answers(
+        uow, member, channel, address, replies, now=now, delay=delay, unconfirmed=unconfirmed
+    )
 
 
 async def first_time(uow: UnitOfWork, source: str, key: str, now: datetime) -> bool:

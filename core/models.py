@@ -213,6 +213,27 @@ class OutboxMessage(Base):
     # The secret in this message's own envelope sender (assistant+b-TOKEN@...): a delivery
     # report counts only when it reaches that address (VERP).
     bounce_token: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    # The process holding the lease while status is "sending" (see ``ServiceProcess``).
+    claimed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("service_processes.id", ondelete="SET NULL"), index=True
+    )
+    # Sends whose outcome stayed unknown (a timeout after the request left): each may have
+    # arrived, so each retry of one is a possible duplicate, counted here.
+    unconfirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ServiceProcess(Base):
+    """A running dispatcher process: its heartbeat tells others whether its leases still count."""
+
+    __tablename__ = "service_processes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(40))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = _ts()
+    heartbeat_at: Mapped[datetime] = _ts()
+    ended_at: Mapped[datetime | None] = _ts()
 
 
 class ProcessedEvent(Base):

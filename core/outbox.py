@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -79,6 +79,59 @@ def message_fields(
         "attempts": 0,
         "created_at": now,
         "not_before": not_before or now,
+        "attachments": [attachment_json(a) for a in reply.attachments],
+        "meta": {},
+    }
+
+
+def queue_answers(
+    uow,
+    member: Member | None,
+    channel: str,
+    address: str,
+    replies: list[Reply],
+    *,
+    now: datetime,
+    delay: timedelta = timedelta(0),
+    unconfirmed: int = 0,
+) -> list[OutboxMessage]:
+    """Answers that could not be delivered while the member waited go through the outbox.
+
+    They go where the member can be reached now (the channel they wrote from may have just
+    turned out dead), or back to the address they wrote from when they are no member (yet).
+    ``unconfirmed`` 1: the first attempt may have arrived (timeout), so the outbox retries it
+    only once. Without any reachable channel the answers are left "unrouted" for the staff.
+    """
+    rows = []
+    for reply in replies:
+        fields = {"kind": "answer", "now": now, "not_before": now + delay}
+        erased = member is not None and member.erased_at is not None
+        values = message_fields(member, reply, **fields) if member and not erased else None
+        if values is None:
+            values = _row_to(member, channel, address, reply, now + delay, now)
+        values["unconfirmed"] = unconfirmed
+        row = OutboxMessage(**values)
+        uow.add(row)
+        rows.append(row)
+    return rows
+
+
+def _row_to(member, channel, address, reply: Reply, due: datetime, now: datetime) -> dict:
+    # An erased member still gets the answer to the erasure, at the address they wrote from.
+    current = member if member is not None and member.erased_at is None else None
+    return {
+        "member_id": current.id if current is not None else None,
+        "channel": channel,
+        "address": address,
+        "kind": "answer",
+        "subject": "",
+        "text": reply.text,
+        "choices": reply.to_json()["choices"],
+        "ref": reply.ref,
+        "status": "unrouted" if current is not None else "pending",
+        "attempts": 0,
+        "created_at": now,
+        "not_before": due,
         "attachments": [attachment_json(a) for a in reply.attachments],
         "meta": {},
     }

@@ -257,17 +257,38 @@ async def delivery_section(uow: UnitOfWork, since: datetime, now: datetime, tz: 
     inbound_failed = await uow.session.scalar(
         select(func.count()).select_from(InboundMail).where(InboundMail.status == "failed")
     )
+    # Messages that met a dead address and had no other channel: staff must reach them.
+    unrouted = (
+        await uow.session.execute(
+            select(Member.id, Member.name, func.count(OutboxMessage.id))
+            .join(OutboxMessage, OutboxMessage.member_id == Member.id)
+            .where(
+                OutboxMessage.status == "unrouted",
+                OutboxMessage.created_at >= since - timedelta(days=7),
+                Member.erased_at.is_(None),
+            )
+            .group_by(Member.id, Member.name)
+            .order_by(Member.id)
+        )
+    ).all()
     lines = [
         t("digest.failed_line", channel=t(f"settings.channel.{c}"), count=n)
         for c, n in sorted(failed.items())
     ]
     if inbound_failed:
         lines.append(t("digest.inbound_failed_line", count=inbound_failed))
+    lines += [t("digest.unrouted_line", id=i, name=name, count=n) for i, name, n in unrouted]
     lines += [t("digest.suspended_line", id=m.id, name=m.name) for m in suspended[:LISTED]]
     lines += [t("digest.unreachable_line", id=m.id, name=m.name) for m in unreachable[:LISTED]]
     if not lines:
         return None
-    items = sum(failed.values()) + len(suspended) + len(unreachable) + (inbound_failed or 0)
+    items = (
+        sum(failed.values())
+        + sum(n for *_, n in unrouted)
+        + len(suspended)
+        + len(unreachable)
+        + (inbound_failed or 0)
+    )
     return DigestSection(t("digest.delivery_title"), lines, items)
 
 

@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from core import delivery
 from core.email_outbox import EmailToSend, prepare
 from core.grammar import Grammar
 from core.inbound_mail import masked
+from core.processes import LeaseOwner
 from core.store import Database
 from mail.addresses import is_own
 from mail.compose import Unsendable, compose, envelope_sender, new_message_id, serialise
@@ -47,7 +48,7 @@ class SmtpTransport:
         tls: str = "starttls",
         username: str = "",
         password: str = "",
-        timeout: float = 30,
+        timeout: float = 60,
     ) -> None:
         self.host = host
         self.port = port or {"tls": 465, "starttls": 587}.get(tls, 25)
@@ -138,6 +139,7 @@ class EmailDispatcher:
         clock: Callable[[], datetime],
         batch: int = 20,
         poll_seconds: float = 1.0,
+        unknown_pause: float = delivery.UNKNOWN_PAUSE.total_seconds(),
     ) -> None:
         self.db = db
         self.transport = transport
@@ -146,7 +148,10 @@ class EmailDispatcher:
         self.clock = clock
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.unknown_pause = timedelta(seconds=unknown_pause)
         self.wake = asyncio.Event()
+        # The process whose leases we take; ``zukunftsraum run`` registers it.
+        self.owner = LeaseOwner()
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -172,19 +177,21 @@ class EmailDispatcher:
     async def drain_once(self) -> int:
         now = self.clock()
         async with self.db.uow() as uow:
-            claimed = await delivery.claim(uow, "email", now, self.batch)
+            claimed = await delivery.claim(uow, "email", now, self.batch, owner=self.owner.id)
             items = [
                 await prepare(uow, m, now, lambda: new_message_id(self.mail_from)) for m in claimed
             ]
             await uow.commit()
         for item in items:
+            if not self.owner.may_send():
+                break  # our heartbeat is stale: these leases may belong to another process now
             await self._deliver(item)
         return len(items)
 
     async def _deliver(self, item: EmailToSend) -> None:
         now = self.clock()
         error: str | None = None
-        permanent = unsendable = False
+        permanent = unsendable = unknown = False
         try:
             if is_own(item.address, self.mail_from):
                 raise Unsendable("addressed to the assistant itself")  # never a loop
@@ -196,6 +203,7 @@ class EmailDispatcher:
             unsendable, error = True, str(failure)
         except Exception as failure:  # network, server: retried with backoff
             error = _one_line(failure)
+            unknown = outcome_unknown(failure)
         async with self.db.uow() as uow:
             if error is None:
                 await delivery.mark_sent(uow, item.id, self.clock(), external_id=item.message_id)
@@ -205,10 +213,22 @@ class EmailDispatcher:
             elif permanent:
                 log.warning("email to %s refused: %s", masked(item.address), error)
                 await delivery.mark_unreachable(uow, item.id, self.clock(), error)
+            elif unknown:
+                again = await delivery.mark_unknown(
+                    uow, item.id, self.clock(), error, self.unknown_pause
+                )
+                log.warning("email %s: outcome unknown (%s), retry once: %s", item.id, error, again)
             else:
                 log.warning("email %s not sent, will retry: %s", item.id, error)
                 await delivery.mark_retry(uow, item.id, self.clock(), error)
             await uow.commit()
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """A timeout after connecting: the server may have taken the mail (same Message-ID)."""
+    return isinstance(error, aiosmtplib.SMTPTimeoutError) and not isinstance(
+        error, aiosmtplib.SMTPConnectTimeoutError
+    )
 
 
 def _one_line(error: BaseException) -> str:

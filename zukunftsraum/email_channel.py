@@ -37,6 +37,7 @@ def build_email_channel(app: App) -> EmailChannel:
             tls=settings.smtp_tls,
             username=settings.smtp_username,
             password=settings.smtp_password,
+            timeout=settings.smtp_timeout_seconds,
         )
     else:
         transport = MaildirTransport(settings.mail_dir / "outbox")
@@ -46,6 +47,7 @@ def build_email_channel(app: App) -> EmailChannel:
         mail_from=settings.mail_from,
         grammar=GRAMMAR,
         clock=app.services.clock,
+        unknown_pause=settings.unknown_retry_seconds,
     )
     # Answers are sent at once instead of at the dispatcher's next poll.
     pipeline = InboundPipeline(

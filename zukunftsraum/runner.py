@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from core.processes import LeaseOwner
 from scheduler import service as scheduler_service
 from zukunftsraum.bootstrap import App
 from zukunftsraum.email_channel import build_email_channel
+from zukunftsraum.process import ProcessRegistration
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,18 @@ class Component:
     run: Callable[[App, asyncio.Event], Awaitable[None]]
 
 
-def components(app: App) -> tuple[list[Component], list[str]]:
-    """What runs with this configuration, and hints for what does not."""
+def components(app: App, owner: LeaseOwner | None = None) -> tuple[list[Component], list[str]]:
+    """What runs with this configuration, and hints for what does not.
+
+    ``owner``: the registered process whose leases the dispatchers take.
+    """
     active: list[Component] = []
     hints: list[str] = []
     settings = app.settings
+    owner = owner or LeaseOwner()
     active.append(Component("Zeitplaner", scheduler_service.run))
     email = build_email_channel(app)
+    email.dispatcher.owner = owner
     active.append(
         Component(f"E-Mail-Versand ({email.dispatcher.transport.describe()})", email.run_dispatcher)
     )
@@ -36,13 +43,13 @@ def components(app: App) -> tuple[list[Component], list[str]]:
     if not settings.smtp_enabled or not settings.imap_enabled:
         hints.append("E-Mail über Server: ZR_SMTP_HOST und ZR_IMAP_HOST setzen.")
     if settings.telegram_enabled:
-        active += telegram_components(app)
+        active += telegram_components(app, owner)
     else:
         hints.append("Telegram: aus – zum Einschalten ZR_TELEGRAM_TOKEN setzen.")
     return active, hints
 
 
-def telegram_components(app: App) -> list[Component]:
+def telegram_components(app: App, owner: LeaseOwner | None = None) -> list[Component]:
     from bot.channel import TelegramChannel, TelegramConfig
 
     settings = app.settings
@@ -53,8 +60,12 @@ def telegram_components(app: App) -> list[Component]:
         webhook_secret=settings.telegram_webhook_secret,
         webhook_listen=settings.telegram_webhook_listen,
         webhook_port=settings.telegram_webhook_port,
+        read_timeout=settings.telegram_timeout_seconds,
+        write_timeout=settings.telegram_timeout_seconds,
+        unknown_pause=settings.unknown_retry_seconds,
     )
     channel = TelegramChannel(config, app.assistant)
+    channel.dispatcher.owner = owner or LeaseOwner()
     return [
         Component(f"Telegram ({channel.mode})", lambda _app, stop: channel.run_updates(stop)),
         Component("Telegram-Zustellung", lambda _app, stop: channel.run_dispatcher(stop)),
@@ -66,7 +77,15 @@ async def serve(app: App, console: Console) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    active, hints = components(app)
+    registration = ProcessRegistration(
+        app.db,
+        app.services.clock,
+        heartbeat_seconds=app.settings.heartbeat_seconds,
+        takeover_seconds=app.settings.lease_takeover_seconds,
+    )
+    released = await registration.start()
+    active, hints = components(app, registration.owner)
+    active.append(Component("Herzschlag", lambda _app, stop: registration.run(stop)))
     console.print(
         f"Zukunftsraum Assistent läuft – Datenbank: {app.db.engine.url.render_as_string()}"
     )
@@ -77,6 +96,8 @@ async def serve(app: App, console: Console) -> None:
         console.print(f"{component.name}: aktiv")
     for hint in hints:
         console.print(hint)
+    if released:
+        console.print(f"Zustellungen eines abgebrochenen Vorgängers wieder aufgenommen: {released}")
     console.print("Beenden mit Strg+C.")
     tasks = [asyncio.create_task(c.run(app, stop), name=c.name) for c in active]
     for task in tasks:

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # Trusted receiving servers whose Authentication-Results count; empty: no check.
     mail_authserv_id: str = ""
 
+    # Bot API calls: read/write timeout; a send that times out is retried once, after a pause.
+    telegram_timeout_seconds: int = 30
+    smtp_timeout_seconds: int = 60
+    unknown_retry_seconds: int = 30
+    # Outbox leases: each process beats every few seconds; leases of a process silent this
+    # long are taken over by the others.
+    heartbeat_seconds: int = 2
+    lease_takeover_seconds: int = 15
+
     sweep_seconds: int = 60
     staff_digest_time: str = "07:30"
     member_digest_time: str = "08:00"
@@ -102,7 +111,15 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "sweep_seconds", "grant_cap_eur", "grant_max_day_rate_eur", "imap_poll_seconds"
+        "sweep_seconds",
+        "grant_cap_eur",
+        "grant_max_day_rate_eur",
+        "imap_poll_seconds",
+        "telegram_timeout_seconds",
+        "smtp_timeout_seconds",
+        "unknown_retry_seconds",
+        "heartbeat_seconds",
+        "lease_takeover_seconds",
     )
     @classmethod
     def _positive(cls, value: int) -> int:

@@ -6,12 +6,12 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.answers import reply
 from bot.deps import deps, event_of, sender_of
 from bot.render import TEXT_MAX
-from bot.send import send_replies
 from core.texts import t
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     try:
         await query.answer()  # stop the spinner on the member's button at once
-    except BadRequest as error:  # the query is too old to answer; the press still counts
+    except TelegramError as error:  # too old to answer, or Telegram trouble: the press counts
         log.info("callback query not answered: %s", error.message)
     if chat is None or chat.type != ChatType.PRIVATE or not query.data:
         return
@@ -31,7 +31,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sender_of(update), query.data, event=event_of(update)
     )
     await mark_chosen(query)
-    await send_replies(context.bot, chat.id, replies)
+    await reply(context, chat.id, replies)
 
 
 def _label(message: Message, data: str) -> str | None:
@@ -61,3 +61,5 @@ async def mark_chosen(query: CallbackQuery) -> None:
     except BadRequest as error:
         # Already edited (a second press arrived before the first edit) or too old.
         log.info("pressed message %s not edited: %s", message.message_id, error.message)
+    except TelegramError as error:  # cosmetic only: the choice itself was acted on
+        log.warning("pressed message %s not edited: %s", message.message_id, type(error).__name__)

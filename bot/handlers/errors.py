@@ -6,11 +6,13 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
+from bot.answers import reply
 from bot.deps import deps
 from core import reachability
+from core.replies import Reply
 from core.texts import t
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(context.error, Forbidden):
         await _mark_blocked(context, chat.id)
         return
-    try:
-        await context.bot.send_message(chat.id, t("common.error_apology"))
-    except Forbidden:
-        await _mark_blocked(context, chat.id)
-    except TelegramError as error:
-        log.warning("apology to update %s not sent: %s", update.update_id, type(error).__name__)
+    # The handler failed before its transaction committed: nothing was stored, so the
+    # apology is true. It is an answer like any other: queued if it cannot go out now.
+    await reply(context, chat.id, [Reply(t("common.error_apology"))])
 
 
 async def _mark_blocked(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.answers import reply
 from bot.deps import deps, event_of, sender_of
-from bot.send import send_replies
 from core.replies import Reply
 from core.texts import t
 
@@ -17,7 +17,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await deps(context).assistant.handle(
         sender_of(update), message.text, event=event_of(update)
     )
-    await send_replies(context.bot, message.chat_id, replies)
+    await reply(context, message.chat_id, replies)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,4 +25,4 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or update.edited_message is not None:
         return  # an edit of an earlier message is not a new request
-    await send_replies(context.bot, message.chat_id, [Reply(t("telegram.text_only"))])
+    await reply(context, message.chat_id, [Reply(t("telegram.text_only"))])

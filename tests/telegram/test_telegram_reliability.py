@@ -81,16 +81,19 @@ async def test_a_blocked_bot_marks_the_member_unreachable(db, tg, run_bot):
         failing = await queue_message(db, a.id, "Ein neuer Treffer für Sie")
         tg.block_bot(ben.id)  # the my_chat_member notice, before any message fails
 
-        async def failed():
-            return {m.id: m for m in await outbox(db)}[failing].status == "failed"
+        async def rerouted():
+            return {m.id: m for m in await outbox(db)}[failing].channel == "email"
 
         async def ben_unreachable():
             return (await member(db, b.id)).telegram_unreachable_at
 
-        await eventually(failed)
+        await eventually(rerouted)
         await eventually(ben_unreachable)
+    # The message that met the 403 is not lost: it waits for the email dispatcher.
     stored = {m.id: m for m in await outbox(db)}[failing]
+    assert stored.status == "pending" and stored.address == "anna@example.org"
     assert stored.attempts == 0 and "blocked" in stored.last_error
+    assert stored.meta["rerouted_from"] == "telegram"
     assert (await member(db, a.id)).telegram_unreachable_at is not None
     # Anna's next message goes to her email instead; nothing more is sent to the chat.
     later = await queue_message(db, a.id, "Noch ein Treffer")

@@ -1,5 +1,6 @@
 """Route a Bot API call to its handler and shape the response like Telegram."""
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -48,11 +49,15 @@ async def dispatch(state: BotState, token: str, method: str, params: Params) -> 
         handler = _METHODS.get(method.lower())
         if handler is None:
             raise not_found()
+        if (fault := state.faults.failure_for(method)) is not None:
+            raise fault
         status, body = 200, {"ok": True, "result": await handler(state, params)}
     except ApiError as error:
         status, body = error.code, error.body()
     state.calls.append(ApiCall(method, _loggable(params), status, body, received_at))
     state.notify()
+    if delay := state.faults.delay_for(method):
+        await asyncio.sleep(delay)  # the effect has happened; only the answer is late
     return status, body
 
 

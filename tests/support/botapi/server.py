@@ -9,6 +9,7 @@ import mimetypes
 from collections.abc import Callable
 from typing import Any
 
+from .faults import Faults
 from .httpd import BotApiHttpServer
 from .model import ApiCall, BotMessage, CallbackAnswer, SimChat, SimUser, StoredDocument
 from .ratelimit import RateLimiter, RateLimits
@@ -316,6 +317,17 @@ class FakeTelegram:
     async def wait_for_webhook_idle(self, timeout: float = 5.0) -> None:
         """Wait until every queued update was handed to the webhook."""
         await self.wait_until(lambda: self.pending_updates == 0, timeout)
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """Server errors, slow answers and 429 bursts to inject (``tg.faults.fail_next``)."""
+        return self.state.faults
+
+    def delivered_texts(self, chat_id: int | None = None) -> list[str]:
+        """Texts of the messages the bot sent, for counting duplicates."""
+        return [m.text or "" for m in self.sent_messages(chat_id)]
 
     # -- rate limits -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import bad_request, forbidden
+from .faults import Faults
 from .model import ApiCall, BotMessage, CallbackAnswer, SimChat, SimUser, StoredDocument
 from .ratelimit import RateLimiter, RateLimits
 from .updates import UpdateQueue
@@ -43,6 +44,7 @@ class BotState:
         self.webhook: WebhookConfig | None = None
         self.updates = UpdateQueue()
         self.limiter = RateLimiter(limits or RateLimits())
+        self.faults = Faults()
         self.changed = asyncio.Event()  # replaced after every change, see notify()
         self._update_ids = itertools.count(100_000_001)
         self._message_ids: dict[int, itertools.count] = {}
