@@ -210,37 +210,19 @@ def place(post: Post) -> str:
 
 def proposal_reply(match: Match, member: Member) -> Reply:
     """What one side of a proposal reads, with yes/no choices."""
-    side = _side(match, member)
-    own, other = (match.offer, match.request) if side == "offer" else (match.request, match.offer)
-    body = f"\n{excerpt(other.body)}" if other.body else ""
-    text = t(
-        f"match.proposal_{other.kind}",
-        own=own.title,
-        title=other.title,
-        place=place(other),
-        body=body,
-        reason=match.reason,
-    )
-    choices = [
-        Choice(t("match.accept"), f"/annehmen {match.id}"),
-        Choice(t("match.decline"), f"/ablehnen {match.id}"),
-    ]
-    return Reply(text=text, choices=choices, ref=f"match:{match.id}")
+    return _pair_reply(match, _side(match, member), "proposal", "accept", "/annehmen")
 
 
 def suggestion_reply(match: Match, member: Member) -> Reply:
     """A lower-confidence pair, shown only to one side, with the choice to ask the other."""
-    own, other = (
-        (match.offer, match.request)
-        if match.shown_to == "offer"
-        else (
-            match.request,
-            match.offer,
-        )
-    )
+    return _pair_reply(match, match.shown_to, "suggestion", "request_contact", "/anfragen")
+
+
+def _pair_reply(match: Match, side: str, text_key: str, yes_key: str, yes_command: str) -> Reply:
+    own, other = (match.offer, match.request) if side == "offer" else (match.request, match.offer)
     body = f"\n{excerpt(other.body)}" if other.body else ""
     text = t(
-        f"match.suggestion_{other.kind}",
+        f"match.{text_key}_{other.kind}",
         own=own.title,
         title=other.title,
         place=place(other),
@@ -248,7 +230,7 @@ def suggestion_reply(match: Match, member: Member) -> Reply:
         reason=match.reason,
     )
     choices = [
-        Choice(t("match.request_contact"), f"/anfragen {match.id}"),
+        Choice(t(f"match.{yes_key}"), f"{yes_command} {match.id}"),
         Choice(t("match.decline"), f"/ablehnen {match.id}"),
     ]
     return Reply(text=text, choices=choices, ref=f"match:{match.id}")
