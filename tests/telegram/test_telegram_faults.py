@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.models import OutboxMessage
-from core.staff_digest import _delivery
+from core.staff_digest import delivery_section
 from core.texts import t
 from tests.support.botapi.errors import forbidden
 from tests.telegram.helpers import (
@@ -158,7 +158,7 @@ async def test_without_another_channel_the_staff_digest_names_the_member(db, tg,
         await eventually(unrouted)
     async with db.uow() as uow:
         now = (await outbox(db))[0].created_at
-        section = await _delivery(uow, now, now, None)
+        section = await delivery_section(uow, now, now, None)
     line = t("digest.unrouted_line", id=b.id, name="Ben Wagner", count=1)
     assert line in section.lines
 
