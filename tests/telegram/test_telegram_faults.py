@@ -53,6 +53,11 @@ async def test_two_500s_in_a_row_still_answer_hilfe(db, tg, run_bot):
         tg.faults.fail_next("sendMessage", 2)
         tg.user_sends_command(anna.id, "hilfe")
         await tg.wait_for_message(anna.id, has_text("/biete"), timeout=15)
+
+        async def answer_recorded():  # the dispatcher records the send after the API call
+            return [m for m in await outbox(db) if m.kind == "answer" and m.status == "sent"]
+
+        await eventually(answer_recorded)
     assert tg.faults.injected == 2
     assert len(texts(tg, anna.id)) == 1
     [queued] = [m for m in await outbox(db) if m.kind == "answer"]
