@@ -76,3 +76,14 @@ async def eventually(probe, timeout: float = 10.0):
             raise TimeoutError(f"{probe.__name__} did not happen within {timeout}s")
         await asyncio.sleep(0.05)
     return result
+
+
+async def recorded_as_sent(db: Database, kind: str | None = None) -> None:
+    """Wait until every outbox row (of ``kind``) is recorded as sent. The dispatcher records a
+    send after the API call returns, so a message arrives a moment before its row says so."""
+
+    async def all_sent():
+        rows = [m for m in await outbox(db) if kind is None or m.kind == kind]
+        return bool(rows) and all(m.status == "sent" for m in rows)
+
+    await eventually(all_sent)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from tests.support.botapi import FakeTelegram
-from tests.telegram.helpers import button, eventually, has_button, has_text, outbox
+from tests.telegram.helpers import button, has_button, has_text, outbox, recorded_as_sent
 
 DEEP_LINK = re.compile(r"https://t\.me/(\w+)\?start=(\w+)")
 
@@ -74,11 +74,7 @@ async def test_invited_mayors_meet_through_buttons(db, tg, run_bot, tmp_path):
 
         anna_intro = await tg.wait_for_message(anna.id, has_text("Sie sind verbunden"))
         ben_intro = await tg.wait_for_message(ben.id, has_text("Sie sind verbunden"))
-
-        async def all_recorded_as_sent():  # the dispatcher records a send after the API call
-            return {m.status for m in await outbox(db)} == {"sent"}
-
-        await eventually(all_recorded_as_sent)
+        await recorded_as_sent(db)
 
     assert "Ben Wagner" in anna_intro.text and "Zschopau" in anna_intro.text
     assert "ben@zschopau.example" in anna_intro.text

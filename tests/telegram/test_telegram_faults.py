@@ -20,6 +20,7 @@ from tests.telegram.helpers import (
     outbox,
     posts,
     queue_message,
+    recorded_as_sent,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -39,6 +40,7 @@ async def test_a_500_on_the_answer_to_biete_delivers_the_truth_later(db, tg, run
         tg.faults.fail_next("sendMessage", 1)
         tg.user_sends_command(anna.id, "biete", OFFER)
         confirmation = await tg.wait_for_message(anna.id, has_text("veröffentlicht"), timeout=10)
+        await recorded_as_sent(db, "answer")
     assert len(await posts(db)) == 1
     assert not any(NOT_STORED in text for text in texts(tg, anna.id))
     assert texts(tg, anna.id) == [confirmation.text]  # nothing else, nothing twice
@@ -53,11 +55,7 @@ async def test_two_500s_in_a_row_still_answer_hilfe(db, tg, run_bot):
         tg.faults.fail_next("sendMessage", 2)
         tg.user_sends_command(anna.id, "hilfe")
         await tg.wait_for_message(anna.id, has_text("/biete"), timeout=15)
-
-        async def answer_recorded():  # the dispatcher records the send after the API call
-            return [m for m in await outbox(db) if m.kind == "answer" and m.status == "sent"]
-
-        await eventually(answer_recorded)
+        await recorded_as_sent(db, "answer")
     assert tg.faults.injected == 2
     assert len(texts(tg, anna.id)) == 1
     [queued] = [m for m in await outbox(db) if m.kind == "answer"]
@@ -70,6 +68,7 @@ async def test_a_failing_handler_apologises_through_the_outbox_if_need_be(db, tg
         tg.faults.fail_next("sendMessage", 1)
         tg.user_sends_text(anna.id, "Hallo")
         await tg.wait_for_message(anna.id, timeout=10)
+        await recorded_as_sent(db, "answer")
     [queued] = [m for m in await outbox(db) if m.kind == "answer"]
     assert queued.member_id is None and queued.address == str(anna.id)
     assert queued.status == "sent"

@@ -21,6 +21,7 @@ from tests.telegram.helpers import (
     outbox,
     posts,
     queue_message,
+    recorded_as_sent,
 )
 
 # PTB formats RetryAfter with the deprecated int form of retry_after.
@@ -114,6 +115,7 @@ async def test_a_429_in_one_chat_does_not_stall_another(db, tg, run_bot):
     async with run_bot(limits=SendLimits.unlimited()):
         to_ben = await tg.wait_for_message(ben.id, has_text("an Ben"))
         to_anna = [await tg.wait_for_message(anna.id, timeout=15) for _ in range(3)]
+        await recorded_as_sent(db)
 
     assert tg.too_many_requests >= 1
     assert [m.text for m in to_anna] == [f"Nachricht {n} an Anna" for n in (1, 2, 3)]
