@@ -113,22 +113,27 @@ def bulk(posts: int, gold_paths: list[Path]) -> None:
     print(f"bulk: (first command incl. loading 11,197 municipalities: {first:.1f} s)")
 
 
+def write_gold_files(workdir: Path, gold) -> None:
+    """members.jsonl and posts.jsonl of a labelled set, one member per post, as importable."""
+    emails = write_members(workdir / "members.jsonl", towns(len(gold.posts)))
+    with (workdir / "posts.jsonl").open("w", encoding="utf-8") as out:
+        for email, doc in zip(emails, gold.posts.values(), strict=True):
+            row = {
+                "id": str(doc.id),
+                "kind": doc.kind,
+                "title": doc.title,
+                "body": doc.body,
+                "author_email": email,
+                "topics": list(doc.topics),
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def quality(gold_paths: list[Path]) -> None:
     gold = load_gold(*gold_paths)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        emails = write_members(workdir / "members.jsonl", towns(len(gold.posts)))
-        with (workdir / "posts.jsonl").open("w", encoding="utf-8") as out:
-            for email, doc in zip(emails, gold.posts.values(), strict=True):
-                row = {
-                    "id": str(doc.id),
-                    "kind": doc.kind,
-                    "title": doc.title,
-                    "body": doc.body,
-                    "author_email": email,
-                    "topics": list(doc.topics),
-                }
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_gold_files(workdir, gold)
         cli(workdir, "import", "members", "members.jsonl")
         cli(workdir, "import", "posts", "posts.jsonl")
         _, stdout = cli(workdir, "matches", "export", "--format", "json")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 import tempfile
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rank_bm25 import BM25Okapi
 
-from benchmarks.bench_import_export import check_export, cli, towns, write_members
+from benchmarks.bench_import_export import check_export, cli, write_gold_files
 from benchmarks.gold import DEFAULT_GOLD, FROZEN_TEST, GoldSet, evaluate, load_gold
 from benchmarks.matching_eval import (
     LIST_DEPTH,
@@ -150,18 +149,7 @@ async def engine_lists_from_db(url: str, gold: GoldSet) -> Lists:
 def through_product(gold: GoldSet) -> tuple[MemberFigures, MemberFigures, float]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        emails = write_members(workdir / "members.jsonl", towns(len(gold.posts)))
-        with (workdir / "posts.jsonl").open("w", encoding="utf-8") as out:
-            for email, doc in zip(emails, gold.posts.values(), strict=True):
-                line = {
-                    "id": str(doc.id),
-                    "kind": doc.kind,
-                    "title": doc.title,
-                    "body": doc.body,
-                    "author_email": email,
-                    "topics": list(doc.topics),
-                }
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        write_gold_files(workdir, gold)
         cli(workdir, "import", "members", "members.jsonl")
         import_s, _ = cli(workdir, "import", "posts", "posts.jsonl")
         _, stdout = cli(workdir, "matches", "export", "--format", "json")
