@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_email_ingest import MAIL_FROM, _ingest, _mails, _world
-from core import inbound_mail
-from core.commands import GRAMMAR
+from core.conversation import inbound_mail
+from core.conversation.commands import GRAMMAR
 from mail.compose import serialise
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher
@@ -129,7 +129,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     # One log line per mail set aside is right for operators; here it would be 1,000s of lines.
-    logging.getLogger("core.inbound_mail").setLevel(logging.CRITICAL)
+    logging.getLogger("core.conversation.inbound_mail").setLevel(logging.CRITICAL)
     logging.getLogger("mail").setLevel(logging.CRITICAL)
     asyncio.run(run(args.messages, args.clean, "", args.seed, args.send))
     if args.database.startswith("postgres"):

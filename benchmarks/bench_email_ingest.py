@@ -27,14 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import members
-from core.assistant import Assistant
-from core.commands import GRAMMAR
-from core.context import Services
-from core.match_index import MatchIndex
-from core.municipalities import MunicipalityIndex, bundled_index
-from core.reference import _row
-from core.store import Database
+from core.conversation.assistant import Assistant
+from core.conversation.commands import GRAMMAR
+from core.exchange.match_index import MatchIndex
+from core.kernel.context import Services
+from core.members import accounts as members
+from core.municipalities.directory import MunicipalityIndex, bundled_index
+from core.municipalities.reference import _row
+from core.store.unit_of_work import Database
 from mail.inbox import ImapInbox
 from mail.incoming import BATCH_SIZE, InboundPipeline, batches, read_mail
 from mail.outgoing import EmailDispatcher, SmtpTransport

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import grant_load
-from core.money import format_euro
+from core.kernel.money import format_euro
 
 
 async def measure(url: str, drafts: int, engines: int, seed: int) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gold import DEFAULT_GOLD, evaluate, load_gold
-from core.municipalities import load_bundled
+from core.municipalities.directory import load_bundled
 
 EXPORT_KEYS = {
     "offer",

@@ -45,14 +45,14 @@ from benchmarks.matching_eval import (
     signals,
     with_vectors,
 )
-from core.match_index import MatchIndex, post_doc
+from core.exchange.match_index import MatchIndex, post_doc
 from core.matching import MatchEngine, PostDoc
 from core.matching.engine import LEXICAL, SEMANTIC, Fusion
 from core.matching.normalize import tokenize
 from core.matching.semantic import UniversalSentenceEncoder
 from core.matching.stemming import stem
 from core.matching.stopwords import STOP_WORDS
-from core.store import Database
+from core.store.unit_of_work import Database
 
 _PLAIN_TOKEN = re.compile(r"\w+")
 # Export rows carry their tier as status; as scores for member_figures(): 1 = Vorschlag.

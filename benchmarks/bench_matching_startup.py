@@ -7,7 +7,7 @@ by 1,000 members, each post with its stored embedding (random unit vectors, keye
 real model and the post's text, so they count as current), unless --db names one that exists.
 Then, in a fresh process, as the app does at start: MatchIndex.refresh() (posts and vectors
 read, nothing encoded), its time and RSS; then one new post created and matched through
-core.exchange (the model loads on this first use, encodes the post, the vector is stored,
+core.exchange.posts (the model loads on this first use, encodes the post, the vector is stored,
 both signals rank the top candidates), and the peak RSS of that process, model included.
 The baseline is what the start would cost if every post had to be encoded.
 """
@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 
 from benchmarks.bench_matching_speed import PostGenerator, encoding_cost
-from core import exchange
-from core.match_index import MatchIndex
+from core.exchange import posts as exchange
+from core.exchange.match_index import MatchIndex
 from core.matching.semantic import post_text, text_key
-from core.models import Member, Post, PostEmbedding
-from core.reference import ensure_municipalities
-from core.schema import upgrade
-from core.store import Database
+from core.municipalities.reference import ensure_municipalities
+from core.store.models import Member, Post, PostEmbedding
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 
 MEMBERS = 1_000
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -134,7 +134,7 @@ async def start(url: str) -> None:
     print(f"RSS: before {rss_before:.0f} MB, after start-up {rss_started:.0f} MB")
     print(f"model loaded on first use: {load_s:.1f} s")
     print(
-        f"one new post created, encoded, stored and matched through core.exchange: "
+        f"one new post created, encoded, stored and matched through core.exchange.posts: "
         f"{new_ms:.0f} ms ({len(made)} proposals/suggestions)"
     )
     print(f"peak RSS of the process, model included: {peak_rss_mb():.0f} MB (target <= 350 MB)")

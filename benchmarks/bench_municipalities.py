@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.municipalities import (
+from core.municipalities.directory import (
     Municipality,
     MunicipalityIndex,
     fold_variants,

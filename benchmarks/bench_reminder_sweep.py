@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from core.event_ics import ics_attachment
-from core.models import Event, Member, Municipality, Registration
-from core.outbox import attachment_json, enqueue
-from core.reminders import due_reminders, reminder_reply, sweep_reminders
-from core.store import Database
+from core.events.ics import ics_attachment
+from core.events.reminders import due_reminders, reminder_reply, sweep_reminders
+from core.messaging.outbox import attachment_json, enqueue
+from core.store.models import Event, Member, Municipality, Registration
+from core.store.unit_of_work import Database
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # 10:00 in Berlin

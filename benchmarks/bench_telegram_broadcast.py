@@ -54,19 +54,19 @@ from telegram.request import HTTPXRequest
 from bot.channel import TelegramChannel, TelegramConfig
 from bot.limits import SendLimits
 from bot.ratelimiter import retry_seconds
-from core import delivery
-from core.assistant import Assistant
-from core.clock import system_clock
-from core.context import Services
-from core.match_index import MatchIndex
-from core.members import NewMember, add_member
-from core.models import OutboxMessage
-from core.municipalities import MunicipalityIndex, bundled_index
-from core.outbox import enqueue
-from core.reference import _row
-from core.replies import Choice, Reply
-from core.schema import upgrade
-from core.store import Database
+from core.conversation.assistant import Assistant
+from core.exchange.match_index import MatchIndex
+from core.kernel.clock import system_clock
+from core.kernel.context import Services
+from core.kernel.replies import Choice, Reply
+from core.members.accounts import NewMember, add_member
+from core.messaging import delivery
+from core.messaging.outbox import enqueue
+from core.municipalities.directory import MunicipalityIndex, bundled_index
+from core.municipalities.reference import _row
+from core.store.models import OutboxMessage
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 from tests.support.botapi import FakeTelegram, RateLimits
 from tests.support.service import ServiceUnderTest, service_env
 

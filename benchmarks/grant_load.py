@@ -19,15 +19,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from core import grants, members
-from core.errors import UserError
-from core.grant_budget import COMMITTED_STATES, held_amount, reconcile
-from core.grant_costs import CostLine
-from core.grant_programme import GrantProgramme
-from core.models import GrantTransition
-from core.municipalities import bundled_index
-from core.reference import _row
-from core.store import Database
+from core.grants import applications as grants
+from core.grants.budget import COMMITTED_STATES, held_amount, reconcile
+from core.grants.costs import CostLine
+from core.grants.programme import GrantProgramme
+from core.kernel.errors import UserError
+from core.members import accounts as members
+from core.municipalities.directory import bundled_index
+from core.municipalities.reference import _row
+from core.store.models import GrantTransition
+from core.store.unit_of_work import Database
 
 AGS = "12073452"  # Prenzlau
 KREIS = "12073"

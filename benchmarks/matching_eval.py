@@ -1,7 +1,7 @@
 """What a member sees, measured on a labelled set, and the choice of fusion weights and bars.
 
 The app records, for every post, its best PROPOSALS_PER_POST candidates above the lower bar
-(core/exchange.py propose()); a request's list is what its own matching and the matching of
+(core/exchange/posts.py propose()); a request's list is what its own matching and the matching of
 later offers recorded, ordered by score (`rank_for_request` of `matches export`). shown()
 rebuilds exactly that from the engine's candidate lists, so weights and bars can be tried
 without a database; bench_matching_quality.py checks it against `import posts` + `matches
@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from benchmarks.gold import GoldSet, ndcg_at, recall_at, reciprocal_rank
-from core.exchange import PROPOSALS_PER_POST
+from core.exchange.posts import PROPOSALS_PER_POST
 from core.matching import MatchEngine
 from core.matching.engine import Fusion
 from core.matching.semantic import Encoder, post_text, quantize

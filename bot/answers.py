@@ -22,9 +22,9 @@ from bot.outcomes import outcome_unknown
 from bot.ratelimiter import retry_seconds
 from bot.render import render
 from bot.send import send_all
-from core import delivery
-from core.replies import Reply
-from core.store import Database
+from core.kernel.replies import Reply
+from core.messaging import delivery
+from core.store.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"

@@ -24,7 +24,7 @@ from bot.dispatcher import OutboxDispatcher
 from bot.intake import GuardedUpdatesRequest, quiet_sensitive_loggers
 from bot.limits import SendLimiter, SendLimits
 from bot.ratelimiter import LimiterBridge
-from core.assistant import Assistant
+from core.conversation.assistant import Assistant
 
 log = logging.getLogger(__name__)
 DESCRIPTION_MAX = 256

@@ -9,9 +9,9 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from core.assistant import Assistant
-from core.context import Sender
-from core.store import Database
+from core.conversation.assistant import Assistant
+from core.kernel.context import Sender
+from core.store.unit_of_work import Database
 
 KEY = "zukunftsraum"
 SOURCE = "telegram"  # the dedupe namespace of update ids

@@ -2,7 +2,7 @@
 
 Each chat has its own little queue worked off in order, so a chat that must wait (its 1/s
 budget, or a 429 with ``retry_after``) never holds up the others. Messages that would wait long
-are handed back to the outbox with a later ``not_before`` (``core.delivery.defer``) instead of
+are handed back to the outbox with a later ``not_before`` (``core.messaging.delivery.defer``) instead of
 being held in memory beyond their lease.
 """
 
@@ -26,9 +26,9 @@ from bot.outcomes import outcome_unknown
 from bot.ratelimiter import chat_key, retry_seconds
 from bot.render import from_outbox
 from bot.send import send_all
-from core import delivery
-from core.processes import LeaseOwner
-from core.store import Database
+from core.messaging import delivery
+from core.runtime.processes import LeaseOwner
+from core.store.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"

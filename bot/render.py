@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.replies import Attachment, Choice, Reply
+from core.kernel.replies import Attachment, Choice, Reply
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from telegram import Bot, Message
 
 from bot.limits import Priority
 from bot.render import Outgoing, render_all
-from core.replies import Reply
+from core.kernel.replies import Reply
 
 
 async def send_all(

@@ -11,21 +11,19 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from core import (
-    event_privacy,
-    grant_digest,
-    grant_privacy,
-    interest_privacy,
-    network_map,
-    staff_digest,
-)
-from core.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
-from core.grant_reminders import sweep_grant_reminders
-from core.member_digest import sweep_member_digests
-from core.models import Member
-from core.post_expiry import sweep_expiry
-from core.reminders import sweep_reminders
-from core.store import UnitOfWork
+from core.digests import network_map
+from core.digests import staff as staff_digest
+from core.digests.members import sweep_member_digests
+from core.events import privacy as event_privacy
+from core.events.reminders import sweep_reminders
+from core.exchange import interest_privacy
+from core.exchange.expiry import sweep_expiry
+from core.grants import digest as grant_digest
+from core.grants import privacy as grant_privacy
+from core.grants.reminders import sweep_grant_reminders
+from core.kernel.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
+from core.store.models import Member
+from core.store.unit_of_work import UnitOfWork
 
 
 async def _event_reminders(uow: UnitOfWork, ctx: SweepContext) -> object:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from email.utils import parseaddr
 
-# Reply tokens are case-sensitive: letters and digits, as ``core.delivery`` makes them.
+# Reply tokens are case-sensitive: letters and digits, as ``core.messaging.delivery`` makes them.
 _TOKEN = re.compile(r"^[A-Za-z0-9]{6,40}$")
 BOUNCE_PREFIX = "b-"
 

@@ -17,11 +17,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from core.email_outbox import EmailToSend
-from core.grammar import Grammar
-from core.inbound_mail import header_safe
-from core.reply_words import answer_words
-from core.texts import t
+from core.conversation.inbound_mail import header_safe
+from core.kernel.grammar import Grammar
+from core.kernel.reply_words import answer_words
+from core.kernel.texts import t
+from core.messaging.email_outbox import EmailToSend
 from mail.addresses import bounce_address, display_name_of, domain_of, reply_address
 
 UNSUBSCRIBE_WORD = "ABBESTELLEN"

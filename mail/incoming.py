@@ -3,7 +3,7 @@
 ``InboundPipeline`` is shared by the IMAP and the Maildir inbox: a watcher stores each new mail
 (committed), lets the pipeline process it, and only then flags or moves it on its side. The
 reading of a mail (MIME, quotes, bounces, loops, command words) happens here; what the mail
-means is decided in ``core.inbound_mail``.
+means is decided in ``core.conversation.inbound_mail``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from core import inbound_mail
-from core.assistant import Assistant
-from core.inbound_mail import Bounce, MailIn
+from core.conversation import inbound_mail
+from core.conversation.assistant import Assistant
+from core.conversation.inbound_mail import Bounce, MailIn
 from mail import authentication
 from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import aiosmtplib
 
-from core import delivery
-from core.email_outbox import EmailToSend, prepare
-from core.grammar import Grammar
-from core.inbound_mail import masked
-from core.processes import LeaseOwner
-from core.store import Database
+from core.conversation.inbound_mail import masked
+from core.kernel.grammar import Grammar
+from core.messaging import delivery
+from core.messaging.email_outbox import EmailToSend, prepare
+from core.runtime.processes import LeaseOwner
+from core.store.unit_of_work import Database
 from mail.addresses import is_own
 from mail.compose import Unsendable, compose, envelope_sender, new_message_id, serialise
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.digest_runs import DigestSchedule
-from core.events import ReminderDefaults
+from core.digests.schedule import DigestSchedule
+from core.events.calendar import ReminderDefaults
 
 
 def digest_schedule(settings) -> DigestSchedule:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from core.context import Services
-from core.digest_runs import DigestSchedule
-from core.leader import LeaderLock
-from core.store import Database
-from core.sweeps import SweepReport, run_sweeps
+from core.digests.schedule import DigestSchedule
+from core.kernel.context import Services
+from core.runtime.leader import LeaderLock
+from core.runtime.sweeps import SweepReport, run_sweeps
+from core.store.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from core.assistant import Assistant
-from core.context import Sender, Services
-from core.match_index import MatchIndex, use_encoder
+from core.conversation.assistant import Assistant
+from core.exchange.match_index import MatchIndex, use_encoder
+from core.kernel.context import Sender, Services
 from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder
-from core.municipalities import MunicipalityIndex, bundled_index
-from core.reference import _row
-from core.store import Database
+from core.municipalities.directory import MunicipalityIndex, bundled_index
+from core.municipalities.reference import _row
+from core.store.unit_of_work import Database
 from tests.support.shared import shared_path
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -12,9 +12,9 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from core import members
-from core.commands import GRAMMAR
-from core.context import Sender
+from core.conversation.commands import GRAMMAR
+from core.kernel.context import Sender
+from core.members import accounts as members
 from mail.inbox import MaildirInbox
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher, MaildirTransport

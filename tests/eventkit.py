@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core import events
-from core.event_ics import EventData
-from core.members import NewMember, add_member
-from core.models import OutboxMessage
-from core.store import Database
+from core.events import calendar as events
+from core.events.ics import EventData
+from core.members.accounts import NewMember, add_member
+from core.store.models import OutboxMessage
+from core.store.unit_of_work import Database
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEFAULTS = events.ReminderDefaults()

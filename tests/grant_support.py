@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core import members
-from core.grant_budget import reconcile
-from core.models import GrantApplication, GrantTransition, OutboxMessage
-from core.store import Database
+from core.grants.budget import reconcile
+from core.members import accounts as members
+from core.store.models import GrantApplication, GrantTransition, OutboxMessage
+from core.store.unit_of_work import Database
 
 # Before the application deadline (30 Sep), a Monday in May.
 SPRING = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

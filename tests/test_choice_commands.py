@@ -10,8 +10,8 @@ import ast
 import re
 from pathlib import Path
 
-from core.commands import GRAMMAR
-from core.texts import all_keys, template
+from core.conversation.commands import GRAMMAR
+from core.kernel.texts import all_keys, template
 
 CORE = Path(__file__).resolve().parents[1] / "core"
 COMMAND = re.compile(r"^/([a-z_]+)(?=\s|$)")

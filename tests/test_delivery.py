@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import delivery, processes
-from core.members import NewMember, add_member
-from core.models import OutboxMessage, ServiceProcess
-from core.outbox import enqueue
-from core.replies import Reply
+from core.kernel.replies import Reply
+from core.members.accounts import NewMember, add_member
+from core.messaging import delivery
+from core.messaging.outbox import enqueue
+from core.runtime import processes
+from core.store.models import OutboxMessage, ServiceProcess
 
 
 async def _member_with_message(db, clock, **fields):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.digest_runs import DigestSchedule
+from core.digests.schedule import DigestSchedule
+from core.digests.staff import sweep_staff_digests
 from core.feature_set import all_features
-from core.staff_digest import sweep_staff_digests
 from tests.email_world import MailWorld
 from tests.eventkit import BERLIN, add_people
 

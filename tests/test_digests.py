@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 
-from core.context import Sender
-from core.digest_runs import DigestSchedule
+from core.digests.members import sweep_member_digests
+from core.digests.schedule import DigestSchedule
+from core.digests.staff import sweep_staff_digests
 from core.feature_set import all_features
-from core.member_digest import sweep_member_digests
-from core.staff_digest import sweep_staff_digests
+from core.kernel.context import Sender
 from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox
 
 SCHEDULE = DigestSchedule(tz=BERLIN)

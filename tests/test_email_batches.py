@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from core import exchange, inbound_mail
-from core.models import InboundMail, OutboxMessage, Post, ProcessedEvent
+from core.conversation import inbound_mail
+from core.exchange import posts as exchange
+from core.store.models import InboundMail, OutboxMessage, Post, ProcessedEvent
 from mail.incoming import BATCH_BYTES, BATCH_SIZE, MAX_MAIL_BYTES, batches
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients

@@ -12,9 +12,9 @@ from email.utils import parseaddr
 import pytest
 from sqlalchemy import select
 
-from core import outbox
-from core.models import InboundMail, Member, Post
-from core.replies import Reply
+from core.kernel.replies import Reply
+from core.messaging import outbox
+from core.store.models import InboundMail, Member, Post
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import plain_text

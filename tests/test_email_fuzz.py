@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from core import inbound_mail
-from core.models import InboundMail, Member, OutboxMessage
+from core.conversation import inbound_mail
+from core.store.models import InboundMail, Member, OutboxMessage
 from mail.addresses import is_own
 from mail.compose import serialise
 from tests.email_world import MAIL_FROM, MailWorld

@@ -11,7 +11,7 @@ from email.utils import parseaddr
 import pytest
 from sqlalchemy import select
 
-from core.models import InboundMail, Post
+from core.store.models import InboundMail, Post
 from mail.compose import serialise
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
@@ -347,7 +347,7 @@ async def test_mail_from_with_a_display_name(db, assistant, clock, tmp_path):
 async def test_mails_set_aside_are_counted_in_the_staff_digest(world, db, services):
     from datetime import timedelta
 
-    from core import staff_digest
+    from core.digests import staff as staff_digest
 
     world.drop(b"\x00\x01 no mail at all")
     world.drop(b"From: nobody\r\n")  # a header without a body is still read

@@ -15,9 +15,9 @@ from email.utils import parseaddr
 import pytest
 from sqlalchemy import select
 
-from core.models import InboundMail, OutboxMessage, Post
-from core.outbox import enqueue
-from core.replies import Reply
+from core.kernel.replies import Reply
+from core.messaging.outbox import enqueue
+from core.store.models import InboundMail, OutboxMessage, Post
 from mail.inbox import DONE_KEYWORD, ImapInbox
 from mail.outgoing import SmtpTransport
 from tests.conftest import database_url, prepared_database

@@ -6,10 +6,10 @@ from datetime import UTC
 
 import pytest
 
-from core import events
-from core.context import Sender
-from core.errors import ImportFileError, UserError
-from core.event_ics import read_calendar
+from core.events import calendar as events
+from core.events.ics import read_calendar
+from core.kernel.context import Sender
+from core.kernel.errors import ImportFileError, UserError
 from tests.eventkit import BERLIN, DEFAULTS, add_event, add_people, berlin, outbox
 
 

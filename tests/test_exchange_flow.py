@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from core.models import Match, Member, OutboxMessage, Post
+from core.store.models import Match, Member, OutboxMessage, Post
 
 
 async def count(db, model) -> int:
@@ -134,7 +134,7 @@ async def test_same_municipality_is_not_proposed(person):
 
 
 async def test_guided_post_dialogue_survives_a_new_assistant(person, assistant, services, db):
-    from core.assistant import Assistant
+    from core.conversation.assistant import Assistant
     from tests.conftest import Person
 
     anna = person("anna@example.org")
@@ -280,7 +280,7 @@ async def test_edit_dialogue_and_foreign_posts(person):
 
 
 async def test_staff_verify_members_in_chat(person, db, clock):
-    from core.members import NewMember, add_member
+    from core.members.accounts import NewMember, add_member
 
     async with db.uow() as uow:
         await add_member(

@@ -26,7 +26,7 @@ import pytest
 
 import core
 from core.feature_set import all_features
-from core.features import Feature, PrivacyHook, Sweep, assemble
+from core.kernel.features import Feature, PrivacyHook, Sweep, assemble
 from tests.test_grants_cli import OPEN, _apply
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import UserError
-from core.grant_costs import parse_line
-from core.grant_form import looks_like_form, parse, render
-from core.money import format_euro, parse_euro
+from core.grants.costs import parse_line
+from core.grants.form import looks_like_form, parse, render
+from core.kernel.errors import UserError
+from core.kernel.money import format_euro, parse_euro
 
 RATE = 850_00
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core import grants
-from core.grant_programme import GrantProgramme
-from core.grant_reminders import due_offset, sweep_grant_reminders
+from core.grants import applications as grants
+from core.grants.programme import GrantProgramme
+from core.grants.reminders import due_offset, sweep_grant_reminders
 from tests.grant_support import SPRING, outbox, verify
 
 PROGRAMME = GrantProgramme()

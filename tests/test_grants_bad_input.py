@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from core.models import GrantApplication, GrantLedgerEntry, GrantTransition, OutboxMessage
+from core.store.models import GrantApplication, GrantLedgerEntry, GrantTransition, OutboxMessage
 from tests.grant_support import SPRING, add_staff, assert_balanced, verify
 
 PRENZLAU = "12073452"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from core.assistant import Assistant
-from core.context import Sender
+from core.conversation.assistant import Assistant
+from core.kernel.context import Sender
 from tests.conftest import Person
 from tests.grant_support import (
     SPRING,

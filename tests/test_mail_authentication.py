@@ -8,8 +8,8 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core.commands import GRAMMAR
-from core.models import InboundMail, OutboxMessage, Post
+from core.conversation.commands import GRAMMAR
+from core.store.models import InboundMail, OutboxMessage, Post
 from mail.authentication import (
     FAIL,
     NONE,
@@ -319,7 +319,7 @@ async def test_pipeline_drops_a_mail_that_fails_authentication_silently(
     raw = mailclients.new_mail(ANNA, MAIL_FROM, "SUCHE Ideen für Jugendbeteiligung", "Danke!")
     world.drop(_received(raw, results))
     world.drop(_received(mailclients.new_mail(ANNA, MAIL_FROM, "MEINE", ""), results))
-    with caplog.at_level(logging.INFO, logger="core.inbound_mail"):
+    with caplog.at_level(logging.INFO, logger="core.conversation.inbound_mail"):
         await world.round()
     async with db.uow() as uow:
         statuses = list(

@@ -9,7 +9,7 @@ from bot.render import keyboard
 from core.matching.normalize import tokenize
 from core.matching.stemming import stem
 from core.matching.stopwords import STOP_WORDS
-from core.models import Interest, Match, OutboxMessage
+from core.store.models import Interest, Match, OutboxMessage
 
 MITFAHRBANK = (
     "Mitfahrbänke für Seniorinnen und Senioren: Wer kein Auto hat, setzt sich auf die Bank "
@@ -141,7 +141,7 @@ class CountingEncoder:
 async def test_restart_reads_embeddings_and_a_new_model_encodes_again(
     person, db, stored_embeddings
 ):
-    from core.match_index import MatchIndex
+    from core.exchange.match_index import MatchIndex
 
     anna = person("anna@example.org")
     await anna.register("Anna Schmidt", "Prenzlau")

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from core.models import Base
-from core.schema import upgrade
-from core.store import Database
+from core.store.models import Base
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 from tests.conftest import database_url
 
 

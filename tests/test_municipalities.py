@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.municipalities import (
+from core.municipalities.directory import (
     COLUMNS,
     Municipality,
     MunicipalityIndex,

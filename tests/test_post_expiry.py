@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.post_expiry import sweep_expiry
+from core.exchange.expiry import sweep_expiry
 from tests.eventkit import BERLIN, outbox
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.models import Interest, Registration
+from core.store.models import Interest, Registration
 from tests.eventkit import add_event
 
 

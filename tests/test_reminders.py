@@ -6,13 +6,13 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-from core import events
-from core.event_ics import EventData
-from core.models import OutboxMessage
-from core.outbox import message_fields
-from core.reminders import sweep_reminders
-from core.replies import Choice, Reply
-from core.store import insert_ignoring_duplicates
+from core.events import calendar as events
+from core.events.ics import EventData
+from core.events.reminders import sweep_reminders
+from core.kernel.replies import Choice, Reply
+from core.messaging.outbox import message_fields
+from core.store.models import OutboxMessage
+from core.store.unit_of_work import insert_ignoring_duplicates
 from tests.conftest import FakeClock
 from tests.eventkit import BERLIN, DEFAULTS, add_event, add_people, berlin, outbox, register
 
@@ -232,7 +232,7 @@ async def test_bulk_insert_skips_taken_dedupe_keys_and_stores_encoded_json(db):
 async def test_one_broken_event_neither_stops_the_others_nor_floods_the_log(
     db, monkeypatch, caplog
 ):
-    from core import reminders
+    from core.events import reminders
 
     clock = FakeClock(berlin(2026, 12, 3, 8, 59).astimezone(UTC))
     people = await add_people(db, clock.now, 2)

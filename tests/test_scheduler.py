@@ -7,11 +7,11 @@ from datetime import UTC
 
 import pytest
 
-from core.context import Services
-from core.digest_runs import DigestSchedule
-from core.match_index import MatchIndex
-from core.municipalities import MunicipalityIndex
-from core.store import Database
+from core.digests.schedule import DigestSchedule
+from core.exchange.match_index import MatchIndex
+from core.kernel.context import Services
+from core.municipalities.directory import MunicipalityIndex
+from core.store.unit_of_work import Database
 from scheduler.ticker import Ticker
 from tests.conftest import FakeClock, database_url
 from tests.eventkit import BERLIN, add_event, add_people, berlin, outbox, register
@@ -64,8 +64,8 @@ async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
 
     class App:  # the parts of zukunftsraum.bootstrap.App the component reads
         def __init__(self):
-            from core.context import Services
-            from core.municipalities import MunicipalityIndex
+            from core.kernel.context import Services
+            from core.municipalities.directory import MunicipalityIndex
             from zukunftsraum.settings import load_settings
 
             self.db = db
@@ -92,9 +92,9 @@ async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
 async def test_a_failing_sweep_is_logged_once_and_the_others_go_on(db, clock, monkeypatch, caplog):
     from dataclasses import replace
 
-    from core import sweeps
     from core.feature_set import all_features
-    from core.features import Sweep, assemble
+    from core.kernel.features import Sweep, assemble
+    from core.runtime import sweeps
 
     async def broken(uow, ctx):
         raise RuntimeError("expiry is broken")

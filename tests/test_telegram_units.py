@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from bot.intake import sanitise_updates
 from bot.render import CALLBACK_DATA_MAX, keyboard, render, split_text
-from core.context import Sender
-from core.models import Post
-from core.replies import Attachment, Choice, Reply
+from core.kernel.context import Sender
+from core.kernel.replies import Attachment, Choice, Reply
+from core.store.models import Post
 from zukunftsraum.bootstrap import App
 from zukunftsraum.runner import components
 from zukunftsraum.settings import ConfigError, load_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core import texts
+from core.kernel import texts
 
 ROOT = Path(__file__).resolve().parents[1]
 CALL = re.compile(r'\b(?:t|UserError\.of)\(\s*"([a-z_.]+)"')

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.assistant import Assistant
-from core.clock import Clock, system_clock
-from core.context import Services
+from core.conversation.assistant import Assistant
+from core.exchange.match_index import MatchIndex
 from core.feature_set import all_features
-from core.match_index import MatchIndex
-from core.reference import ensure_municipalities, load_municipality_index
-from core.schema import upgrade
-from core.store import Database
+from core.kernel.clock import Clock, system_clock
+from core.kernel.context import Services
+from core.municipalities.reference import ensure_municipalities, load_municipality_index
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 from zukunftsraum.settings import Settings
 
 

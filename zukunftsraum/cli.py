@@ -22,15 +22,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import grant_export, grant_views, grants, reference
-from core import members as member_cases
-from core.errors import ImportFileError, UserError
-from core.importing import import_members, import_posts, read_rows
-from core.match_export import export_rows
-from core.members import NewMember
-from core.money import format_euro, parse_euro
-from core.schema import upgrade
-from core.store import Database
+from core.exchange.importing import import_members, import_posts, read_rows
+from core.exchange.match_export import export_rows
+from core.grants import applications as grants
+from core.grants import export as grant_export
+from core.grants import views as grant_views
+from core.kernel.errors import ImportFileError, UserError
+from core.kernel.money import format_euro, parse_euro
+from core.members import accounts as member_cases
+from core.members.accounts import NewMember
+from core.municipalities import reference
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 from zukunftsraum.bootstrap import App, build_app
 from zukunftsraum.settings import ConfigError, Settings, load_settings
 

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from core import events as event_cases
-from core.event_ics import EventData, read_calendar
-from core.event_time import local_text, parse_local
-from core.member_digest import sweep_member_digests
-from core.staff_digest import sweep_staff_digests
+from core.digests.members import sweep_member_digests
+from core.digests.staff import sweep_staff_digests
+from core.events import calendar as event_cases
+from core.events.ics import EventData, read_calendar
+from core.events.timing import local_text, parse_local
 from scheduler.config import digest_schedule, reminder_defaults
 from zukunftsraum.cli import _app, _cli, fail, out
 

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from core import inbound_mail
-from core import outbox as outbox_cases
-from core.inbound_mail import masked
+from core.conversation import inbound_mail
+from core.conversation.inbound_mail import masked
+from core.messaging import outbox as outbox_cases
 from zukunftsraum.cli import _app, _cli, fail, out
 
 mail_app = typer.Typer(help="E-Mail: zurückgestellte Nachrichten.", no_args_is_help=True)

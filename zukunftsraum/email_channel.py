@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from core.commands import GRAMMAR
+from core.conversation.commands import GRAMMAR
 from mail.inbox import ImapInbox, MaildirInbox
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher, MaildirTransport, SmtpTransport

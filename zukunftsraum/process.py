@@ -16,10 +16,10 @@ import socket
 import time
 from datetime import timedelta
 
-from core import processes
-from core.models import ServiceProcess
-from core.processes import LeaseOwner
-from core.store import Database
+from core.runtime import processes
+from core.runtime.processes import LeaseOwner
+from core.store.models import ServiceProcess
+from core.store.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 

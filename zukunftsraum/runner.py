@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from core.processes import LeaseOwner
+from core.runtime.processes import LeaseOwner
 from scheduler import service as scheduler_service
 from zukunftsraum.bootstrap import App
 from zukunftsraum.email_channel import build_email_channel

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.grant_programme import GrantProgramme, month_day
+from core.grants.programme import GrantProgramme, month_day
 
 DEFAULT_VAR_DIR = Path("var")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -139,8 +139,8 @@ class Settings(BaseSettings):
     @field_validator("reminder_offsets", "reminder_offsets_in_person")
     @classmethod
     def _offsets(cls, value: str) -> str:
-        from core.errors import UserError
-        from core.event_time import normalise_offsets
+        from core.events.timing import normalise_offsets
+        from core.kernel.errors import UserError
 
         try:
             offsets = normalise_offsets(value.split(","))

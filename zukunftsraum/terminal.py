@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from core.context import Sender
-from core.replies import Reply
+from core.kernel.context import Sender
+from core.kernel.replies import Reply
 from zukunftsraum.bootstrap import App
 
 EXPORT_DIR = Path("var") / "exports"

@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from bot.answers import reply
 from bot.deps import deps, event_of, sender_of
 from bot.render import TEXT_MAX
-from core.texts import t
+from core.kernel.texts import t
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from telegram.ext import ContextTypes
 
 from bot.answers import reply
 from bot.deps import deps
-from core import reachability
-from core.replies import Reply
-from core.texts import t
+from core.kernel.replies import Reply
+from core.kernel.texts import t
+from core.messaging import reachability
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from telegram.ext import ContextTypes
 
 from bot.answers import reply
 from bot.deps import deps, event_of, sender_of
-from core.replies import Reply
-from core.texts import t
+from core.kernel.replies import Reply
+from core.kernel.texts import t
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

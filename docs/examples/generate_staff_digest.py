@@ -23,17 +23,17 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from core import events  # noqa: E402
-from core.commands import GRAMMAR  # noqa: E402
-from core.digest_runs import DigestSchedule  # noqa: E402
-from core.email_outbox import prepare  # noqa: E402
-from core.event_ics import EventData  # noqa: E402
+from core.conversation.commands import GRAMMAR  # noqa: E402
+from core.digests.schedule import DigestSchedule  # noqa: E402
+from core.digests.staff import sweep_staff_digests  # noqa: E402
+from core.events.ics import EventData  # noqa: E402
 from core.feature_set import all_features  # noqa: E402
-from core.members import NewMember, add_member  # noqa: E402
-from core.models import Match, OutboxMessage, Post  # noqa: E402
-from core.municipalities import bundled_index  # noqa: E402
-from core.reference import _row  # noqa: E402
-from core.staff_digest import sweep_staff_digests  # noqa: E402
-from core.store import Database  # noqa: E402
+from core.members.accounts import NewMember, add_member  # noqa: E402
+from core.messaging.email_outbox import prepare  # noqa: E402
+from core.municipalities.directory import bundled_index  # noqa: E402
+from core.municipalities.reference import _row  # noqa: E402
+from core.store.models import Match, OutboxMessage, Post  # noqa: E402
+from core.store.unit_of_work import Database  # noqa: E402
 from mail.compose import compose, new_message_id  # noqa: E402
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -16,14 +16,14 @@ from sqlalchemy import text
 
 from bot.channel import TelegramChannel, TelegramConfig
 from bot.limits import SendLimits
-from core.assistant import Assistant
-from core.clock import system_clock
-from core.context import Services
-from core.match_index import MatchIndex
-from core.municipalities import MunicipalityIndex
-from core.reference import _row
-from core.schema import upgrade
-from core.store import Database
+from core.conversation.assistant import Assistant
+from core.exchange.match_index import MatchIndex
+from core.kernel.clock import system_clock
+from core.kernel.context import Services
+from core.municipalities.directory import MunicipalityIndex
+from core.municipalities.reference import _row
+from core.store.schema import upgrade
+from core.store.unit_of_work import Database
 from tests.conftest import database_url
 from tests.support.botapi import FakeTelegram
 

@@ -6,12 +6,12 @@ import asyncio
 
 from sqlalchemy import select
 
-from core.clock import system_clock
-from core.members import NewMember, add_member
-from core.models import Member, OutboxMessage, Post
-from core.outbox import enqueue
-from core.replies import Reply
-from core.store import Database
+from core.kernel.clock import system_clock
+from core.kernel.replies import Reply
+from core.members.accounts import NewMember, add_member
+from core.messaging.outbox import enqueue
+from core.store.models import Member, OutboxMessage, Post
+from core.store.unit_of_work import Database
 from tests.support.botapi import BotMessage
 
 

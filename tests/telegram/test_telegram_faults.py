@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import OutboxMessage
-from core.staff_digest import delivery_section
-from core.texts import t
+from core.digests.staff import delivery_section
+from core.kernel.texts import t
+from core.store.models import OutboxMessage
 from tests.support.botapi.errors import forbidden
 from tests.telegram.helpers import (
     add_telegram_member,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.commands import GRAMMAR
+from core.conversation.commands import GRAMMAR
 
 
 async def test_menu_and_help_come_from_the_grammar(tg, run_bot):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.clock import system_clock
-from core.members import NewMember, add_member
+from core.kernel.clock import system_clock
+from core.members.accounts import NewMember, add_member
 from tests.telegram.helpers import button, has_text, posts
 
 OFFER = "Wir teilen unser Bürgerbus-Konzept"

@@ -9,9 +9,9 @@ import socket
 import pytest
 
 from bot.limits import SendLimits
-from core.assistant import Assistant
-from core.commands import GRAMMAR
-from core.grammar import Command, Grammar
+from core.conversation.assistant import Assistant
+from core.conversation.commands import GRAMMAR
+from core.kernel.grammar import Command, Grammar
 from tests.telegram.conftest import running
 from tests.telegram.helpers import (
     add_telegram_member,

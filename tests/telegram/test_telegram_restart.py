@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from core.models import ServiceProcess
+from core.store.models import ServiceProcess
 from tests.support.service import ServiceUnderTest, service_env
 from tests.telegram.helpers import add_telegram_member, eventually, outbox, queue_message
 

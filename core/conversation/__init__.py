@@ -1,0 +1,1 @@
+"""Talking with members: the assistant, the command table, the dialogues, incoming mail."""

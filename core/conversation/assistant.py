@@ -1,0 +1,178 @@
+"""The channel-neutral entry point: text in, replies out, one transaction each.
+
+Every channel (terminal, Telegram) calls ``Assistant.handle``; the email channel,
+which takes mails in batches, calls ``act_in`` in a transaction of its own. User
+errors become a German reply and roll the transaction back, so nothing is
+half-written; unexpected errors propagate to the channel, which logs them and
+apologises.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.conversation import commands, dialogues
+from core.kernel.context import Ctx, Sender, Services
+from core.kernel.errors import UserError
+from core.kernel.grammar import Grammar
+from core.kernel.replies import Choice, Reply
+from core.kernel.texts import t
+from core.messaging import delivery
+from core.store.models import Member
+from core.store.unit_of_work import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
+
+
+class Assistant:
+    def __init__(self, db: Database, services: Services, grammar: Grammar | None = None) -> None:
+        self.db = db
+        self.services = services
+        self.grammar = grammar or commands.GRAMMAR
+
+    async def handle(
+        self,
+        sender: Sender,
+        text: str,
+        *,
+        event: tuple[str, str] | None = None,
+    ) -> list[Reply]:
+        """Answer one input.
+
+        ``event=(source, key)`` (e.g. a Telegram update_id) makes it idempotent: the event is
+        recorded in the same transaction as its effects, and an event seen before gets no
+        replies and changes nothing.
+        """
+        return await self._in_transaction(sender, self._work(text, event))
+
+    async def act_in(self, uow: UnitOfWork, sender: Sender, text: str) -> list[Reply]:
+        """Act on one input in a transaction the caller owns and commits.
+
+        For channels that take many inputs in one transaction (a batch of mails): the
+        caller refreshes the match index once for all of them, and a ``UserError``
+        propagates, because only the caller knows what must be rolled back with it.
+        """
+        return await self._act(uow, sender, self._work(text, None))
+
+    def _work(self, text: str, event: tuple[str, str] | None):
+        text = (text or "").strip()
+
+        async def work(ctx: Ctx) -> Reply | list[Reply]:
+            if event is not None and not await delivery.first_time(ctx.uow, *event, ctx.now):
+                return []
+            if len(text) > INPUT_MAX:
+                return Reply(t("common.input_too_long", max=INPUT_MAX))
+            return await self._route(ctx, text)
+
+        return work
+
+    async def greet(self, sender: Sender) -> list[Reply]:
+        """First words when a member opens a conversation (terminal chat)."""
+
+        async def run(ctx: Ctx):
+            if ctx.member is None:
+                return await dialogues.start_registration(ctx)
+            if ctx.member.consent_at is None:
+                return await dialogues.ask_consent(ctx)
+            return await commands.greeting(ctx)
+
+        return await self._in_transaction(sender, run)
+
+    async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
+        async with self.db.uow() as uow:
+            await self.services.index.refresh(uow)
+            try:
+                replies = await self._act(uow, sender, work)
+            except UserError as error:
+                await uow.rollback()  # nothing of a bad input stays
+                return [Reply(error.message)]
+            await uow.commit()
+            return replies
+
+    async def _act(self, uow: UnitOfWork, sender: Sender, work) -> list[Reply]:
+        ctx = Ctx(
+            uow=uow,
+            services=self.services,
+            sender=sender,
+            member=await self._resolve(uow, sender),
+            now=self.services.clock(),
+        )
+        result = await work(ctx)
+        return result if isinstance(result, list) else [result]
+
+    @staticmethod
+    async def _resolve(uow: UnitOfWork, sender: Sender) -> Member | None:
+        if sender.channel == "telegram":
+            member = await uow.members.by_telegram(int(sender.address))
+        else:
+            member = await uow.members.by_email(sender.address)
+        return None if member is None or member.erased_at else member
+
+    async def _route(self, ctx: Ctx, text: str) -> Reply | list[Reply]:
+        parsed = self.grammar.parse(text)
+        if parsed is not None:
+            return await self._command(ctx, parsed)
+        dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
+        if dialogue is not None:
+            return await self._then(ctx, await dialogues.continue_dialogue(ctx, dialogue, text))
+        if ctx.member is None:
+            return await dialogues.start_registration(ctx)
+        if ctx.member.consent_at is None:
+            return await dialogues.ask_consent(ctx)
+        return Reply(t("common.not_understood"), _hint_choices())
+
+    async def _command(self, ctx: Ctx, parsed) -> Reply | list[Reply]:
+        command = parsed.command
+        if command is None or not command.available_in(ctx.sender.channel):
+            return self._unknown(ctx, parsed)
+        if command.name != "abbrechen":
+            await ctx.end()  # a new command leaves any unfinished dialogue
+        if command.needs_member:
+            # What the member asked for is kept and carried out once they are registered.
+            pending = _worth_keeping(command, parsed.args)
+            if ctx.member is None:
+                return await dialogues.start_registration(ctx, pending)
+            if ctx.member.consent_at is None:
+                return await dialogues.ask_consent(ctx, pending)
+        if command.staff_only and not (ctx.member and ctx.member.is_staff):
+            return Reply(t("common.staff_only"))
+        return await command.handler(ctx, parsed.args)
+
+    def _unknown(self, ctx: Ctx, parsed) -> Reply:
+        """An unknown word; a close command of the grammar is offered with the same text."""
+        word = parsed.word[:40]
+        close = [
+            command
+            for command in self.grammar.close_to(parsed.word)
+            if command.available_in(ctx.sender.channel) and command.listed
+        ]
+        if not close:
+            return Reply(t("common.unknown_command", word=word), _hint_choices())
+        meant = close[0]
+        retry = f"/{meant.name} {parsed.args}".strip()
+        return Reply(
+            t("common.did_you_mean", word=word, command=f"/{meant.name}"),
+            [Choice(t("common.did_you_mean_choice", command=f"/{meant.name}"), retry),
+             *_hint_choices()],
+        )  # fmt: skip
+
+    async def _then(self, ctx: Ctx, result: Reply | list[Reply]) -> list[Reply]:
+        """The step's replies, followed by those of the input it set aside, if any."""
+        replies = result if isinstance(result, list) else [result]
+        pending, ctx.then = ctx.then, None
+        if not pending:
+            return replies
+        more = await self._route(ctx, pending)
+        return replies + (more if isinstance(more, list) else [more])
+
+
+def _worth_keeping(command, args: str) -> str | None:
+    """The input to carry out after registration: a command that does something."""
+    if command.name in ("start", "hilfe", "abbrechen", "loeschen"):
+        return None
+    return f"/{command.name} {args}".strip()
+
+
+def _hint_choices() -> list[Choice]:
+    return [Choice(t("welcome.choice_help"), "/hilfe")]

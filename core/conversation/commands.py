@@ -1,0 +1,371 @@
+"""The command table and its handlers: the grammar every channel speaks.
+
+Handlers translate between a member's words and the use cases in
+``core.members.accounts`` and ``core.exchange.posts``; they return channel-neutral replies.
+"""
+
+from __future__ import annotations
+
+from core.conversation import dialogues
+from core.events import commands as event_commands
+from core.exchange import interests
+from core.exchange import posts as exchange
+from core.grants import commands as grant_commands
+from core.kernel.context import Ctx
+from core.kernel.errors import UserError
+from core.kernel.grammar import Command, Grammar
+from core.kernel.replies import Attachment, Choice, Reply
+from core.kernel.texts import t
+from core.members import accounts as members
+from core.members.roles import role_label
+from core.municipalities.reference import label
+from core.store.models import Member
+
+
+def _member(ctx: Ctx) -> Member:
+    assert ctx.member is not None  # guaranteed by Command.needs_member
+    return ctx.member
+
+
+def _number(args: str) -> int:
+    first = args.split()[0] if args.split() else ""
+    if not first.isdigit():
+        raise UserError.of("common.number_missing")
+    return int(first)
+
+
+# --- start, help, cancel ----------------------------------------------------------
+
+
+async def start(ctx: Ctx, args: str) -> Reply:
+    if args:
+        return await _link_with_code(ctx, args)
+    if ctx.member is None:
+        return await dialogues.start_registration(ctx)
+    return await greeting(ctx)
+
+
+async def greeting(ctx: Ctx) -> Reply:
+    """Welcome a known member and point at proposals that wait for an answer."""
+    member = _member(ctx)
+    pending = len(await exchange.awaiting_answer(ctx.uow, member))
+    key = "welcome.back_pending" if pending else "welcome.back"
+    choices = dialogues.welcome_choices()
+    if pending:
+        choices.insert(0, Choice(t("welcome.choice_matches"), "/treffer"))
+    return Reply(t(key, name=member.name, pending=pending), choices)
+
+
+async def help_(ctx: Ctx, args: str) -> Reply:
+    staff = bool(ctx.member and ctx.member.is_staff)
+    style = "word" if ctx.sender.channel == "email" else "slash"
+    return Reply(
+        t("help.intro")
+        + "\n\n"
+        + GRAMMAR.help_text(staff=staff, style=style, channel=ctx.sender.channel)
+    )
+
+
+async def cancel(ctx: Ctx, args: str) -> Reply:
+    await ctx.end()
+    return Reply(t("common.cancelled"))
+
+
+# --- posts ------------------------------------------------------------------------
+
+
+async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
+    """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
+    author = _member(ctx)
+    post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    kind = t(f"posts.kind.{post.kind}")
+    confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
+    return match_replies(confirmation, post.id, post.kind, matches, author)
+
+
+def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
+    """The author's answer after matching: Vorschläge first, then Vielleicht passend; with
+    nothing above the lower bar, the offer to keep watching."""
+    proposed = [m for m in matches if m.status == "proposed"]
+    suggested = [m for m in matches if m.status == "suggested"]
+    if not matches:
+        text = confirmation + "\n" + t(f"posts.no_match_{kind}") + "\n" + t("posts.watch_hint")
+        return [Reply(text, [Choice(t("posts.keep_watching"), f"/beobachten {post_id}")])]
+    replies = []
+    if proposed:
+        replies.append(Reply(confirmation + "\n" + t("posts.matches_found", count=len(proposed))))
+        replies += [exchange.proposal_reply(m, member) for m in proposed]
+    if suggested:
+        intro = t("posts.suggestions_found", count=len(suggested))
+        replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
+        replies += [exchange.suggestion_reply(m, member) for m in suggested]
+    return replies
+
+
+async def watch(ctx: Ctx, args: str) -> Reply:
+    """Keep watching for a post: its title joins the member's saved interests."""
+    post = await exchange.own_post(ctx.uow, _member(ctx), _number(args))
+    return await interests.add(ctx.uow, _member(ctx), post.title, ctx.now)
+
+
+async def _post_command(ctx: Ctx, args: str, kind: str) -> Reply | list[Reply]:
+    if not args.strip():
+        return await dialogues.start_post(ctx, kind)
+    title, body = exchange.split_text(exchange.check_text(args))
+    return await publish(ctx, exchange.NewPost(kind=kind, title=title, body=body))
+
+
+async def offer(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    return await _post_command(ctx, args, "offer")
+
+
+async def request(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    return await _post_command(ctx, args, "request")
+
+
+async def my_posts(ctx: Ctx, args: str) -> list[Reply]:
+    posts = [p for p in await ctx.uow.posts.by_author(_member(ctx).id) if p.status != "closed"]
+    if not posts:
+        return [Reply(t("posts.none"), dialogues.welcome_choices()[:2])]
+    replies = [Reply(t("posts.list_intro", count=len(posts)))]
+    for post in posts:
+        line = exchange.post_line(post, ctx.services.tz)
+        replies.append(Reply(line, exchange.post_choices(post), ref=f"post:{post.id}"))
+    return replies
+
+
+async def edit(ctx: Ctx, args: str) -> Reply | list[Reply]:
+    post_id = _number(args)
+    text = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
+    if not text.strip():
+        await exchange.own_post(ctx.uow, _member(ctx), post_id)
+        return await dialogues.start_edit(ctx, post_id)
+    return await republish(ctx, post_id, text)
+
+
+async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
+    """Save the new text and match again; pairs proposed before are not repeated."""
+    post = await exchange.edit_post(
+        ctx.uow, ctx.services.index, _member(ctx), post_id, text, ctx.now
+    )
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    confirmation = t("posts.edited", title=post.title, id=post.id)
+    if not matches:
+        return [Reply(confirmation)]
+    return match_replies(confirmation, post.id, post.kind, matches, _member(ctx))
+
+
+def _status_action(action: str):
+    async def handler(ctx: Ctx, args: str) -> Reply:
+        post = await exchange.change_status(
+            ctx.uow, ctx.services.index, _member(ctx), _number(args), action, ctx.now
+        )
+        return Reply(t(f"posts.done.{action}", title=post.title))
+
+    handler.__name__ = f"post_{action}"
+    return handler
+
+
+# --- matches ----------------------------------------------------------------------
+
+
+async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
+    member = _member(ctx)
+    statuses = ("proposed", "suggested", "accepted")
+    matches = await ctx.uow.matches.for_member(member.id, statuses)
+    open_ = exchange.unanswered(matches, member)
+    maybe = exchange.suggestions(matches, member)
+    accepted = [m for m in matches if m.status == "accepted"]
+    if not open_ and not maybe and not accepted:
+        return [Reply(t("match.none"))]
+    replies: list[Reply] = []
+    if open_:
+        replies.append(Reply(t("match.open_intro", count=len(open_))))
+        replies += [exchange.proposal_reply(m, member) for m in open_]
+    if maybe:
+        replies.append(Reply(t("match.suggestions_intro", count=len(maybe))))
+        replies += [exchange.suggestion_reply(m, member) for m in maybe]
+    if accepted:
+        lines = []
+        for m in accepted:
+            other = m.request.author if m.offer.author_id == member.id else m.offer.author
+            lines.append(
+                t(
+                    "match.accepted_line",
+                    offer=m.offer.title,
+                    request=m.request.title,
+                    contact=exchange.contact_lines(other),
+                )
+            )
+        replies.append(Reply(t("match.accepted_intro") + "\n\n" + "\n\n".join(lines)))
+    return replies
+
+
+async def accept(ctx: Ctx, args: str) -> Reply:
+    return await exchange.answer(ctx.uow, _member(ctx), _number(args), True, ctx.now)
+
+
+async def decline(ctx: Ctx, args: str) -> Reply:
+    return await exchange.answer(ctx.uow, _member(ctx), _number(args), False, ctx.now)
+
+
+async def ask_contact(ctx: Ctx, args: str) -> Reply:
+    return await exchange.request_contact(ctx.uow, _member(ctx), _number(args), ctx.now)
+
+
+# --- settings, linking, privacy ---------------------------------------------------
+
+DIGEST_WORDS = {"keine": "none", "taeglich": "daily", "woechentlich": "weekly"}
+CHANNEL_WORDS = {"automatisch": "auto", "telegram": "telegram", "email": "email", "e-mail": "email"}
+
+
+async def settings(ctx: Ctx, args: str) -> Reply:
+    member = _member(ctx)
+    words = [w.lower().replace("ä", "ae").replace("ö", "oe") for w in args.split()]
+    if len(words) >= 2 and words[0] in ("zusammenfassung", "digest"):
+        members.set_digest(member, DIGEST_WORDS.get(words[1], words[1]))
+    elif len(words) >= 2 and words[0] in ("kanal", "channel"):
+        members.set_channel(member, CHANNEL_WORDS.get(words[1], words[1]))
+    elif words:
+        raise UserError.of("settings.unknown")
+    text = t(
+        "settings.current",
+        digest=t(f"settings.digest.{member.digest}"),
+        channel=t(f"settings.channel.{member.preferred_channel}"),
+    )
+    choices = [
+        Choice(t(f"settings.set_digest.{key}"), f"/einstellungen zusammenfassung {word}")
+        for word, key in DIGEST_WORDS.items()
+        if key != member.digest
+    ]
+    if member.telegram_chat_id and member.email:
+        choices += [
+            Choice(t(f"settings.set_channel.{key}"), f"/einstellungen kanal {key}")
+            for key in ("auto", "telegram", "email")
+            if key != member.preferred_channel
+        ]
+    return Reply(text, choices)
+
+
+async def unsubscribe(ctx: Ctx, args: str) -> Reply:
+    members.set_digest(_member(ctx), "none")
+    return Reply(t("settings.unsubscribed"))
+
+
+async def link(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        return await _link_with_code(ctx, args)
+    if ctx.member is None:
+        return Reply(t("link.need_code"))
+    code = await members.issue_code(ctx.uow, ctx.member, "link", ctx.now)
+    deep = members.deep_link(ctx.services.bot_username, code)
+    return Reply(t("link.code", code=code, link=deep))
+
+
+async def _link_with_code(ctx: Ctx, code: str) -> Reply:
+    member = await members.redeem_code(ctx.uow, code.split()[0], ctx.now)
+    if ctx.member is not None and ctx.member.id != member.id:
+        raise UserError.of("link.already_other")
+    if ctx.sender.channel == "telegram":
+        await members.link_telegram(ctx.uow, member, int(ctx.sender.address))
+    else:
+        await members.link_email(ctx.uow, member, ctx.sender.address)
+    ctx.member = member
+    await ctx.end()
+    if member.consent_at is None:
+        reply = await dialogues.ask_consent(ctx)
+        reply.text = t("link.done_welcome", name=member.name) + "\n\n" + reply.text
+        return reply
+    return Reply(t("link.done", name=member.name), dialogues.welcome_choices())
+
+
+async def export(ctx: Ctx, args: str) -> Reply:
+    data = await members.export_data(ctx.uow, _member(ctx), ctx.services.features.privacy)
+    day = ctx.now.astimezone(ctx.services.tz).date().isoformat()
+    attachment = Attachment(f"zukunftsraum-daten-{day}.json", "application/json", data)
+    return Reply(t("privacy.export"), attachments=[attachment])
+
+
+async def erase(ctx: Ctx, args: str) -> Reply:
+    if args.strip().lower() != "bestaetigen":
+        return Reply(
+            t("privacy.erase_confirm"),
+            [
+                Choice(t("privacy.erase_yes"), "/loeschen bestaetigen"),
+                Choice(t("common.cancel"), "/abbrechen"),
+            ],
+        )
+    await members.erase(
+        ctx.uow, _member(ctx), ctx.now, ctx.services.tz, ctx.services.features.privacy
+    )
+    ctx.member = None
+    return Reply(t("privacy.erased"))
+
+
+# --- staff -----------------------------------------------------------------------
+
+
+async def unverified(ctx: Ctx, args: str) -> list[Reply]:
+    pending = [
+        m for m in await ctx.uow.members.list(unverified_only=True) if m.id != _member(ctx).id
+    ]
+    if not pending:
+        return [Reply(t("staff.none_unverified"))]
+    replies = [Reply(t("staff.unverified_intro", count=len(pending)))]
+    for member in pending[:20]:
+        line = t(
+            "staff.member_line",
+            id=member.id,
+            name=member.name,
+            role=role_label(member.role),
+            town=label(member.municipality),
+        )
+        replies.append(Reply(line, [Choice(t("staff.verify"), f"/verifizieren {member.id}")]))
+    return replies
+
+
+async def verify(ctx: Ctx, args: str) -> Reply:
+    if _number(args) == _member(ctx).id:
+        raise UserError.of("staff.not_yourself")
+    member = await members.verify(ctx.uow, _number(args), _member(ctx).id, ctx.now)
+    return Reply(t("staff.verified", name=member.name))
+
+
+def _commands() -> list[Command]:
+    status = [
+        Command(cmd, _status_action(action), args="NR", listed=False)
+        for action, cmd in exchange.ACTION_COMMANDS.items()
+    ]
+    return [
+        Command("start", start, args="[Code]", needs_member=False),
+        Command("hilfe", help_, aliases=("help",), needs_member=False),
+        Command("biete", offer, aliases=("angebot",), args="[Text]"),
+        Command("suche", request, aliases=("gesuch",), args="[Text]"),
+        Command("meine", my_posts),
+        Command("aendern", edit, aliases=("bearbeiten",), args="NR [Text]"),
+        Command("treffer", my_matches),
+        Command("termine", event_commands.list_events),
+        Command("anmelden", event_commands.register, args="NR", listed=False),
+        Command("abmelden", event_commands.unregister, args="NR", listed=False),
+        Command("interessen", event_commands.set_interests, args="[Stichworte]"),
+        Command("absagen", event_commands.cancel_event, args="NR", staff_only=True),
+        Command("veroeffentlichen", event_commands.publish_event, args="NR", staff_only=True),
+        Command("einstellungen", settings),
+        Command("verknuepfen", link, args="[Code]", needs_member=False),
+        Command("daten", export),
+        Command("loeschen", erase),
+        Command("abbestellen", unsubscribe, channels=("email", "terminal")),
+        Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
+        Command("mitglieder", unverified, staff_only=True),
+        Command("verifizieren", verify, args="NR", staff_only=True),
+        Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
+        Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
+        Command("anfragen", ask_contact, args="NR", listed=False),
+        Command("beobachten", watch, args="NR", listed=False),
+        *status,
+        *grant_commands.commands(),
+    ]
+
+
+GRAMMAR = Grammar(_commands())

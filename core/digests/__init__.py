@@ -1,0 +1,1 @@
+"""The staff digest and the member digest, with their charts and schedule."""

@@ -1,0 +1,156 @@
+"""The member digest: new posts that fit a member's open posts and interests.
+
+Fit is the matching engine's: the candidates for each of the member's open posts (and
+for their interest keywords, in both directions) restricted to posts created in the
+digest's window. Nothing is sent when nothing is new; the run is recorded anyway so
+the next window starts where this one ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.digests.schedule import (
+    LENGTH,
+    DigestSchedule,
+    last_runs,
+    manual_period,
+    member_slot,
+    period_name,
+    record,
+)
+from core.exchange import interests
+from core.exchange.match_index import MatchIndex
+from core.exchange.posts import excerpt, place
+from core.kernel.clock import aware
+from core.kernel.replies import Reply
+from core.kernel.texts import t
+from core.matching import PostDoc
+from core.messaging.outbox import enqueue
+from core.store.models import Member, Post
+from core.store.unit_of_work import UnitOfWork
+
+CANDIDATES = 50  # per query; the window filter comes after ranking
+SHOWN = 10
+
+
+def _interest_docs(member: Member, keywords: str) -> list[PostDoc]:
+    town = member.municipality
+    topics = tuple(w.strip() for w in keywords.split(",") if w.strip())
+    return [
+        PostDoc(
+            id=-member.id,
+            kind=kind,
+            title=keywords,
+            body="",
+            topics=topics,
+            municipality_ags=member.municipality_ags,
+            kreis_ags=town.kreis_ags if town else None,
+            land=town.land if town else None,
+            lat=town.lat if town else None,
+            lon=town.lon if town else None,
+        )
+        for kind in ("offer", "request")
+    ]
+
+
+# A digest lists what might interest a member; an introduction asks two people to
+# commit. So the digest uses the engine's lower bar (Vielleicht passend).
+
+
+async def fitting_posts(
+    uow: UnitOfWork, index: MatchIndex, member: Member, since: datetime, until: datetime
+) -> list[tuple[Post, str]]:
+    """New open posts of others in [since, until) that fit, with why, best first."""
+    found: dict[int, tuple[float, str]] = {}
+    for own in await uow.posts.by_author(member.id):
+        if own.status != "open":
+            continue
+        for candidate in await index.candidates(uow, own, k=CANDIDATES, exclude=()):
+            why = t("digest.fits_post", title=own.title, reason=candidate.reason)
+            found.setdefault(candidate.post_id, (candidate.score, why))
+    keywords = await interests.get(uow, member.id)
+    if keywords:
+        for doc in _interest_docs(member, keywords):
+            for candidate in index.engine.candidates(doc, k=CANDIDATES):
+                why = t("digest.fits_interest", reason=candidate.reason)
+                found.setdefault(candidate.post_id, (candidate.score, why))
+    posts = await uow.posts.many(found)
+    fresh = [
+        p
+        for p in posts.values()
+        if p.status == "open" and p.author_id != member.id and since <= aware(p.created_at) < until
+    ]
+    fresh.sort(key=lambda p: (-found[p.id][0], p.id))
+    return [(p, found[p.id][1]) for p in fresh]
+
+
+def digest_reply(items: Sequence[tuple[Post, str]]) -> Reply:
+    blocks = [
+        t(
+            "digest.member_item",
+            kind=t(f"posts.kind.{post.kind}"),
+            title=post.title,
+            place=place(post),
+            body=f"\n{excerpt(post.body, 160)}" if post.body else "",
+            why=why,
+        )
+        for post, why in items[:SHOWN]
+    ]
+    more = t("digest.member_more", count=len(items) - SHOWN) if len(items) > SHOWN else ""
+    text = t("digest.member_intro", count=len(items)) + "\n\n" + "\n\n".join(blocks) + more
+    return Reply(text + "\n\n" + t("digest.member_footer"))
+
+
+async def _readers(uow: UnitOfWork) -> Sequence[Member]:
+    stmt = select(Member).where(
+        Member.erased_at.is_(None),
+        Member.consent_at.is_not(None),
+        Member.digest.in_(("daily", "weekly")),
+    )
+    return (await uow.session.scalars(stmt)).all()
+
+
+async def sweep_member_digests(
+    uow: UnitOfWork,
+    index: MatchIndex,
+    now: datetime,
+    schedule: DigestSchedule,
+    *,
+    manual: bool = False,
+) -> tuple[int, int]:
+    """Build the due member digests; returns (runs recorded, digests queued).
+
+    ``manual``: build for every reader now (``digest send --members --now``).
+    """
+    await index.refresh(uow)
+    previous = await last_runs(uow, "member")
+    runs = queued = 0
+    for member in await _readers(uow):
+        last = previous.get(member.id)
+        slot = member_slot(member.digest, now, schedule)
+        if not manual and last is not None and aware(last.covered_until) >= slot:
+            continue
+        if last is not None:
+            since = aware(last.covered_until)
+        else:
+            since = max(aware(member.created_at), now - LENGTH[member.digest])
+        period = manual_period(now) if manual else period_name(slot, schedule.tz)
+        items = await fitting_posts(uow, index, member, since, now)
+        record(uow, member.id, "member", period, since, now, len(items))
+        runs += 1
+        if items:
+            message = enqueue(
+                uow,
+                member,
+                digest_reply(items),
+                kind="member_digest",
+                subject=t("digest.member_subject", count=len(items)),
+                now=now,
+                dedupe_key=f"digest:member:{member.id}:{period}",
+            )
+            queued += message is not None
+    return runs, queued

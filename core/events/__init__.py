@@ -1,0 +1,1 @@
+"""Seminars, courses and network meetings: calendar, registrations, reminders."""

@@ -1,0 +1,99 @@
+"""Event times: reminder offsets, due times across daylight-saving changes, German dates.
+
+Offsets are ISO 8601 durations ("P7D", "P1D", "PT1H"). As in RFC 5545, their day part
+is a calendar day and the rest is exact time: "P1D" before 10:00 is 10:00 local time
+the day before even when the clocks changed in between (23 or 25 real hours), while
+"PT1H" is always 60 real minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import vDuration
+
+from core.kernel.clock import aware
+from core.kernel.errors import UserError
+from core.kernel.texts import t
+
+MAX_OFFSET = timedelta(days=30)
+# A reminder is sent only while it is due: within a quarter of its lead time after the
+# due moment, at most six hours (1 h -> 15 min, 1 day -> 6 h, 7 days -> 6 h). After a
+# longer downtime the reminder is skipped rather than sent late; the next one follows.
+GRACE_SHARE = 4
+GRACE_MAX = timedelta(hours=6)
+
+
+def parse_offset(text: str) -> timedelta:
+    """ "P1D" -> 1 day; a leading minus (as in VALARM triggers) is ignored."""
+    try:
+        value = vDuration.from_ical(text.strip().lstrip("-+"))
+    except (ValueError, TypeError, AttributeError):
+        raise UserError.of("events.bad_offset", offset=text) from None
+    if not timedelta(0) < value <= MAX_OFFSET:
+        raise UserError.of("events.bad_offset", offset=text)
+    return value
+
+
+def format_offset(value: timedelta) -> str:
+    return vDuration(value).to_ical().decode("ascii")
+
+
+def normalise_offsets(texts) -> list[str]:
+    """Valid, distinct offsets, longest first."""
+    offsets = {parse_offset(text) for text in texts if str(text).strip()}
+    return [format_offset(o) for o in sorted(offsets, reverse=True)]
+
+
+def due_at(starts_at: datetime, offset: str, tz: ZoneInfo) -> datetime:
+    """When the reminder ``offset`` before ``starts_at`` is due (UTC)."""
+    lead = parse_offset(offset)
+    local = aware(starts_at).astimezone(tz)
+    # Aware arithmetic within one zone is wall-clock arithmetic; the UTC offset of the
+    # result is looked up afresh, so a calendar day across a DST change stays a day.
+    wall = local - timedelta(days=lead.days)
+    return wall.astimezone(UTC) - timedelta(seconds=lead.seconds)
+
+
+def grace(offset: str) -> timedelta:
+    return min(parse_offset(offset) / GRACE_SHARE, GRACE_MAX)
+
+
+def is_due(starts_at: datetime, offset: str, tz: ZoneInfo, now: datetime) -> bool:
+    due = due_at(starts_at, offset, tz)
+    return due <= now < due + grace(offset) and now < aware(starts_at)
+
+
+def lead_text(offset: str) -> str:
+    """ "morgen", "in 7 Tagen", "in einer Stunde" – how far away the event is."""
+    lead = parse_offset(offset)
+    if lead.seconds == 0:
+        return t("events.lead_tomorrow") if lead.days == 1 else t("events.lead_days", n=lead.days)
+    hours, minutes = divmod(int(lead.total_seconds()) // 60, 60)
+    if minutes == 0:
+        return t("events.lead_hour") if hours == 1 else t("events.lead_hours", n=hours)
+    return t("events.lead_minutes", n=hours * 60 + minutes)
+
+
+def local_text(moment: datetime, tz: ZoneInfo) -> str:
+    """ "Do., 03.12.2026, 10:00 Uhr" in the network's time zone."""
+    local = aware(moment).astimezone(tz)
+    weekday = t("events.weekdays").split(",")[local.weekday()]
+    return t(
+        "events.when",
+        weekday=weekday,
+        date=local.strftime("%d.%m.%Y"),
+        time=local.strftime("%H:%M"),
+    )
+
+
+def parse_local(text: str, tz: ZoneInfo) -> datetime:
+    """ "2026-12-03 10:00" (local time) -> UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError.of("events.bad_time", value=text) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""The Biete/Suche exchange: posts, matching, proposals, interests, imports."""

@@ -1,0 +1,250 @@
+"""Keeps the in-memory matching engine in step with the database.
+
+The engine answers in milliseconds because it lives in memory; the database
+stays the truth. Before each use the index reads the posts changed since its
+last look, so several processes sharing one database converge.
+
+Each post's sentence embedding is computed once per text and stored beside the post
+(post_embeddings), so a restart reads vectors instead of running the model.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from core.kernel.clock import aware
+from core.matching import Candidate, MatchEngine, PostDoc
+from core.matching.semantic import (
+    BATCH,
+    Encoder,
+    UniversalSentenceEncoder,
+    from_bytes,
+    post_text,
+    quantize,
+    text_key,
+)
+from core.store.models import Post
+from core.store.unit_of_work import UnitOfWork
+
+# Transactions commit out of timestamp order; re-reading a short overlap catches them.
+OVERLAP = timedelta(minutes=5)
+# Vectors of recently written posts, kept so matching right after a create needs no read.
+RECENT = 2_000
+
+Progress = Callable[[int], None]
+
+_shared_encoder: Encoder | None = None
+
+
+def default_encoder() -> Encoder:
+    """One encoder per process: the model is loaded once, on first use."""
+    global _shared_encoder
+    if _shared_encoder is None:
+        _shared_encoder = UniversalSentenceEncoder()
+    return _shared_encoder
+
+
+def use_encoder(encoder: Encoder | None) -> None:
+    """Replace the process's encoder (tests use stored embeddings of the real model)."""
+    global _shared_encoder
+    _shared_encoder = encoder
+
+
+def post_doc(post: Post, vector: np.ndarray | None = None) -> PostDoc:
+    town = post.municipality
+    return PostDoc(
+        id=post.id,
+        kind=post.kind,
+        title=post.title,
+        body=post.body,
+        topics=tuple(post.topics or ()),
+        municipality_ags=post.municipality_ags,
+        kreis_ags=town.kreis_ags if town else None,
+        land=town.land if town else None,
+        lat=town.lat if town else None,
+        lon=town.lon if town else None,
+        municipality_type=town.bbsr_type if town else None,
+        structurally_weak=town.is_structurally_weak if town else False,
+        vector=vector,
+    )
+
+
+def _row_doc(row, vector: np.ndarray) -> PostDoc:
+    weak = row.structurally_weak if row.weak_override is None else row.weak_override
+    return PostDoc(
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        topics=tuple(row.topics or ()),
+        municipality_ags=row.municipality_ags,
+        kreis_ags=row.kreis_ags,
+        land=row.land,
+        lat=row.lat,
+        lon=row.lon,
+        municipality_type=row.bbsr_type,
+        structurally_weak=bool(weak),
+        vector=vector,
+    )
+
+
+def embedded_text(post: Post) -> str:
+    return post_text(post.title, post.body, post.topics or ())
+
+
+class MatchIndex:
+    def __init__(self, engine: MatchEngine | None = None, encoder: Encoder | None = None) -> None:
+        self.engine = engine or MatchEngine()
+        self._encoder = encoder
+        self._seen_until: datetime | None = None
+        # updated_at of the posts read inside the overlap window, so that re-reading the
+        # window (every transaction) only loads and re-indexes posts that really changed.
+        self._stamps: dict[int, datetime] = {}
+        self._recent: OrderedDict[int, tuple[str, np.ndarray]] = OrderedDict()
+
+    @property
+    def encoder(self) -> Encoder:
+        return self._encoder or default_encoder()
+
+    async def refresh(self, uow: UnitOfWork) -> int:
+        if self._seen_until is None:
+            return await self._load(uow)
+        since = self._seen_until - OVERLAP
+        stamps = await uow.posts.stamps_since(since)
+        fresh = [i for i, stamp in stamps if self._stamps.get(i) != aware(stamp)]
+        self._stamps = {i: s for i, s in self._stamps.items() if s >= since}
+        changed = []
+        for start in range(0, len(fresh), 1000):
+            changed += (await uow.posts.many(fresh[start : start + 1000])).values()
+        changed.sort(key=lambda post: (aware(post.updated_at), post.id))
+        vectors = await self.vectors(uow, [p for p in changed if p.status == "open"])
+        opened = [post_doc(p, vectors.get(p.id)) for p in changed if p.status == "open"]
+        for post in changed:
+            if post.status != "open":
+                self.engine.remove(post.id)
+        self.engine.bulk_upsert(opened)
+        for post in changed:
+            stamp = aware(post.updated_at)
+            self._stamps[post.id] = stamp
+            if self._seen_until is None or stamp > self._seen_until:
+                self._seen_until = stamp
+        return len(changed)
+
+    async def _load(self, uow: UnitOfWork) -> int:
+        """The first look: every open post with its stored vector, streamed from the
+        database straight into the engine; only posts without a current vector are then
+        read as objects and encoded."""
+        model = self.encoder.model_id
+        stale: list[int] = []
+        count = 0
+        seen: datetime | None = None
+        async for rows in uow.posts.index_rows():
+            docs = []
+            for row in rows:
+                count += 1
+                stamp = aware(row.updated_at)
+                seen = stamp if seen is None or stamp > seen else seen
+                self._stamps[row.id] = stamp
+                if row.status != "open":
+                    continue
+                text = post_text(row.title, row.body, row.topics or ())
+                vector = from_bytes(row.vector) if row.vector is not None else None
+                if row.model != model or row.text_key != text_key(text) or not vector.size:
+                    stale.append(row.id)
+                    continue
+                docs.append(_row_doc(row, vector))
+            self.engine.bulk_upsert(docs)
+        for start in range(0, len(stale), 1000):
+            posts = list((await uow.posts.many(stale[start : start + 1000])).values())
+            vectors = await self.vectors(uow, posts)
+            self.engine.bulk_upsert(post_doc(p, vectors.get(p.id)) for p in posts)
+        if seen is not None:
+            # Only the overlap window needs its stamps: older posts are read again only
+            # when their updated_at moves into it.
+            self._stamps = {i: s for i, s in self._stamps.items() if s >= seen - OVERLAP}
+        self._seen_until = seen
+        return count
+
+    async def vectors(
+        self, uow: UnitOfWork, posts: Iterable[Post], progress: Progress | None = None
+    ) -> dict[int, np.ndarray]:
+        """The current embedding of each post: stored ones are read, missing or outdated ones
+        (edited text, another model) are encoded in batches and stored."""
+        posts = list(posts)
+        model = self.encoder.model_id
+        keys = {p.id: text_key(embedded_text(p)) for p in posts}
+        result: dict[int, np.ndarray] = {}
+        unknown = []
+        for post in posts:
+            hit = self._recent.get(post.id)
+            if hit is not None and hit[0] == keys[post.id]:
+                result[post.id] = hit[1]
+            else:
+                unknown.append(post.id)
+        stored = {}
+        for start in range(0, len(unknown), 1000):
+            stored.update(await uow.posts.embeddings(unknown[start : start + 1000]))
+        missing = []
+        for post in posts:
+            if post.id in result:
+                continue
+            row = stored.get(post.id)
+            vector = from_bytes(row.vector) if row is not None else None
+            if (
+                row is None
+                or row.model != model
+                or row.text_key != keys[post.id]
+                or not vector.size
+            ):
+                missing.append(post)
+            else:
+                result[post.id] = vector
+        for start in range(0, len(missing), BATCH):
+            batch = missing[start : start + BATCH]
+            encoded = quantize(self.encoder.encode([embedded_text(p) for p in batch]))
+            for post, vector in zip(batch, encoded, strict=True):
+                await uow.posts.save_embedding(
+                    post.id, model, keys[post.id], vector.tobytes(), stored.get(post.id)
+                )
+                result[post.id] = vector
+                self._remember(post.id, keys[post.id], vector)
+            if progress:
+                progress(len(batch))
+        return result
+
+    def _remember(self, post_id: int, key: str, vector: np.ndarray) -> None:
+        self._recent[post_id] = (key, vector)
+        self._recent.move_to_end(post_id)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+    async def put_after_commit(self, uow: UnitOfWork, post: Post) -> None:
+        """Index the post as it is now, once (and only if) the transaction commits; its
+        embedding is computed now and stored in the same transaction."""
+        if post.status == "open":
+            vector = (await self.vectors(uow, [post])).get(post.id)
+            doc = post_doc(post, vector)
+            uow.after_commit(lambda: self.engine.upsert(doc))
+        else:
+            post_id = post.id
+            uow.after_commit(lambda: self.engine.remove(post_id))
+
+    async def candidates(
+        self,
+        uow: UnitOfWork,
+        post: Post,
+        k: int,
+        exclude: Collection[int],
+        threshold: float | None = None,
+    ) -> list[Candidate]:
+        vector = (await self.vectors(uow, [post])).get(post.id)
+        return self.engine.candidates(
+            post_doc(post, vector), k=k, exclude=exclude, threshold=threshold
+        )
+
+    def __len__(self) -> int:
+        return len(self.engine)

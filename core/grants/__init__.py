@@ -1,0 +1,1 @@
+"""Micro-grants (Mikroförderung) from application to payment."""

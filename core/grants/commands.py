@@ -1,0 +1,184 @@
+"""Grant commands of the one grammar: members apply and follow their applications,
+staff review, decide and pay. ``commands()`` is spliced into ``core.conversation.commands``."""
+
+from __future__ import annotations
+
+from core.grants import applications as grants
+from core.grants import dialogues as grant_dialogues
+from core.grants import views as grant_views
+from core.kernel.clock import aware
+from core.kernel.context import Ctx
+from core.kernel.errors import UserError
+from core.kernel.grammar import Command
+from core.kernel.money import format_euro, parse_euro
+from core.kernel.replies import Choice, Reply
+from core.kernel.texts import t
+from core.municipalities.reference import label
+from core.store.models import Member
+
+
+def _member(ctx: Ctx) -> Member:
+    assert ctx.member is not None  # guaranteed by Command.needs_member
+    return ctx.member
+
+
+def _number_and_rest(args: str) -> tuple[int, str]:
+    first, _, rest = args.strip().partition(" ")
+    if not first.isdigit():
+        raise UserError.of("grants.number_missing")
+    return int(first), rest.strip()
+
+
+def _staff(ctx: Ctx) -> grants.Actor:
+    return grants.Actor(_member(ctx), _member(ctx).name)
+
+
+# --- members -----------------------------------------------------------------------
+
+
+async def apply(ctx: Ctx, args: str) -> Reply:
+    return await grant_dialogues.start(ctx, args)
+
+
+async def my_applications(ctx: Ctx, args: str) -> list[Reply]:
+    applications = await ctx.uow.grants.for_applicant(_member(ctx).id)
+    if not applications:
+        return [Reply(t("grants.none_own"), [Choice(t("grants.choice.apply"), "/antrag")])]
+    replies = [Reply(t("grants.own_intro", count=len(applications)))]
+    for application in applications:
+        replies.append(
+            Reply(
+                grant_views.status_line(application, ctx.services.tz),
+                grant_views.applicant_choices(application),
+                ref=f"grant:{application.id}",
+            )
+        )
+    return replies
+
+
+async def submit(ctx: Ctx, args: str) -> Reply:
+    number, _ = _number_and_rest(args)
+    return await grant_dialogues.submit(ctx, number)
+
+
+async def withdraw(ctx: Ctx, args: str) -> Reply:
+    number, reason = _number_and_rest(args)
+    application = await grants.withdraw(ctx.uow, _member(ctx), number, ctx.now, reason)
+    return Reply(t("grants.withdrawn", id=application.id, title=application.title or "–"))
+
+
+async def supplement(ctx: Ctx, args: str) -> Reply:
+    number, text = _number_and_rest(args)
+    if not text:
+        return await grant_dialogues.ask_answer(ctx, number)
+    return await grant_dialogues.answer(ctx, number, text)
+
+
+async def proof(ctx: Ctx, args: str) -> Reply:
+    number, rest = _number_and_rest(args)
+    return await grant_dialogues.proof(ctx, number, rest)
+
+
+# --- staff -------------------------------------------------------------------------
+
+
+async def review_queue(ctx: Ctx, args: str) -> list[Reply]:
+    queue = await ctx.uow.grants.review_queue()
+    payable = await ctx.uow.grants.review_queue(("proof_submitted",))
+    if not queue and not payable:
+        return [Reply(t("grants.queue_empty"))]
+    replies = [Reply(t("grants.queue_intro", count=len(queue), payable=len(payable)))]
+    for application in queue:
+        replies.append(
+            Reply(
+                _queue_text(ctx, application),
+                grant_views.review_choices(application),
+                ref=f"grant:{application.id}",
+            )
+        )
+    for application in payable:
+        text = t(
+            "grants.payable_line",
+            id=application.id,
+            title=application.title,
+            town=label(application.municipality),
+            approved=format_euro(application.approved_cents or 0),
+            proof=format_euro(application.proof_cents or 0),
+            note=application.proof_note,
+        )
+        choice = Choice(t("grants.choice.pay"), f"/auszahlen {application.id}")
+        replies.append(Reply(text, [choice], ref=f"grant:{application.id}"))
+    return replies
+
+
+def _queue_text(ctx: Ctx, application) -> str:
+    weak = application.municipality.is_structurally_weak
+    submitted = application.submitted_at
+    when = aware(submitted).astimezone(ctx.services.tz).strftime("%d.%m.%Y %H:%M")
+    flag = t("grants.weak_flag") if weak else ""
+    return t(
+        "grants.queue_line", summary=grant_views.summary(application), flag=flag, submitted=when
+    )
+
+
+async def approve(ctx: Ctx, args: str) -> Reply:
+    number, amount_text = _number_and_rest(args)
+    amount = parse_euro(amount_text) if amount_text else None
+    application = await grants.approve(
+        ctx.uow, _staff(ctx), number, amount, ctx.services.grants, ctx.now
+    )
+    return Reply(
+        t(
+            "grants.staff_approved",
+            id=application.id,
+            amount=format_euro(application.approved_cents or 0),
+        )
+    )
+
+
+async def reject(ctx: Ctx, args: str) -> Reply:
+    number, reason = _number_and_rest(args)
+    if not reason:
+        return await grant_dialogues.ask_staff_text(ctx, "reason", number)
+    return await reject_with(ctx, number, reason)
+
+
+async def reject_with(ctx: Ctx, number: int, reason: str) -> Reply:
+    application = await grants.reject(ctx.uow, _staff(ctx), number, reason, ctx.now)
+    return Reply(t("grants.staff_rejected", id=application.id))
+
+
+async def ask(ctx: Ctx, args: str) -> Reply:
+    number, question = _number_and_rest(args)
+    if not question:
+        return await grant_dialogues.ask_staff_text(ctx, "question", number)
+    return await ask_with(ctx, number, question)
+
+
+async def ask_with(ctx: Ctx, number: int, question: str) -> Reply:
+    application = await grants.request_info(ctx.uow, _staff(ctx), number, question, ctx.now)
+    return Reply(t("grants.staff_asked", id=application.id))
+
+
+async def pay(ctx: Ctx, args: str) -> Reply:
+    number, _ = _number_and_rest(args)
+    application = await grants.mark_paid(ctx.uow, _staff(ctx), number, ctx.now)
+    return Reply(
+        t("grants.staff_paid", id=application.id, amount=format_euro(application.paid_cents or 0))
+    )
+
+
+def commands() -> list[Command]:
+    return [
+        Command("antrag", apply, args="[Nr]"),
+        Command("antraege", my_applications),
+        Command("einreichen", submit, args="NR", listed=False),
+        Command("zurueckziehen", withdraw, args="NR", listed=False),
+        Command("ergaenzen", supplement, args="NR [Text]", listed=False),
+        Command("nachweis", proof, args="NR [Betrag Text]", listed=False),
+        Command("pruefen", review_queue, staff_only=True),
+        Command("bewilligen", approve, args="NR [Betrag]", staff_only=True),
+        Command("ablehnen_antrag", reject, args="NR Grund", staff_only=True),
+        Command("rueckfrage", ask, args="NR Text", staff_only=True),
+        Command("auszahlen", pay, args="NR", staff_only=True),
+    ]

@@ -1,0 +1,1 @@
+"""The shared kernel: time, errors, texts, replies, money, grammar, handler context, features."""

@@ -1,0 +1,119 @@
+"""What each feature contributes to the shared machinery, assembled once.
+
+A feature (members, exchange, events, grants, messaging, digests) declares in one
+``Feature`` value the scheduled sweeps it needs, the sections it adds to the staff
+digest and how ``/daten`` and ``/loeschen`` reach its records. ``assemble`` joins the
+declarations and refuses duplicates; the scheduler, the staff digest and the privacy
+use cases then work from the assembled ``Features``. Because nothing is looked up by
+name, a declared sweep is swept and a declared section appears, by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the features import this module, not the reverse
+    from zoneinfo import ZoneInfo
+
+    from core.digests.schedule import DigestSchedule
+    from core.digests.staff import SectionBuilder
+    from core.exchange.match_index import MatchIndex
+    from core.grants.programme import GrantProgramme
+    from core.store.models import Member
+    from core.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What one scheduler tick hands every sweep."""
+
+    now: datetime
+    schedule: DigestSchedule
+    index: MatchIndex
+    grants: GrantProgramme
+    features: Features
+
+
+SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]
+ExportHook = Callable[["UnitOfWork", "Member"], Awaitable[object]]
+EraseHook = Callable[["UnitOfWork", "Member", datetime, "ZoneInfo"], Awaitable[None]]
+
+# Keys of the ``/daten`` export that the member record itself fills (core/members/accounts.py).
+MEMBER_EXPORT_KEYS = ("member", "posts", "matches", "messages")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """An idempotent job of the scheduler tick ("send what is due and not yet sent")."""
+
+    name: str
+    run: SweepJob
+
+
+@dataclass(frozen=True)
+class PrivacyHook:
+    """How a feature's records reach a member's data export and erasure.
+
+    ``export`` fills the key ``name`` of the ``/daten`` JSON; ``erase`` runs before
+    the member's own row is erased, in the same transaction.
+    """
+
+    name: str
+    export: ExportHook | None = None
+    erase: EraseHook | None = None
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    sweeps: tuple[Sweep, ...] = ()
+    staff_digest: tuple[SectionBuilder, ...] = ()
+    privacy: tuple[PrivacyHook, ...] = ()
+
+
+@dataclass(frozen=True)
+class Features:
+    """The assembled contributions, in the order the features were given."""
+
+    features: tuple[Feature, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [feature.name for feature in self.features]
+
+    @property
+    def sweeps(self) -> list[Sweep]:
+        return [sweep for feature in self.features for sweep in feature.sweeps]
+
+    @property
+    def staff_digest(self) -> list[SectionBuilder]:
+        return [section for feature in self.features for section in feature.staff_digest]
+
+    @property
+    def privacy(self) -> list[PrivacyHook]:
+        return [hook for feature in self.features for hook in feature.privacy]
+
+
+def assemble(features: Iterable[Feature]) -> Features:
+    """Join the declarations; a name given twice is a wiring mistake and refused."""
+    joined = Features(tuple(features))
+    _refuse_duplicates("feature", joined.names)
+    _refuse_duplicates("sweep", [sweep.name for sweep in joined.sweeps])
+    _refuse_duplicates("staff digest section", [_name(s) for s in joined.staff_digest])
+    _refuse_duplicates("privacy hook", [*MEMBER_EXPORT_KEYS, *(h.name for h in joined.privacy)])
+    return joined
+
+
+def _name(section: object) -> str:
+    return f"{getattr(section, '__module__', '')}.{getattr(section, '__qualname__', section)}"
+
+
+def _refuse_duplicates(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} {name!r} is declared twice")
+        seen.add(name)

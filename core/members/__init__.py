@@ -1,0 +1,1 @@
+"""Members: registration, consent, verification, linking, roles, privacy."""

@@ -1,0 +1,1 @@
+"""Messages out: the outbox, delivery rules, reachability."""

@@ -1,0 +1,1 @@
+"""The reference list of German municipalities and Kreise, and its search."""

@@ -1,0 +1,1 @@
+"""Running the service: processes and their leases, singleton roles, the sweeps."""

@@ -1,0 +1,65 @@
+"""Every scheduled job, as idempotent sweeps over the database ("send what is due").
+
+``run_sweeps`` is what one scheduler tick does: the sweeps the features declare
+(``core/feature_set.py``). Each sweep runs in its own transaction,
+so one failing sweep neither blocks nor rolls back the others; its error is logged
+and the next tick tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.digests.schedule import DigestSchedule
+from core.kernel.context import Services
+from core.kernel.features import SweepContext
+from core.store.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    counts: dict[str, object] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
+async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule) -> SweepReport:
+    """Every sweep the features declare, each in its own transaction."""
+    now = services.clock()
+    report = SweepReport(now)
+    ctx = SweepContext(
+        now=now,
+        schedule=schedule,
+        index=services.index,
+        grants=services.grants,
+        features=services.features,
+    )
+    for sweep in services.features.sweeps:
+        try:
+            async with db.uow() as uow:
+                report.counts[sweep.name] = await sweep.run(uow, ctx)
+                await uow.commit()
+        except Exception as error:  # one sweep's failure must not stop the others or the loop
+            _log_once(sweep.name, error)
+            report.failed.append(sweep.name)
+        else:
+            _FAILING.pop(sweep.name, None)
+    return report
+
+
+# The error each failing sweep last logged: a sweep that keeps failing the same way every
+# tick is logged once (one line), again only when the error changes or after it recovered.
+_FAILING: dict[str, str] = {}
+
+
+def _log_once(name: str, error: Exception) -> None:
+    text = f"{type(error).__name__}: {' '.join(str(error).split())}"[:300]
+    if _FAILING.get(name) == text:
+        log.debug("sweep %s still failing: %s", name, text)
+        return
+    _FAILING[name] = text
+    log.error("sweep %s failed, tried again every tick: %s", name, text)

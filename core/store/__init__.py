@@ -1,0 +1,1 @@
+"""Persistence: the database, the unit of work, repositories, models and migrations."""
