@@ -2,8 +2,8 @@
 
 Each chat has its own little queue worked off in order, so a chat that must wait (its 1/s
 budget, or a 429 with ``retry_after``) never holds up the others. Messages that would wait long
-are handed back to the outbox with a later ``not_before`` (``core.messaging.delivery.defer``) instead of
-being held in memory beyond their lease.
+are handed back to the outbox with a later ``not_before``
+(``core.messaging.delivery.defer``) instead of being held in memory beyond their lease.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A member's Telegram chat becoming unreachable or reachable again (bot blocked/unblocked).
 
-Delivery failures are recorded by ``core.messaging.delivery.mark_unreachable``; this module handles the
-notice Telegram sends when a member blocks or unblocks the bot, before any message fails.
+Delivery failures are recorded by ``core.messaging.delivery.mark_unreachable``; this module
+handles the notice Telegram sends when a member blocks or unblocks the bot, before any
+message fails.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Every dispatching process registers itself (role, host, pid) and beats a heartbeat. A lease
 belongs to its process: a process that starts takes back at once the leases of its own dead
 predecessors on the same host (their pid is gone), and any process takes over the leases of a
-process whose heartbeat stopped for ``takeover`` seconds. The long lease in ``core.messaging.delivery``
-stays as the last resort for rows without an owner.
+process whose heartbeat stopped for ``takeover`` seconds. The long lease in
+``core.messaging.delivery`` stays as the last resort for rows without an owner.
 
 A message taken from a dead owner may have been on its way when the owner died, so its
 ``unconfirmed`` count goes up: each possible duplicate is counted.
