@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import time
+import mailbox
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -107,7 +105,8 @@ class SmtpTransport:
 
 
 class MaildirTransport:
-    """Mail as files: each message becomes an .eml in the ``new/`` folder of a Maildir."""
+    """Mail as files: each message is delivered into the ``new/`` folder of a Maildir
+    (the standard library's ``mailbox.Maildir``: written to ``tmp/``, then moved)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -116,13 +115,9 @@ class MaildirTransport:
         return f"Dateien in {self.directory / 'new'}"
 
     async def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
-        for sub in ("tmp", "new", "cur"):
-            (self.directory / sub).mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns()}.{os.getpid()}.{socket.gethostname()}.eml"
-        temporary = self.directory / "tmp" / name
+        maildir = mailbox.Maildir(self.directory, factory=None, create=True)
         # As a delivering server would: the envelope sender on top, as Return-Path.
-        temporary.write_bytes(f"Return-Path: <{sender}>\r\n".encode() + serialise(msg))
-        os.replace(temporary, self.directory / "new" / name)  # Maildir: tmp/ then new/
+        maildir.add(f"Return-Path: <{sender}>\r\n".encode() + serialise(msg))
 
     async def close(self) -> None:
         return None

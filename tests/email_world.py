@@ -19,6 +19,7 @@ from mail.inbox import MaildirInbox
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher, MaildirTransport
 from tests.support.mailclients import parse
+from tests.support.maildir import delivered
 
 MAIL_FROM = "assistent@zukunftsraum.example"
 
@@ -75,7 +76,7 @@ class MailWorld:
         await self.dispatcher.drain()
 
     def sent_files(self) -> list[Path]:
-        return sorted((self.directory / "outbox" / "new").glob("*.eml"))
+        return delivered(self.directory / "outbox" / "new")
 
     def sent(self) -> list[EmailMessage]:
         return [parse(p.read_bytes()) for p in self.sent_files()]

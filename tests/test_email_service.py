@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.maildir import delivered
+
 ANNA = "anna.schmidt@prenzlau.example"
 BEA = "bea.berg@templin.example"
 MAIL_FROM = "assistent@zukunftsraum.localhost"
@@ -88,7 +90,7 @@ def test_run_survives_8bit_and_unreadable_mail_and_operators_see_it(cli, tmp_pat
     finally:
         service.terminate()
         _, stderr = service.communicate(timeout=30)
-    answers = [p.read_bytes() for p in sorted(outbox.iterdir())]
+    answers = [p.read_bytes() for p in delivered(outbox)]
     assert any(b"To: " + ANNA.encode() in a for a in answers)
     assert any(b"To: " + BEA.encode() in a for a in answers)
     for answer in answers:

@@ -27,6 +27,7 @@ import pytest
 import core
 from core.feature_set import all_features
 from core.kernel.features import Feature, PrivacyHook, Sweep, assemble
+from tests.support.maildir import delivered
 from tests.test_grants_cli import OPEN, _apply
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -45,8 +46,7 @@ def _invoice_deadline(today: date) -> str:
 
 def _mails(folder: Path) -> list:
     return [
-        message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(folder.glob("*.eml"))
+        message_from_bytes(path.read_bytes(), policy=policy.default) for path in delivered(folder)
     ]
 
 
