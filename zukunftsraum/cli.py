@@ -1,4 +1,4 @@
-"""The ``zukunftsraum`` command line (DESIGN §4).
+"""The ``zukunftsraum`` command line (the public interface in README.md).
 
 Every command prints one clear line and exits non-zero on bad input; the
 wrapper ``_cli`` turns the known error types into that line.

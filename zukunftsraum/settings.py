@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     reminder_offsets: str = "P1D,PT1H"
     reminder_offsets_in_person: str = "P7D,P1D,PT1H"
 
-    # Micro-grant programme (DESIGN §2); deadlines as MM-DD in Europe/Berlin.
+    # Micro-grant programme; deadlines as MM-DD in Europe/Berlin.
     grant_cap_eur: int = 5000
     grant_application_deadline: str = "09-30"
     grant_invoice_deadline: str = "11-30"

@@ -1,4 +1,4 @@
-"""Bulk import of members and posts from CSV or JSON lines (DESIGN §4).
+"""Bulk import of members and posts from CSV or JSON lines (formats in README.md).
 
 A file is checked completely before anything is written; one bad line means
 nothing is imported and the operator learns the line number and the reason.

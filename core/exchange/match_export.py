@@ -1,4 +1,4 @@
-"""Match proposals as data, with their rank on each side (DESIGN §4)."""
+"""Match proposals as data, with their rank on each side (format in README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Micro-grants (Mikroförderung) from application to payment (DESIGN §2).
+"""Micro-grants (Mikroförderung) from application to payment.
 
 States: draft → submitted → (info_requested ↔ submitted) → approved | rejected;
 approved → proof_submitted → paid; withdrawn from draft, submitted or
