@@ -25,6 +25,7 @@ from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import parse, plain_text
 from tests.support.mailservers import SmtpSink, dovecot_root, start_dovecot
+from tests.support.waiting import eventually
 
 ANNA = "anna.schmidt@prenzlau.example"
 BEA = "bea.berg@templin.example"
@@ -93,17 +94,6 @@ async def running(*components):
         await asyncio.gather(*tasks)
 
 
-async def until(condition, what: str):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while loop.time() < deadline:
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"waited {DEADLINE:g} s in vain for {what}")
-
-
 def mail_to(smtp: SmtpSink, address: str, start: int = 0):
     return [
         parse(m.data) for m in smtp.messages[start:] if address in [r.lower() for r in m.recipients]
@@ -131,18 +121,23 @@ async def test_post_by_mail_then_yes_from_gmail_outlook_and_apple(world, dovecot
             )
         )
         # One answer to one mail: the post and both proposals, numbered.
-        (to_anna,) = await until(lambda: mail_to(smtp, ANNA), "Anna's answer")
-        bea_proposal = (await until(lambda: proposals(mail_to(smtp, BEA)), "Bea's proposal"))[0]
-        carla_proposal = (await until(lambda: proposals(mail_to(smtp, CARLA)), "Carla's"))[0]
+        (to_anna,) = await eventually(lambda: mail_to(smtp, ANNA), DEADLINE, "Anna's answer")
+        bea_proposal = (
+            await eventually(lambda: proposals(mail_to(smtp, BEA)), DEADLINE, "Bea's proposal")
+        )[0]
+        carla_proposal = (
+            await eventually(lambda: proposals(mail_to(smtp, CARLA)), DEADLINE, "Carla's")
+        )[0]
         text = plain_text(to_anna)
         assert "Bürgerbus" in text and "„1 JA“" in text and "„2 JA“" in text
 
         for number in (1, 2):
             dovecot.append(mailclients.gmail(to_anna, ANNA, f"{number} JA"))
-        await until(
+        await eventually(
             lambda: (
                 sum("Sobald die andere Seite" in plain_text(m) for m in mail_to(smtp, ANNA)) == 2
             ),
+            DEADLINE,
             "Anna's two confirmations",
         )
         dovecot.append(mailclients.outlook(bea_proposal, BEA, "Ja, gerne!"))
@@ -154,9 +149,11 @@ async def test_post_by_mail_then_yes_from_gmail_outlook_and_apple(world, dovecot
                 for m in mail_to(smtp, address)
             )
 
-        await until(lambda: introduced(BEA, ANNA), "Bea's introduction")
-        await until(lambda: introduced(CARLA, ANNA), "Carla's introduction")
-        await until(lambda: introduced(ANNA, BEA) and introduced(ANNA, CARLA), "Anna's two")
+        await eventually(lambda: introduced(BEA, ANNA), DEADLINE, "Bea's introduction")
+        await eventually(lambda: introduced(CARLA, ANNA), DEADLINE, "Carla's introduction")
+        await eventually(
+            lambda: introduced(ANNA, BEA) and introduced(ANNA, CARLA), DEADLINE, "Anna's two"
+        )
 
     flags = dovecot.flags()
     assert len(flags) == 5 and all(DONE_KEYWORD.encode() in f for f in flags.values())
@@ -194,8 +191,8 @@ async def test_robots_wrong_senders_and_duplicates(world, dovecot, smtp, db):
         await uow.commit()
     inbox = imap_inbox(world, dovecot)
     async with running(inbox, world.dispatcher):
-        (to_anna,) = await until(lambda: mail_to(smtp, ANNA), "the mail to Anna")
-        await until(lambda: mail_to(smtp, BEA), "the mail to Bea")
+        (to_anna,) = await eventually(lambda: mail_to(smtp, ANNA), DEADLINE, "the mail to Anna")
+        await eventually(lambda: mail_to(smtp, BEA), DEADLINE, "the mail to Bea")
         # Each mail has its own envelope sender (VERP); Bea's bounce comes back to hers.
         envelope = next(m.sender for m in smtp.messages if BEA in m.recipients)
         assert envelope.startswith("assistent+b-") and envelope.endswith("@zukunftsraum.example")
@@ -220,14 +217,15 @@ async def test_robots_wrong_senders_and_duplicates(world, dovecot, smtp, db):
             post,
         ):
             dovecot.append(raw)
-        await until(
+        await eventually(
             lambda: (
                 all(DONE_KEYWORD.encode() in f for f in dovecot.flags().values())
                 and len(dovecot.flags()) == 9
             ),
+            DEADLINE,
             "all nine mails flagged",
         )
-        await until(lambda: len(smtp.messages) - start == 2, "two answers")
+        await eventually(lambda: len(smtp.messages) - start == 2, DEADLINE, "two answers")
         await asyncio.sleep(0.3)  # nothing else may follow
     answers = smtp.messages[start:]
     assert sorted(parseaddr(a.recipients[0])[1] for a in answers) == sorted(
@@ -268,7 +266,7 @@ async def test_polling_fallback_without_idle(world, dovecot, smtp):
     inbox = imap_inbox(world, dovecot, idle=False, poll_seconds=0.2)
     async with running(inbox, world.dispatcher):
         dovecot.append(mailclients.new_mail(ANNA, MAIL_FROM, "MEINE", ""))
-        (answer,) = await until(lambda: mail_to(smtp, ANNA), "the answer")
+        (answer,) = await eventually(lambda: mail_to(smtp, ANNA), DEADLINE, "the answer")
     assert "noch keine" in plain_text(answer) or "keine" in plain_text(answer).lower()
 
 
@@ -276,12 +274,12 @@ async def test_imap_reconnects_after_a_server_restart(world, dovecot, smtp, tmp_
     await world.member("Anna Schmidt", ANNA)
     inbox = imap_inbox(world, dovecot)
     async with running(inbox, world.dispatcher):
-        await until(lambda: inbox.connections == 1, "the first connection")
+        await eventually(lambda: inbox.connections == 1, DEADLINE, "the first connection")
         dovecot.stop()
         restarted = start_dovecot(dovecot.root, port=dovecot.port)
         try:
             restarted.append(mailclients.new_mail(ANNA, MAIL_FROM, "HILFE", ""))
-            await until(lambda: mail_to(smtp, ANNA), "the answer after the restart")
+            await eventually(lambda: mail_to(smtp, ANNA), DEADLINE, "the answer after the restart")
         finally:
             restarted.stop()
     assert inbox.connections >= 2

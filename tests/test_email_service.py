@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.support.maildir import delivered
+from tests.support.waiting import wait_until
 
 ANNA = "anna.schmidt@prenzlau.example"
 BEA = "bea.berg@templin.example"
@@ -24,15 +24,6 @@ def _drop(inbox: Path, name: str, raw: bytes) -> None:
     (inbox / "new").mkdir(parents=True, exist_ok=True)
     (inbox / "tmp" / name).write_bytes(raw)
     os.replace(inbox / "tmp" / name, inbox / "new" / name)
-
-
-def _wait(condition, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"waited {seconds:g} s in vain for {what}")
 
 
 def test_run_survives_8bit_and_unreadable_mail_and_operators_see_it(cli, tmp_path):
@@ -85,8 +76,8 @@ def test_run_survives_8bit_and_unreadable_mail_and_operators_see_it(cli, tmp_pat
         stderr=subprocess.PIPE,
     )
     try:
-        _wait(lambda: not list((inbox / "new").iterdir()), "the inbox to drain")
-        _wait(lambda: outbox.exists() and len(list(outbox.iterdir())) == 2, "two answers")
+        wait_until(lambda: not list((inbox / "new").iterdir()), what="the inbox to drain")
+        wait_until(lambda: outbox.exists() and len(list(outbox.iterdir())) == 2, what="two answers")
     finally:
         service.terminate()
         _, stderr = service.communicate(timeout=30)

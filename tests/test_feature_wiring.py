@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -28,6 +27,7 @@ import core
 from core.feature_set import all_features
 from core.kernel.features import Feature, PrivacyHook, Sweep, assemble
 from tests.support.maildir import delivered
+from tests.support.waiting import wait_until
 from tests.test_grants_cli import OPEN, _apply
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -48,16 +48,6 @@ def _mails(folder: Path) -> list:
     return [
         message_from_bytes(path.read_bytes(), policy=policy.default) for path in delivered(folder)
     ]
-
-
-def _wait_for(folder: Path, wanted, timeout: float = 120.0) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mails = _mails(folder)
-        if wanted(mails):
-            return mails
-        time.sleep(0.3)
-    return _mails(folder)
 
 
 def _to(mails: list, address: str) -> list:
@@ -117,7 +107,7 @@ def test_running_service_sends_grant_reminder_and_staff_digest_with_inline_chart
             digests = [m for m in _to(mails, STAFF) if "übersicht" in str(m["Subject"])]
             return reminders and digests
 
-        mails = _wait_for(outbox, arrived)
+        mails = wait_until(lambda: arrived(_mails(outbox)) and _mails(outbox), 120, "the mails")
     finally:
         service.send_signal(signal.SIGTERM)
         output, _ = service.communicate(timeout=30)
@@ -189,8 +179,10 @@ def _defined_in_core(wanted) -> dict[str, object]:
     """Coroutine functions of core's modules (defined there, not imported) that ``wanted``
     accepts by name."""
     found = {}
-    for module in pkgutil.iter_modules(core.__path__):
-        loaded = importlib.import_module(f"core.{module.name}")
+    for module in pkgutil.walk_packages(core.__path__, "core."):
+        if ".migrations" in module.name:  # Alembic's scripts run only under Alembic
+            continue
+        loaded = importlib.import_module(module.name)
         for name, value in vars(loaded).items():
             own = getattr(value, "__module__", None) == loaded.__name__
             if wanted(name) and own and inspect.iscoroutinefunction(value):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from core.kernel.clock import system_clock
@@ -13,6 +11,7 @@ from core.messaging.outbox import enqueue
 from core.store.models import Member, OutboxMessage, Post
 from core.store.unit_of_work import Database
 from tests.support.botapi import BotMessage
+from tests.support.waiting import eventually
 
 
 async def add_telegram_member(
@@ -65,17 +64,6 @@ def button(message: BotMessage, label_part: str) -> str:
             if label_part.lower() in key["text"].lower():
                 return key["callback_data"]
     raise AssertionError(f"no button like {label_part!r} in {message.inline_keyboard}")
-
-
-async def eventually(probe, timeout: float = 10.0):
-    """Wait until the async ``probe()`` gives something truthy (state kept in the database)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await probe()):
-        if loop.time() > deadline:
-            raise TimeoutError(f"{probe.__name__} did not happen within {timeout}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def recorded_as_sent(db: Database, kind: str | None = None) -> None:
