@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from core.conversation.assistant import Assistant
 from core.exchange.match_index import MatchIndex, use_encoder
@@ -21,6 +23,7 @@ from core.municipalities.directory import MunicipalityIndex, bundled_index
 from core.municipalities.reference import _row
 from core.store.unit_of_work import Database
 from tests.support.shared import shared_path
+from zukunftsraum.cli import app
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -173,7 +176,8 @@ def person(assistant):
 # --- the command line as operators use it: real processes, a real SQLite file ---------
 
 
-def _invoke(args, env, cwd, stdin=""):
+def invoke_process(args, env, cwd, stdin=""):
+    """The console script as a process of its own (the smoke tests of the real entry point)."""
     return subprocess.run(
         [sys.executable, "-m", "zukunftsraum", *args],
         input=stdin,
@@ -183,6 +187,22 @@ def _invoke(args, env, cwd, stdin=""):
         env=env,
         timeout=120,
     )
+
+
+def _invoke(args, env, cwd, stdin=""):
+    """The command line run in this process through Typer's CliRunner: the same code as the
+    console script without starting an interpreter per call. An unexpected exception shows
+    up as a traceback on stderr, as it would in a real process."""
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args), input=stdin, env=env, prog_name="zukunftsraum")
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, stderr)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
+
+from tests.conftest import invoke_process
 
 COMMANDS = [
     [],
@@ -291,3 +295,16 @@ def test_events_import_list_cancel_and_digest_send(cli, tmp_path):
     quiet = cli("digest", "send", "--staff", "--now")  # events far ahead: nothing new yet
     assert quiet.returncode == 0 and "Nichts Neues" in quiet.stdout, quiet.stdout
     assert cli("digest", "send").returncode == 2
+
+
+def test_the_console_script_runs_as_its_own_process(tmp_path, template_db):
+    """The other CLI tests run the commands in this process; this one starts the real entry
+    point, as operators do, for help and for one bad input."""
+    shutil.copy(template_db, tmp_path / "zr.db")
+    env = {**os.environ, "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}"}
+    shown = invoke_process(["--help"], env, tmp_path)
+    assert shown.returncode == 0 and "Usage" in shown.stdout
+    refused = invoke_process(["members", "verify", "niemand@example.org"], env, tmp_path)
+    assert refused.returncode != 0
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "Traceback" not in refused.stderr

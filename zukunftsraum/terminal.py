@@ -19,10 +19,10 @@ EXPORT_DIR = Path("var") / "exports"
 
 
 class TerminalChat:
-    def __init__(self, app: App, email: str, out: TextIO = sys.stdout) -> None:
+    def __init__(self, app: App, email: str, out: TextIO | None = None) -> None:
         self.app = app
         self.sender = Sender("terminal", email.strip().lower())
-        self.out = out
+        self.out = out or sys.stdout  # looked up per chat: the stream in use now
         self.choices: list[str] = []
 
     def render(self, replies: list[Reply]) -> None:
@@ -49,7 +49,8 @@ class TerminalChat:
     async def say(self, line: str) -> None:
         self.render(await self.app.assistant.handle(self.sender, self.resolve(line)))
 
-    async def run(self, source: TextIO = sys.stdin) -> None:
+    async def run(self, source: TextIO | None = None) -> None:
+        source = source or sys.stdin  # looked up per chat, like the output
         interactive = source.isatty()
         self.render(await self.app.assistant.greet(self.sender))
         loop = asyncio.get_running_loop()
