@@ -49,10 +49,14 @@ def normalise_offsets(texts) -> list[str]:
 def due_at(starts_at: datetime, offset: str, tz: ZoneInfo) -> datetime:
     """When the reminder ``offset`` before ``starts_at`` is due (UTC)."""
     lead = parse_offset(offset)
-    local = aware(starts_at).astimezone(tz)
+    start = aware(starts_at).astimezone(UTC)
+    if not lead.days:  # hours and minutes are elapsed time, whatever the clocks do
+        return start - lead
     # Aware arithmetic within one zone is wall-clock arithmetic; the UTC offset of the
     # result is looked up afresh, so a calendar day across a DST change stays a day.
-    wall = local - timedelta(days=lead.days)
+    # (Only whole days go through the wall clock: the arithmetic drops ``fold``, which
+    # would move a start in the hour that happens twice by an hour.)
+    wall = start.astimezone(tz) - timedelta(days=lead.days)
     return wall.astimezone(UTC) - timedelta(seconds=lead.seconds)
 
 
