@@ -29,11 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_email_ingest import MAIL_FROM, _ingest, _mails, _world
 from core.conversation import inbound_mail
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from mail.compose import serialise
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher
 from tests.hostile_mail import HostileMails
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 CHUNK = 2000  # mails generated and fed at a time (a 100,000 mail run stays small in memory)
 

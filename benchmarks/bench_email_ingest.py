@@ -28,9 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.conversation.assistant import Assistant
-from core.conversation.commands import GRAMMAR
 from core.exchange.match_index import MatchIndex
-from core.kernel.context import Services
+from core.feature_set import all_features, make_services
 from core.members import accounts as members
 from core.municipalities.directory import MunicipalityIndex, bundled_index
 from core.municipalities.reference import _row
@@ -40,6 +39,8 @@ from mail.incoming import BATCH_SIZE, InboundPipeline, batches, read_mail
 from mail.outgoing import EmailDispatcher, SmtpTransport
 from tests.support import mailclients
 from tests.support.mailservers import SmtpSink, dovecot_root, start_dovecot
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 MAIL_FROM = "assistent@zukunftsraum.example"
 TOWNS = ("12073452", "12073572", "14626110", "08311000")
@@ -56,7 +57,7 @@ async def _world(
     async with db.uow() as uow:
         await uow.municipalities.upsert_many(_row(t) for t in towns)
         await uow.commit()
-    services = Services(index=MatchIndex(), municipalities=MunicipalityIndex(towns))
+    services = make_services(index=MatchIndex(), municipalities=MunicipalityIndex(towns))
     addresses = [f"mitglied{i}@gemeinde{i % 50}.example" for i in range(count_members)]
     async with db.uow() as uow:
         for i, address in enumerate(addresses):

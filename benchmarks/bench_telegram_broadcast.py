@@ -56,6 +56,7 @@ from bot.limits import SendLimits
 from bot.ratelimiter import retry_seconds
 from core.conversation.assistant import Assistant
 from core.exchange.match_index import MatchIndex
+from core.feature_set import make_services
 from core.kernel.clock import system_clock
 from core.kernel.context import Services
 from core.kernel.replies import Choice, Reply
@@ -233,7 +234,7 @@ async def bench_handlers(workdir: Path, chats: int, sequential: int) -> None:
     async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
         await add_members(db, HANDLER_CHAT0, chats, tg)
         await add_members(db, HANDLER_CHAT0 + 100_000, sequential, tg)
-        services = Services(
+        services = make_services(
             index=MatchIndex(),
             municipalities=MunicipalityIndex([bundled_index().get(a) for a in TOWNS]),
             clock=system_clock,
@@ -289,7 +290,7 @@ async def bench_broadcast(workdir: Path, messages: int, chats: int, users: int) 
         member_ids = await add_members(db, BROADCAST_CHAT0, chats, tg)
         await add_members(db, INTERACTIVE_CHAT0, users, tg)
         await queue_broadcast(db, member_ids, messages)
-        services = Services(
+        services = make_services(
             index=MatchIndex(),
             municipalities=MunicipalityIndex([bundled_index().get(a) for a in TOWNS]),
             clock=system_clock,
@@ -667,7 +668,7 @@ async def bench_latency(workdir: Path, messages: int, chats: int, latency: float
 
 
 def broadcast_services() -> Services:
-    return Services(
+    return make_services(
         index=MatchIndex(),
         municipalities=MunicipalityIndex([bundled_index().get(a) for a in TOWNS]),
         clock=system_clock,

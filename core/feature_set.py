@@ -11,17 +11,26 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from core.conversation.commands import conversation_commands, exchange_commands, member_commands
+from core.conversation.dialogues import EXCHANGE_STEPS, MEMBER_STEPS
 from core.digests import network_map
 from core.digests import staff as staff_digest
 from core.digests.members import sweep_member_digests
+from core.events import commands as event_commands
 from core.events import privacy as event_privacy
 from core.events.reminders import sweep_reminders
 from core.exchange import interest_privacy
 from core.exchange.expiry import sweep_expiry
+from core.exchange.match_index import MatchIndex
+from core.grants import commands as grant_commands
+from core.grants import dialogues as grant_dialogues
 from core.grants import digest as grant_digest
 from core.grants import privacy as grant_privacy
+from core.grants.programme import GrantProgramme
 from core.grants.reminders import sweep_grant_reminders
+from core.kernel.context import Services
 from core.kernel.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
+from core.municipalities.directory import MunicipalityIndex
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
 
@@ -52,12 +61,21 @@ async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
     return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
 
 
+# Starting, help and cancelling come first in every menu.
+CONVERSATION = Feature("conversation", commands=conversation_commands(), menu_rank=0)
+
 MEMBERS = Feature(
-    "members", staff_digest=(staff_digest.to_verify_section, network_map.staff_section)
+    "members",
+    commands=member_commands(),
+    menu_rank=2,  # settings and privacy after what members come for
+    steps=MEMBER_STEPS,
+    staff_digest=(staff_digest.to_verify_section, network_map.staff_section),
 )
 
 EXCHANGE = Feature(
     "exchange",
+    commands=exchange_commands(),
+    steps=EXCHANGE_STEPS,
     sweeps=(Sweep("expiry", _post_expiry),),
     staff_digest=(staff_digest.exchange_section,),
     privacy=(PrivacyHook("interests", interest_privacy.export_for, interest_privacy.erase_for),),
@@ -65,6 +83,8 @@ EXCHANGE = Feature(
 
 GRANTS = Feature(
     "grants",
+    commands=tuple(grant_commands.commands()),
+    steps=grant_dialogues.STEPS,
     sweeps=(Sweep("grant_reminders", _grant_reminders),),
     staff_digest=(grant_digest.staff_section,),
     privacy=(PrivacyHook("grants", grant_privacy.export_for, _erase_grants),),
@@ -72,6 +92,7 @@ GRANTS = Feature(
 
 EVENTS = Feature(
     "events",
+    commands=event_commands.commands(),
     sweeps=(Sweep("reminders", _event_reminders),),
     staff_digest=(staff_digest.events_section,),
     privacy=(PrivacyHook("events", event_privacy.export_for, event_privacy.erase_for),),
@@ -87,4 +108,14 @@ DIGESTS = Feature(
 
 @cache
 def all_features() -> Features:
-    return assemble([MEMBERS, EXCHANGE, GRANTS, EVENTS, MESSAGING, DIGESTS])
+    return assemble([CONVERSATION, MEMBERS, EXCHANGE, GRANTS, EVENTS, MESSAGING, DIGESTS])
+
+
+def make_services(
+    index: MatchIndex, municipalities: MunicipalityIndex, **options: object
+) -> Services:
+    """Services with every feature and the default grant programme, unless given: for
+    tools and tests that build them by hand (the service's bootstrap passes its settings)."""
+    options.setdefault("grants", GrantProgramme())
+    options.setdefault("features", all_features())
+    return Services(index=index, municipalities=municipalities, **options)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from core.conversation.assistant import Assistant
 from core.exchange.match_index import MatchIndex, use_encoder
+from core.feature_set import make_services
 from core.kernel.context import Sender, Services
 from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder
 from core.municipalities.directory import MunicipalityIndex, bundled_index
@@ -119,7 +120,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def services(test_municipalities, clock) -> Services:
-    return Services(
+    return make_services(
         index=MatchIndex(), municipalities=MunicipalityIndex(test_municipalities), clock=clock
     )
 

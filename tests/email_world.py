@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from core.kernel.context import Sender
 from core.members import accounts as members
 from mail.inbox import MaildirInbox
@@ -20,6 +20,8 @@ from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher, MaildirTransport
 from tests.support.mailclients import parse
 from tests.support.maildir import delivered
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 MAIL_FROM = "assistent@zukunftsraum.example"
 

@@ -10,8 +10,10 @@ import ast
 import re
 from pathlib import Path
 
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from core.kernel.texts import all_keys, template
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 CORE = Path(__file__).resolve().parents[1] / "core"
 COMMAND = re.compile(r"^/([a-z_]+)(?=\s|$)")

@@ -8,7 +8,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from core.store.models import InboundMail, OutboxMessage, Post
 from mail.authentication import (
     FAIL,
@@ -27,6 +27,8 @@ from tests.support import mailclients
 from zukunftsraum.bootstrap import App
 from zukunftsraum.email_channel import build_email_channel
 from zukunftsraum.settings import ConfigError, load_settings
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 TRUSTED = "mx.zukunftsraum.example"
 ANNA = "anna.schmidt@prenzlau.example"

@@ -9,6 +9,7 @@ import pytest
 
 from core.digests.schedule import DigestSchedule
 from core.exchange.match_index import MatchIndex
+from core.feature_set import make_services
 from core.kernel.context import Services
 from core.municipalities.directory import MunicipalityIndex
 from core.store.unit_of_work import Database
@@ -20,7 +21,7 @@ SCHEDULE = DigestSchedule(tz=BERLIN)
 
 
 def _services(clock) -> Services:
-    return Services(index=MatchIndex(), municipalities=MunicipalityIndex([]), clock=clock)
+    return make_services(index=MatchIndex(), municipalities=MunicipalityIndex([]), clock=clock)
 
 
 async def test_tick_runs_sweeps_and_a_new_ticker_repeats_nothing(db):
@@ -64,13 +65,13 @@ async def test_scheduler_component_ticks_until_stopped(db, monkeypatch):
 
     class App:  # the parts of zukunftsraum.bootstrap.App the component reads
         def __init__(self):
-            from core.kernel.context import Services
+
             from core.municipalities.directory import MunicipalityIndex
             from zukunftsraum.settings import load_settings
 
             self.db = db
             self.settings = load_settings(sweep_seconds=1)
-            self.services = Services(index=MatchIndex(), municipalities=MunicipalityIndex([]))
+            self.services = make_services(index=MatchIndex(), municipalities=MunicipalityIndex([]))
 
     ticks = []
     original = Ticker.tick

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from core.conversation.commands import GRAMMAR
 from mail.inbox import ImapInbox, MaildirInbox
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher, MaildirTransport, SmtpTransport
@@ -45,7 +44,7 @@ def build_email_channel(app: App) -> EmailChannel:
         app.db,
         transport,
         mail_from=settings.mail_from,
-        grammar=GRAMMAR,
+        grammar=app.services.features.grammar,
         clock=app.services.clock,
         unknown_pause=settings.unknown_retry_seconds,
     )

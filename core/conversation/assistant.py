@@ -29,7 +29,7 @@ class Assistant:
     def __init__(self, db: Database, services: Services, grammar: Grammar | None = None) -> None:
         self.db = db
         self.services = services
-        self.grammar = grammar or commands.GRAMMAR
+        self.grammar = grammar or services.features.grammar
 
     async def handle(
         self,

@@ -7,13 +7,11 @@ Handlers translate between a member's words and the use cases in
 from __future__ import annotations
 
 from core.conversation import dialogues
-from core.events import commands as event_commands
 from core.exchange import interests
 from core.exchange import posts as exchange
-from core.grants import commands as grant_commands
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
-from core.kernel.grammar import Command, Grammar
+from core.kernel.grammar import Command
 from core.kernel.replies import Attachment, Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
@@ -62,7 +60,9 @@ async def help_(ctx: Ctx, args: str) -> Reply:
     return Reply(
         t("help.intro")
         + "\n\n"
-        + GRAMMAR.help_text(staff=staff, style=style, channel=ctx.sender.channel)
+        + ctx.services.features.grammar.help_text(
+            staff=staff, style=style, channel=ctx.sender.channel
+        )
     )
 
 
@@ -101,6 +101,10 @@ def match_replies(confirmation: str, post_id: int, kind: str, matches, member: M
         replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
         replies += [exchange.suggestion_reply(m, member) for m in suggested]
     return replies
+
+
+async def set_interests(ctx: Ctx, args: str) -> Reply:
+    return await interests.set_or_show(ctx.uow, _member(ctx), args, ctx.now)
 
 
 async def watch(ctx: Ctx, args: str) -> Reply:
@@ -332,40 +336,42 @@ async def verify(ctx: Ctx, args: str) -> Reply:
     return Reply(t("staff.verified", name=member.name))
 
 
-def _commands() -> list[Command]:
+def conversation_commands() -> tuple[Command, ...]:
+    """Starting, asking for help and leaving a dialogue: there before anyone is a member."""
+    return (
+        Command("start", start, args="[Code]", needs_member=False),
+        Command("hilfe", help_, aliases=("help",), needs_member=False),
+        Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
+    )
+
+
+def exchange_commands() -> tuple[Command, ...]:
     status = [
         Command(cmd, _status_action(action), args="NR", listed=False)
         for action, cmd in exchange.ACTION_COMMANDS.items()
     ]
-    return [
-        Command("start", start, args="[Code]", needs_member=False),
-        Command("hilfe", help_, aliases=("help",), needs_member=False),
+    return (
         Command("biete", offer, aliases=("angebot",), args="[Text]"),
         Command("suche", request, aliases=("gesuch",), args="[Text]"),
         Command("meine", my_posts),
         Command("aendern", edit, aliases=("bearbeiten",), args="NR [Text]"),
         Command("treffer", my_matches),
-        Command("termine", event_commands.list_events),
-        Command("anmelden", event_commands.register, args="NR", listed=False),
-        Command("abmelden", event_commands.unregister, args="NR", listed=False),
-        Command("interessen", event_commands.set_interests, args="[Stichworte]"),
-        Command("absagen", event_commands.cancel_event, args="NR", staff_only=True),
-        Command("veroeffentlichen", event_commands.publish_event, args="NR", staff_only=True),
-        Command("einstellungen", settings),
-        Command("verknuepfen", link, args="[Code]", needs_member=False),
-        Command("daten", export),
-        Command("loeschen", erase),
-        Command("abbestellen", unsubscribe, channels=("email", "terminal")),
-        Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
-        Command("mitglieder", unverified, staff_only=True),
-        Command("verifizieren", verify, args="NR", staff_only=True),
+        Command("interessen", set_interests, args="[Stichworte]"),
         Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
         Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),
         Command("anfragen", ask_contact, args="NR", listed=False),
         Command("beobachten", watch, args="NR", listed=False),
         *status,
-        *grant_commands.commands(),
-    ]
+    )
 
 
-GRAMMAR = Grammar(_commands())
+def member_commands() -> tuple[Command, ...]:
+    return (
+        Command("einstellungen", settings),
+        Command("verknuepfen", link, args="[Code]", needs_member=False),
+        Command("daten", export),
+        Command("loeschen", erase),
+        Command("abbestellen", unsubscribe, channels=("email", "terminal")),
+        Command("mitglieder", unverified, staff_only=True),
+        Command("verifizieren", verify, args="NR", staff_only=True),
+    )

@@ -194,13 +194,18 @@ async def _edit_text(ctx: Ctx, dialogue: Dialogue, text: str) -> list[Reply]:
     return await republish(ctx, int(dialogue.data["post"]), text)
 
 
-STEPS: dict[tuple[str, str], Step] = {
+# The steps of the conversation's own dialogues, declared by their features in
+# core/feature_set.py like every other feature's steps.
+MEMBER_STEPS: dict[tuple[str, str], Step] = {
     ("register", "name"): _register_name,
     ("register", "municipality"): _register_municipality,
     ("register", "role"): _register_role,
     ("register", "email"): _register_email,
     ("register", "consent"): _register_consent,
     ("consent", "consent"): _consent,
+}
+
+EXCHANGE_STEPS: dict[tuple[str, str], Step] = {
     ("post", "title"): _post_title,
     ("post", "body"): _post_body,
     ("edit", "text"): _edit_text,
@@ -208,7 +213,7 @@ STEPS: dict[tuple[str, str], Step] = {
 
 
 async def continue_dialogue(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply | list[Reply]:
-    step = STEPS.get((dialogue.flow, dialogue.step))
+    step = ctx.services.features.steps.get((dialogue.flow, dialogue.step))
     if step is None:  # a flow from an older version: start over cleanly
         await ctx.end()
         return Reply(t("common.dialogue_lost"))

@@ -11,9 +11,9 @@ from datetime import datetime
 from math import sqrt
 from zoneinfo import ZoneInfo
 
-from core.digests.charts import MapPoints, network_map
-from core.digests.staff import DigestChart, DigestSection
 from core.kernel.texts import t
+from core.reporting.charts import MapPoints, network_map
+from core.reporting.sections import DigestChart, DigestSection
 from core.store.unit_of_work import UnitOfWork
 
 MAP_FILE = "zusammenfassung-netzwerkkarte.png"

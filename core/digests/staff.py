@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from core.digests.charts import activity_chart
 from core.digests.schedule import (
     DigestSchedule,
     last_runs,
@@ -37,44 +36,15 @@ from core.kernel.texts import t
 from core.members.roles import role_label
 from core.messaging.outbox import channel_for, enqueue
 from core.municipalities.reference import label
+from core.reporting.charts import activity_chart
+from core.reporting.sections import LISTED, DigestChart, DigestSection, SectionBuilder
 from core.store.models import InboundMail, Match, Member, OutboxMessage, Post
 from core.store.unit_of_work import UnitOfWork
 
 CHART_DAYS = 28
 EVENT_HORIZON = timedelta(days=60)
 SOON = timedelta(days=7)
-LISTED = 10
 CHART_FILE = "zusammenfassung-aktivitaet.png"
-
-
-@dataclass(frozen=True)
-class DigestChart:
-    """A picture of a section: shown inline in the digest mail and attached as a file.
-
-    ``draw`` makes the PNG; it runs only for a digest that is sent, in a worker thread, so
-    drawing never holds up the event loop and a skipped digest draws nothing.
-    """
-
-    filename: str
-    draw: Callable[[], bytes]
-    note: str
-
-
-@dataclass
-class DigestSection:
-    """One block of the staff digest; ``items`` > 0 means it has something to report."""
-
-    title: str
-    lines: list[str]
-    items: int = 0
-    key: str = ""
-    chart: DigestChart | None = None
-
-
-# A section builder: (uow, since, now, tz) -> section or None (nothing to show).
-SectionBuilder = Callable[
-    [UnitOfWork, datetime, datetime, ZoneInfo], Awaitable["DigestSection | None"]
-]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Command handlers for events and interests (registered in ``core.conversation.commands``).
+"""The events' commands: the calendar, registrations, and staff publishing or cancelling.
 
 ``/anmelden ID`` is also what an email reply "Anmelden" to a message with the ref
 ``event:ID`` stands for; ``ANMELDEN <nr>`` by email arrives as the same command.
@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from core.events import calendar as events
-from core.exchange import interests
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
+from core.kernel.grammar import Command
 from core.kernel.replies import Reply
 from core.kernel.texts import t
 from core.store.models import Member
@@ -68,5 +68,11 @@ async def publish_event(ctx: Ctx, args: str) -> Reply:
     return Reply(t("events.published", title=event.title, id=event.id), ref=events.ref(event))
 
 
-async def set_interests(ctx: Ctx, args: str) -> Reply:
-    return await interests.set_or_show(ctx.uow, _member(ctx), args, ctx.now)
+def commands() -> tuple[Command, ...]:
+    return (
+        Command("termine", list_events),
+        Command("anmelden", register, args="NR", listed=False),
+        Command("abmelden", unregister, args="NR", listed=False),
+        Command("absagen", cancel_event, args="NR", staff_only=True),
+        Command("veroeffentlichen", publish_event, args="NR", staff_only=True),
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from core.conversation.dialogues import STEPS
 from core.grants import applications as grants
 from core.grants import budget as grant_budget
 from core.grants import costs as grant_costs
@@ -444,19 +443,18 @@ async def _staff_question(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     return await ask_with(ctx, int(dialogue.data["application"]), text)
 
 
-STEPS.update(
-    {
-        ("grant", "purpose"): _purpose,
-        ("grant", "title"): _title,
-        ("grant", "description"): _description,
-        ("grant", "partners"): _partners,
-        ("grant", "costs"): _costs,
-        ("grant", "summary"): _summary,
-        ("grant", "form"): _form,
-        ("grant_answer", "answer"): _answer,
-        ("grant_proof", "amount"): _proof_amount,
-        ("grant_proof", "note"): _proof_note,
-        ("grant_staff", "reason"): _staff_reason,
-        ("grant_staff", "question"): _staff_question,
-    }
-)
+# The grant dialogues' steps, declared by the grants feature (core/feature_set.py).
+STEPS = {
+    ("grant", "purpose"): _purpose,
+    ("grant", "title"): _title,
+    ("grant", "description"): _description,
+    ("grant", "partners"): _partners,
+    ("grant", "costs"): _costs,
+    ("grant", "summary"): _summary,
+    ("grant", "form"): _form,
+    ("grant_answer", "answer"): _answer,
+    ("grant_proof", "amount"): _proof_amount,
+    ("grant_proof", "note"): _proof_note,
+    ("grant_staff", "reason"): _staff_reason,
+    ("grant_staff", "question"): _staff_question,
+}

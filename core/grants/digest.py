@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.digests.charts import BudgetBar, budget_chart
-from core.digests.staff import LISTED, DigestChart, DigestSection
 from core.grants.budget import held_amount
 from core.kernel.clock import aware
 from core.kernel.money import format_euro
 from core.kernel.texts import t
 from core.municipalities.reference import label
+from core.reporting.charts import BudgetBar, budget_chart
+from core.reporting.sections import LISTED, DigestChart, DigestSection
 from core.store.models import GrantApplication
 from core.store.unit_of_work import UnitOfWork
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from core.exchange.match_index import MatchIndex
-from core.feature_set import all_features
-from core.grants.programme import GrantProgramme
 from core.kernel.clock import Clock, system_clock
-from core.kernel.features import Features
-from core.municipalities.directory import MunicipalityIndex
-from core.store.models import Dialogue, Member
-from core.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # annotations only: the features build on the kernel, not the reverse
+    from core.exchange.match_index import MatchIndex
+    from core.grants.programme import GrantProgramme
+    from core.kernel.features import Features
+    from core.municipalities.directory import MunicipalityIndex
+    from core.store.models import Member
+    from core.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -39,17 +41,18 @@ class Sender:
 
 @dataclass
 class Services:
-    """Long-lived collaborators shared by all requests of a process."""
+    """Long-lived collaborators shared by all requests of a process (made by the bootstrap,
+    ``zukunftsraum/bootstrap.py``, with the features assembled in ``core/feature_set.py``)."""
 
     index: MatchIndex
     municipalities: MunicipalityIndex
+    grants: GrantProgramme
+    # What the features contribute: commands, dialogue steps, sweeps, digest sections,
+    # privacy hooks.
+    features: Features
     clock: Clock = system_clock
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     bot_username: str = "ZukunftsraumBot"
-    grants: GrantProgramme = field(default_factory=GrantProgramme)
-    # What the features contribute (sweeps, digest sections, privacy hooks); the bootstrap
-    # passes it, the default serves tests that build services by hand.
-    features: Features = field(default_factory=all_features)
 
 
 @dataclass
@@ -65,14 +68,7 @@ class Ctx:
 
     async def begin(self, flow: str, step: str, data: dict | None = None) -> None:
         """Start or advance a guided dialogue; it is stored so a restart keeps it."""
-        dialogue = await self.uow.dialogues.get(self.sender.key)
-        if dialogue is None:
-            dialogue = Dialogue(key=self.sender.key)
-            self.uow.dialogues.add(dialogue)
-        dialogue.flow = flow
-        dialogue.step = step
-        dialogue.data = dict(data or {})
-        dialogue.updated_at = self.now
+        await self.uow.dialogues.begin(self.sender.key, flow, step, data or {}, self.now)
 
     async def end(self) -> None:
         await self.uow.dialogues.clear(self.sender.key)

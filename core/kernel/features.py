@@ -10,18 +10,21 @@ name, a declared sweep is swept and a declared section appears, by construction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
+
+from core.kernel.grammar import Command, Grammar
 
 if TYPE_CHECKING:  # annotations only: the features import this module, not the reverse
     from zoneinfo import ZoneInfo
 
     from core.digests.schedule import DigestSchedule
-    from core.digests.staff import SectionBuilder
     from core.exchange.match_index import MatchIndex
     from core.grants.programme import GrantProgramme
+    from core.reporting.sections import SectionBuilder
     from core.store.models import Member
     from core.store.unit_of_work import UnitOfWork
 
@@ -38,6 +41,8 @@ class SweepContext:
 
 
 SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]
+# A step of a guided dialogue: (ctx, dialogue, text) -> replies; keyed by (flow, step).
+DialogueStep = Callable[..., Awaitable[object]]
 ExportHook = Callable[["UnitOfWork", "Member"], Awaitable[object]]
 EraseHook = Callable[["UnitOfWork", "Member", datetime, "ZoneInfo"], Awaitable[None]]
 
@@ -68,7 +73,18 @@ class PrivacyHook:
 
 @dataclass(frozen=True)
 class Feature:
+    """Everything one feature adds to the shared machinery.
+
+    ``commands`` join the one grammar; the Telegram menu, the email help and ``/hilfe`` list
+    them by ``menu_rank``, then in the order the features were given (the staff digest's
+    order), so a member's most used commands come first. ``steps`` join the guided
+    dialogues by (flow, step).
+    """
+
     name: str
+    commands: tuple[Command, ...] = ()
+    menu_rank: int = 1
+    steps: Mapping[tuple[str, str], DialogueStep] = field(default_factory=dict)
     sweeps: tuple[Sweep, ...] = ()
     staff_digest: tuple[SectionBuilder, ...] = ()
     privacy: tuple[PrivacyHook, ...] = ()
@@ -83,6 +99,20 @@ class Features:
     @property
     def names(self) -> list[str]:
         return [feature.name for feature in self.features]
+
+    @property
+    def commands(self) -> list[Command]:
+        by_rank = sorted(self.features, key=lambda feature: feature.menu_rank)
+        return [command for feature in by_rank for command in feature.commands]
+
+    @cached_property
+    def grammar(self) -> Grammar:
+        """The one command grammar of every channel, from the declared commands."""
+        return Grammar(self.commands)
+
+    @cached_property
+    def steps(self) -> dict[tuple[str, str], DialogueStep]:
+        return {key: step for feature in self.features for key, step in feature.steps.items()}
 
     @property
     def sweeps(self) -> list[Sweep]:
@@ -101,6 +131,12 @@ def assemble(features: Iterable[Feature]) -> Features:
     """Join the declarations; a name given twice is a wiring mistake and refused."""
     joined = Features(tuple(features))
     _refuse_duplicates("feature", joined.names)
+    _refuse_duplicates("command", [command.name for command in joined.commands])
+    joined.grammar  # noqa: B018 - builds the grammar, which refuses a command word given twice
+    _refuse_duplicates(
+        "dialogue step",
+        ["/".join(key) for feature in joined.features for key in feature.steps],
+    )
     _refuse_duplicates("sweep", [sweep.name for sweep in joined.sweeps])
     _refuse_duplicates("staff digest section", [_name(s) for s in joined.staff_digest])
     _refuse_duplicates("privacy hook", [*MEMBER_EXPORT_KEYS, *(h.name for h in joined.privacy)])

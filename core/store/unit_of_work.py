@@ -410,6 +410,17 @@ class DialogueRepo(_Repo):
         self.session.add(dialogue)
         self._known[dialogue.key] = dialogue
 
+    async def begin(self, key: str, flow: str, step: str, data: dict, now: datetime) -> None:
+        """Start or advance the sender's dialogue (a new row, or the existing one changed)."""
+        dialogue = await self.get(key)
+        if dialogue is None:
+            dialogue = Dialogue(key=key)
+            self.add(dialogue)
+        dialogue.flow = flow
+        dialogue.step = step
+        dialogue.data = dict(data)
+        dialogue.updated_at = now
+
     async def clear(self, key: str) -> None:
         dialogue = await self.get(key)
         if dialogue in self.session.new:

@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from core import events  # noqa: E402
-from core.conversation.commands import GRAMMAR  # noqa: E402
 from core.digests.schedule import DigestSchedule  # noqa: E402
 from core.digests.staff import sweep_staff_digests  # noqa: E402
 from core.events.ics import EventData  # noqa: E402
@@ -185,7 +184,7 @@ async def main() -> None:
             select(OutboxMessage).where(OutboxMessage.kind == "staff_digest")
         )
         item = await prepare(uow, message, NOW, lambda: new_message_id(MAIL_FROM))
-    mail = compose(item, MAIL_FROM, GRAMMAR, NOW)
+    mail = compose(item, MAIL_FROM, all_features().grammar, NOW)
     out = ROOT / "docs" / "examples"
     (out / "staff-digest.eml").write_bytes(bytes(mail))
     (out / "staff-digest-chart.png").write_bytes(base64.b64decode(message.attachments[0]["data"]))

@@ -18,6 +18,7 @@ from bot.channel import TelegramChannel, TelegramConfig
 from bot.limits import SendLimits
 from core.conversation.assistant import Assistant
 from core.exchange.match_index import MatchIndex
+from core.feature_set import make_services
 from core.kernel.clock import system_clock
 from core.kernel.context import Services
 from core.municipalities.directory import MunicipalityIndex
@@ -52,7 +53,7 @@ async def db(test_municipalities, tmp_path):
 
 @pytest.fixture
 def services(test_municipalities) -> Services:
-    return Services(
+    return make_services(
         index=MatchIndex(),
         municipalities=MunicipalityIndex(test_municipalities),
         clock=system_clock,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 
 async def test_menu_and_help_come_from_the_grammar(tg, run_bot):

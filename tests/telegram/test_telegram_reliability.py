@@ -10,7 +10,7 @@ import pytest
 
 from bot.limits import SendLimits
 from core.conversation.assistant import Assistant
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from core.kernel.grammar import Command, Grammar
 from tests.telegram.conftest import running
 from tests.telegram.helpers import (
@@ -23,6 +23,8 @@ from tests.telegram.helpers import (
     queue_message,
     recorded_as_sent,
 )
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 # PTB formats RetryAfter with the deprecated int form of retry_after.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
