@@ -26,6 +26,7 @@ import pytest
 import core
 from core.feature_set import all_features
 from core.kernel.features import Feature, PrivacyHook, Sweep, assemble
+from core.kernel.grammar import Command
 from tests.support.maildir import delivered
 from tests.support.waiting import wait_until
 from tests.test_grants_cli import OPEN, _apply
@@ -212,3 +213,24 @@ def test_every_staff_section_in_core_is_declared_by_a_feature():
 def test_a_privacy_hook_cannot_take_a_key_of_the_member_export():
     with pytest.raises(ValueError, match="privacy hook 'posts' is declared twice"):
         assemble([Feature("a", privacy=(PrivacyHook("posts"),))])
+
+
+def test_assembly_refuses_a_command_word_or_a_dialogue_step_declared_twice():
+    async def handler(ctx, args):
+        return None
+
+    first = Feature("a", commands=(Command("suche", handler),), steps={("f", "s"): handler})
+    same_word = Feature("b", commands=(Command("finden", handler, aliases=("suche",)),))
+    same_step = Feature("c", steps={("f", "s"): handler})
+    with pytest.raises(ValueError, match="'suche' is defined twice"):
+        assemble([first, same_word])
+    with pytest.raises(ValueError, match="dialogue step 'f/s' is declared twice"):
+        assemble([first, same_step])
+
+
+def test_every_declared_step_and_command_is_reached_through_the_assembled_features():
+    features = all_features()
+    assert features.grammar.find("antrag") in features.commands
+    assert ("grant", "costs") in features.steps and ("register", "name") in features.steps
+    menu = [command.name for command in features.grammar.menu(channel="telegram")]
+    assert menu[:2] == ["start", "hilfe"] and menu.index("biete") < menu.index("einstellungen")
