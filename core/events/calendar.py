@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-
 from core.events.ics import EventData, ics_attachment
 from core.events.timing import local_text, normalise_offsets
 from core.kernel.clock import aware
@@ -24,7 +22,7 @@ from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.messaging.outbox import channel_for, enqueue
-from core.store.models import Event, Member, OutboxMessage, Registration
+from core.store.models import Event, Member, Registration
 from core.store.unit_of_work import UnitOfWork
 
 KINDS = ("seminar", "course", "meeting")
@@ -48,14 +46,14 @@ class ReminderDefaults:
 
 
 async def get(uow: UnitOfWork, event_id: int) -> Event:
-    event = await uow.session.get(Event, event_id)
+    event = await uow.events.get(event_id)
     if event is None:
         raise UserError.of("events.unknown", id=event_id)
     return event
 
 
 async def by_uid(uow: UnitOfWork, uid: str) -> Event | None:
-    return await uow.session.scalar(select(Event).where(Event.uid == uid))
+    return await uow.events.by_uid(uid)
 
 
 async def upcoming(
@@ -63,18 +61,11 @@ async def upcoming(
 ) -> Sequence[Event]:
     """Events (not modules) that have not started or, for courses, not ended."""
     statuses = ("published", "draft") if include_drafts else ("published",)
-    stmt = (
-        select(Event)
-        .where(Event.parent_id.is_(None), Event.status.in_(statuses))
-        .where(func.coalesce(Event.ends_at, Event.starts_at) >= now)
-        .order_by(Event.starts_at, Event.id)
-    )
-    return (await uow.session.scalars(stmt)).all()
+    return await uow.events.upcoming(now, statuses)
 
 
 async def modules(uow: UnitOfWork, course_id: int) -> Sequence[Event]:
-    stmt = select(Event).where(Event.parent_id == course_id).order_by(Event.starts_at)
-    return (await uow.session.scalars(stmt)).all()
+    return await uow.events.modules(course_id)
 
 
 async def counts(uow: UnitOfWork, event_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -82,12 +73,7 @@ async def counts(uow: UnitOfWork, event_ids: Sequence[int]) -> dict[int, dict[st
     result: dict[int, dict[str, int]] = {i: {"registered": 0, "waiting": 0} for i in event_ids}
     if not event_ids:
         return result
-    stmt = (
-        select(Registration.event_id, Registration.status, func.count())
-        .where(Registration.event_id.in_(event_ids), Registration.status.in_(ACTIVE))
-        .group_by(Registration.event_id, Registration.status)
-    )
-    for event_id, status, number in (await uow.session.execute(stmt)).all():
+    for event_id, status, number in await uow.events.counts(event_ids, ACTIVE):
         result[event_id][status] = number
     return result
 
@@ -95,13 +81,7 @@ async def counts(uow: UnitOfWork, event_ids: Sequence[int]) -> dict[int, dict[st
 async def participants(
     uow: UnitOfWork, event_id: int, statuses: tuple[str, ...] = ACTIVE
 ) -> Sequence[tuple[Registration, Member]]:
-    stmt = (
-        select(Registration, Member)
-        .join(Member, Member.id == Registration.member_id)
-        .where(Registration.event_id == event_id, Registration.status.in_(statuses))
-        .order_by(Registration.since, Registration.id)
-    )
-    return (await uow.session.execute(stmt)).unique().all()
+    return await uow.events.participants(event_id, statuses)
 
 
 # --- staff: create, change, publish, cancel ---------------------------------------
@@ -250,15 +230,7 @@ async def cancel(uow: UnitOfWork, event: Event, now: datetime, tz: ZoneInfo) -> 
 
 async def _withdraw_reminders(uow: UnitOfWork, event: Event) -> None:
     """Reminders queued for the old details must not go out any more."""
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.kind == "event_reminder",
-            OutboxMessage.ref == ref(event),
-            OutboxMessage.status == "pending",
-        )
-        .values(status="withdrawn")
-    )
+    await uow.events.withdraw_reminders(ref(event))
 
 
 async def _notify_all(
@@ -359,20 +331,12 @@ async def event_reply(
 
 
 async def _registrations(uow: UnitOfWork, member_id: int, event_ids) -> dict[int, str]:
-    stmt = select(Registration.event_id, Registration.status).where(
-        Registration.member_id == member_id,
-        Registration.event_id.in_(list(event_ids)),
-        Registration.status.in_(ACTIVE),
-    )
-    return dict((await uow.session.execute(stmt)).all())
+    return await uow.events.statuses_of(member_id, event_ids, ACTIVE)
 
 
 async def _locked(uow: UnitOfWork, event_id: int) -> Event:
     """The event row, locked on PostgreSQL so two last-seat registrations queue up."""
-    stmt = select(Event).where(Event.id == event_id)
-    if uow.session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    event = await uow.session.scalar(stmt)
+    event = await uow.events.locked(event_id)
     if event is None:
         raise UserError.of("events.unknown", id=event_id)
     return event
@@ -393,11 +357,7 @@ async def register(
         event = await _locked(uow, event.parent_id)
     if event.status != "published" or (aware(event.starts_at) <= now and event.kind != "course"):
         raise UserError.of("events.closed", title=event.title)
-    registration = await uow.session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id, Registration.member_id == member.id
-        )
-    )
+    registration = await uow.events.registration(event.id, member.id)
     if registration is not None and registration.status in ACTIVE:
         raise UserError.of(f"events.already_{registration.status}", title=event.title)
     taken = (await counts(uow, [event.id]))[event.id]["registered"]
@@ -422,13 +382,7 @@ async def unregister(
     event = await _locked(uow, event_id)
     if event.parent_id is not None:
         event = await _locked(uow, event.parent_id)
-    registration = await uow.session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id,
-            Registration.member_id == member.id,
-            Registration.status.in_(ACTIVE),
-        )
-    )
+    registration = await uow.events.registration(event.id, member.id, ACTIVE)
     if registration is None:
         raise UserError.of("events.not_registered", title=event.title)
     had_place = registration.status == "registered"

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.events.calendar import details, ref
 from core.events.ics import ics_attachment
 from core.events.timing import MAX_OFFSET, due_at, is_due, lead_text
@@ -27,7 +25,7 @@ from core.kernel.clock import aware
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.messaging.outbox import attachment_json, channel_for, message_fields
-from core.store.models import Event, Member, OutboxMessage, Registration
+from core.store.models import Event, OutboxMessage
 from core.store.unit_of_work import UnitOfWork, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -59,13 +57,8 @@ class DueReminder:
 
 
 async def due_reminders(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[DueReminder]:
-    stmt = select(Event).where(
-        Event.status == "published",
-        Event.starts_at > now,
-        Event.starts_at <= now + MAX_OFFSET,
-    )
     due = []
-    for event in (await uow.session.scalars(stmt)).all():
+    for event in await uow.events.starting_between(now, now + MAX_OFFSET):
         for offset in event.reminder_offsets or ():
             if is_due(event.starts_at, offset, tz, now):
                 due.append(DueReminder(event, offset, due_at(event.starts_at, offset, tz)))
@@ -77,27 +70,8 @@ async def _registered(uow: UnitOfWork, audience_ids: Iterable[int]) -> dict[int,
 
     Plain rows rather than entities: a sweep may touch ten thousand registrations.
     """
-    stmt = (
-        select(
-            Registration.event_id,
-            Registration.since,
-            Member.id,
-            Member.email,
-            Member.telegram_chat_id,
-            Member.preferred_channel,
-            Member.telegram_unreachable_at,
-            Member.email_suspended_at,
-            Member.erased_at,
-        )
-        .join(Member, Member.id == Registration.member_id)
-        .where(
-            Registration.event_id.in_(sorted(set(audience_ids))),
-            Registration.status == "registered",
-            Member.erased_at.is_(None),
-        )
-    )
     by_event: dict[int, list] = defaultdict(list)
-    for row in (await uow.session.execute(stmt)).all():
+    for row in await uow.events.registered_audience(audience_ids):
         by_event[row.event_id].append((row, aware(row.since)))
     return by_event
 
@@ -213,6 +187,4 @@ def _template(
 
 
 async def _courses(uow: UnitOfWork, ids: set[int]) -> list[Event]:
-    if not ids:
-        return []
-    return list((await uow.session.scalars(select(Event).where(Event.id.in_(ids)))).all())
+    return await uow.events.by_ids(ids)
