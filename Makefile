@@ -22,9 +22,10 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/zukunftsraum run
 
-## Run the whole test suite (PostgreSQL too when ZR_TEST_DATABASE_URL is set).
+## Run the whole test suite (PostgreSQL too when ZR_TEST_DATABASE_URL is set), one worker per
+## core (each worker with its own PostgreSQL database); `make test ARGS=...` passes pytest options.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

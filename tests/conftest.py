@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from core.conversation.assistant import Assistant
@@ -85,6 +87,35 @@ class FakeClock:
 def test_municipalities():
     index = bundled_index()
     return [index.get(ags) for ags in TEST_AGS]
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own beside the
+    configured one (the tests drop and create the schema), made on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("ZR_TEST_DATABASE_URL", "")
+    if worker and url and not url.startswith("sqlite"):
+        os.environ["ZR_TEST_DATABASE_URL"] = asyncio.run(_worker_database(url, worker))
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    import asyncpg  # the PostgreSQL driver, installed with the dev extras
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    connection = await asyncpg.connect(
+        host=base.host,
+        port=base.port,
+        user=base.username,
+        password=base.password,
+        database=base.database,
+    )
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def database_url() -> str:
