@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from core.matching.stored_terms import StoredTerms
 from core.store.grants import GrantRepo
 from core.store.models import (
     Base,
@@ -36,6 +37,7 @@ from core.store.models import (
     OutboxMessage,
     Post,
     PostEmbedding,
+    PostTerms,
 )
 
 
@@ -312,9 +314,17 @@ class PostRepo(_Repo):
                 PostEmbedding.model,
                 PostEmbedding.text_key,
                 PostEmbedding.vector,
+                PostTerms.analysis,
+                PostTerms.text_key.label("terms_key"),
+                PostTerms.length,
+                PostTerms.terms,
+                PostTerms.tfs,
+                PostTerms.marks,
+                PostTerms.expansions,
             )
             .join(Municipality, Municipality.ags == Post.municipality_ags, isouter=True)
             .join(PostEmbedding, PostEmbedding.post_id == Post.id, isouter=True)
+            .join(PostTerms, PostTerms.post_id == Post.id, isouter=True)
             .order_by(Post.id)
             .execution_options(yield_per=chunk)
         )
@@ -337,6 +347,31 @@ class PostRepo(_Repo):
             )
         else:
             row.model, row.text_key, row.vector = model, key, vector
+
+    async def terms(self, ids: Collection[int]) -> dict[int, PostTerms]:
+        if not ids:
+            return {}
+        stmt = select(PostTerms).where(PostTerms.post_id.in_(list(ids)))
+        return {row.post_id: row for row in await self.session.scalars(stmt)}
+
+    async def save_terms(
+        self, post_id: int, key: str, terms: StoredTerms, row: PostTerms | None
+    ) -> None:
+        """Store a post's analysed text under the key of that text."""
+        values = {
+            "analysis": terms.analysis,
+            "text_key": key,
+            "length": terms.length,
+            "terms": terms.terms,
+            "tfs": terms.tfs,
+            "marks": terms.marks,
+            "expansions": terms.expansions,
+        }
+        if row is None:
+            self.session.add(PostTerms(post_id=post_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
 
     async def external_ids(self) -> set[str]:
         rows = await self.session.scalars(
