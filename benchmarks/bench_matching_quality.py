@@ -41,7 +41,7 @@ from benchmarks.matching_eval import (
     choose,
     fusions,
     member_figures,
-    shown,
+    shown_for,
     signals,
     with_vectors,
 )
@@ -134,12 +134,16 @@ async def engine_lists_from_db(url: str, gold: GoldSet) -> Lists:
     lists: Lists = {}
     tiers: dict[tuple[int, int], float] = {}
     for post in posts:
-        candidates = index.engine.candidates(post_doc(post, vectors.get(post.id)), k=LIST_DEPTH)
+        # Every candidate with its tier (no bar): shown_for() applies the lower bar and the
+        # minimum list to the pairs still free, as the app's matching of each post does.
+        candidates = index.engine.candidates(
+            post_doc(post, vectors.get(post.id)), k=LIST_DEPTH, threshold=1e-9
+        )
         lists[gold_id[post.id]] = [(gold_id[c.post_id], c.score) for c in candidates]
         for c in candidates:
             pair = (gold_id[post.id], gold_id[c.post_id])
             tiers[pair] = TOP if c.tier == "proposed" else MAYBE
-    seen = shown(gold, lists, SEMANTIC.suggest)
+    seen = shown_for(gold, lists, SEMANTIC)
     return {
         request: [(o, tiers.get((request, o), tiers.get((o, request), MAYBE))) for o, _ in rows]
         for request, rows in seen.items()
@@ -196,11 +200,12 @@ def main() -> None:
         ("MatchEngine without the semantic signal", words_only),
         ("model alone (cosine)", model_only),
     ):
-        seen = shown(test, candidate_lists(raw_test, fusion), fusion.suggest)
+        seen = shown_for(test, candidate_lists(raw_test, fusion), fusion)
         print(row(name, member_figures(test, seen, fusion.propose), base.ndcg10))
         print(
             f"{'':4s}weight {fusion.weight:.1f}, floor {fusion.floor:.1f}, "
-            f"Vorschlag bar {fusion.propose:.2f}, Vielleicht bar {fusion.suggest:.2f}"
+            f"Vorschlag bar {fusion.propose:.2f}, Vielleicht bar {fusion.suggest:.2f}, "
+            f"at least {fusion.at_least} from {fusion.at_least_floor:.2f}"
         )
     print(row("plain BM25, top 10, no bar (baseline)", base))
     print(f"(engine.py LEXICAL, used for posts without embedding: {LEXICAL})")

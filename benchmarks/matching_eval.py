@@ -34,6 +34,9 @@ FLOORS = [0.0, 0.1, 0.2, 0.3]
 TOP_PRECISION = 0.93
 EMPTY_SHARE = 0.85
 MAYBE_PRECISION = 0.40
+# Minimum lists tried beside the bars (Fusion.at_least, at_least_floor): none, or each
+# matched post shows its best two or three candidates from a low floor up.
+AT_LEAST = [(0, 1.0), (2, 0.05), (3, 0.05)]
 
 Lists = dict[int, list[tuple[int, float]]]  # post id -> [(other post id, score)], best first
 
@@ -83,19 +86,23 @@ def candidate_lists(raw: Signals, fusion: Fusion) -> Lists:
     return result
 
 
-def shown(gold: GoldSet, lists: Lists, suggest: float) -> Lists:
-    """Per request, the pairs the app records above the lower bar, best first: posts are
-    matched in the order of `import posts` (requests first, then in file order), each
-    records its best PROPOSALS_PER_POST pairs that do not exist yet."""
+def shown(
+    gold: GoldSet, lists: Lists, suggest: float, at_least: int = 0, at_least_floor: float = 1.0
+) -> Lists:
+    """Per request, the pairs the app records, best first: posts are matched in the order
+    of `import posts` (requests first, then in file order), each records its best
+    PROPOSALS_PER_POST pairs that do not exist yet and reach the lower bar, or are among its
+    best `at_least` from `at_least_floor` up (Fusion.at_least)."""
     pairs: dict[tuple[int, int], float] = {}
     partners: dict[int, set[int]] = {}
     order = sorted(gold.posts.values(), key=lambda p: p.kind != "request")
     for post in order:
         taken = partners.setdefault(post.id, set())
+        free = [(other, score) for other, score in lists.get(post.id, []) if other not in taken]
         kept = [
             (other, score)
-            for other, score in lists.get(post.id, [])
-            if score >= suggest and other not in taken
+            for rank, (other, score) in enumerate(free)
+            if score >= suggest or (rank < at_least and score >= at_least_floor)
         ][:PROPOSALS_PER_POST]
         for other, score in kept:
             key = (post.id, other) if post.kind == "request" else (other, post.id)
@@ -164,11 +171,15 @@ class Choice:
     figures: MemberFigures
 
 
+def shown_for(gold: GoldSet, lists: Lists, fusion: Fusion) -> Lists:
+    return shown(gold, lists, fusion.suggest, fusion.at_least, fusion.at_least_floor)
+
+
 def lowest_propose_bar(
     gold: GoldSet, seen: Lists, suggest: float, requests: Sequence[int]
-) -> float:
+) -> float | None:
     """The lowest bar (from `suggest` up) at which the Vorschläge are right often enough and
-    requests with nothing to find stay without one often enough."""
+    requests with nothing to find stay without one often enough; None if there is none."""
     scores, right = [], []
     empty_best = []
     for request in requests:
@@ -189,20 +200,32 @@ def lowest_propose_bar(
         quiet = (empty_arr < bar).mean() if empty_arr.size else 1.0
         if precision >= TOP_PRECISION and quiet >= EMPTY_SHARE:
             return bar
-    return BAR_STEPS[-1]
+    return None
 
 
 def choose_bars(gold: GoldSet, lists: Lists, base: Fusion, requests: Sequence[int]) -> Choice:
-    """Both bars for one fusion by the rules above, measured on `requests` only."""
+    """Both bars and the minimum list for one fusion by the rules above, measured on
+    `requests` only. A lower bar at which no Vorschlag bar meets the rules is not chosen
+    (it would leave members with Vielleicht passend only)."""
     best: Choice | None = None
-    for suggest in BAR_STEPS:
-        seen = shown(gold, lists, suggest)
-        propose = lowest_propose_bar(gold, seen, suggest, requests)
-        figures = member_figures(gold, seen, propose, requests)
-        if figures.maybe_right < MAYBE_PRECISION and figures.suggestions:
-            continue
-        if best is None or figures.ndcg10 > best.figures.ndcg10 + 1e-9:
-            best = Choice(replace(base, propose=propose, suggest=suggest), figures)
+    for at_least, at_least_floor in AT_LEAST:
+        for suggest in BAR_STEPS:
+            seen = shown(gold, lists, suggest, at_least, at_least_floor)
+            propose = lowest_propose_bar(gold, seen, suggest, requests)
+            if propose is None:
+                continue
+            figures = member_figures(gold, seen, propose, requests)
+            if figures.maybe_right < MAYBE_PRECISION and figures.suggestions:
+                continue
+            if best is None or figures.ndcg10 > best.figures.ndcg10 + 1e-9:
+                fusion = replace(
+                    base,
+                    propose=propose,
+                    suggest=suggest,
+                    at_least=at_least,
+                    at_least_floor=at_least_floor,
+                )
+                best = Choice(fusion, figures)
     if best is None:  # no lower bar keeps the Vielleicht pairs useful: only Vorschläge
         seen = shown(gold, lists, BAR_STEPS[-1])
         fusion = replace(base, propose=BAR_STEPS[-1], suggest=BAR_STEPS[-1])
@@ -248,13 +271,13 @@ def cross_validate(
     for i, held_out in enumerate(parts):
         tuning = [r for j, part in enumerate(parts) if j != i for r in part]
         choice = choose(gold, all_lists, tuning)
-        seen = shown(gold, all_lists[_base(choice.fusion)], choice.fusion.suggest)
+        seen = shown_for(gold, all_lists[_base(choice.fusion)], choice.fusion)
         result.append((choice, member_figures(gold, seen, choice.fusion.propose, held_out)))
     return result
 
 
 def _base(fusion: Fusion) -> Fusion:
-    return replace(fusion, propose=0.0, suggest=0.0)
+    return replace(fusion, propose=0.0, suggest=0.0, at_least=0, at_least_floor=1.0)
 
 
 def mean_figures(rows: Sequence[MemberFigures]) -> MemberFigures:

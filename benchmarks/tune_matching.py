@@ -43,7 +43,8 @@ def line(name: str, f: MemberFigures) -> str:
 def describe(fusion) -> str:
     return (
         f"weight {fusion.weight:.1f}, floor {fusion.floor:.1f}, "
-        f"Vorschlag bar {fusion.propose:.2f}, Vielleicht bar {fusion.suggest:.2f}"
+        f"Vorschlag bar {fusion.propose:.2f}, Vielleicht bar {fusion.suggest:.2f}, "
+        f"at least {fusion.at_least} from {fusion.at_least_floor:.2f}"
     )
 
 

@@ -140,7 +140,12 @@ def test_export_orders_both_tiers_for_a_request(cli, tmp_path):
             "title": "Rufbus statt leerer Linienbusse",
             "body": "Fahrten werden telefonisch bestellt, der Kleinbus fährt nur bei Bedarf.",
         },
-        {"id": "r1", "kind": "request", "title": "Erfahrungen mit Bürgerbus und Fahrdienst"},
+        {
+            "id": "r1",
+            "kind": "request",
+            "title": "Wir suchen ein Bürgerbus-Konzept für Senioren und Erfahrungen mit dem "
+            "Fahrdienst",
+        },
     ]
     for row, email in zip(rows, ("a", "a", "b"), strict=True):
         row["author_email"] = f"{email}@example.org"

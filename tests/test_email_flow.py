@@ -40,7 +40,7 @@ def _proposal(mails):
 async def test_post_by_mail_proposal_and_yes_introduce_both(world):
     await world.member("Anna Schmidt", ANNA)
     await world.member("Bea Berg", BEA, ags="12073572")
-    await world.say(BEA, "/suche Erfahrungen mit Bürgerbus und Mobilität für Senioren")
+    await world.say(BEA, "/suche Wir suchen ein Bürgerbus-Konzept für Senioren im ländlichen Raum")
 
     world.drop(
         mailclients.new_mail(

@@ -113,14 +113,23 @@ async def test_declined_match_is_final_and_never_proposed_again(person, db):
     assert await count(db, Match) == 1
 
 
-async def test_no_match_for_unrelated_topics(person):
+async def test_no_vorschlag_for_unrelated_topics(person, db):
+    from sqlalchemy import select
+
+    from core.store.models import Match, OutboxMessage
+
     anna = person("anna@example.org")
     await anna.register("Anna Schmidt", "Prenzlau")
     await anna.say("/biete Unser Konzept für die Nachnutzung leerstehender Gebäude im Ortskern")
     ben = person("ben@example.org")
     await ben.register("Ben Wagner", "Zschopau")
     await ben.say("/suche Ideen für Jugendbeteiligung und einen Jugendgemeinderat")
-    assert "Noch passt kein Angebot" in ben.text
+    # At most one of the best two shown as Vielleicht passend, only to Ben; Anna is not asked.
+    assert "Ja, gern" not in ben.text
+    assert "Vielleicht passend" in ben.text or "Noch passt kein Angebot" in ben.text
+    async with db.uow() as uow:
+        assert all(m.status == "suggested" for m in await uow.session.scalars(select(Match)))
+        assert list(await uow.session.scalars(select(OutboxMessage))) == []
 
 
 async def test_same_municipality_is_not_proposed(person):

@@ -93,7 +93,7 @@ def related_terms(analyzer: Analyzer, a: str, b: str) -> set[str]:
 def test_mitfahrbank_request_finds_buergerbus_offer_but_not_school_bus(engine):
     found = engine.candidates(MITFAHRBANK_REQUEST)
     assert ids(found) == [1]
-    assert found[0].score >= engine.threshold
+    assert found[0].score >= engine.lexical.suggest  # words only: no vectors here
 
 
 def test_school_bus_scores_below_threshold_even_without_threshold(engine):
@@ -513,3 +513,59 @@ def test_semantic_only_pair_is_a_suggestion_that_says_what_it_rests_on(stored_em
     assert found.reason == "ähnliche Beschreibung"
     # Without a vector the query falls back to the words, which find nothing here.
     assert engine.candidates(spontan) == []
+
+
+def test_stored_terms_give_the_same_results_as_analysing_the_text():
+    from dataclasses import replace
+
+    analysing = MatchEngine()
+    analysing.bulk_upsert(sample_posts())
+    assert analysing.analysed == len(sample_posts())
+    stored = MatchEngine()
+    loaded = [replace(p, terms=analysing.stored_terms(p)) for p in sample_posts()]
+    stored.bulk_upsert(loaded)
+    assert stored.analysed == 0
+    for query in (MITFAHRBANK_REQUEST, SENIOR_MOBILITY_REQUEST, offer(9, "Dorfladen", "")):
+        assert stored.candidates(query, k=20) == analysing.candidates(query, k=20)
+        assert [c.reason for c in stored.candidates(query, k=20)] == [
+            c.reason for c in analysing.candidates(query, k=20)
+        ]
+
+
+def test_stored_terms_of_another_analyser_or_damaged_are_analysed_again():
+    from dataclasses import replace
+
+    engine = MatchEngine()
+    terms = engine.stored_terms(BUERGERBUS)
+    other = replace(terms, analysis="0" * 16, terms="irgendwas")
+    damaged = replace(terms, tfs=terms.tfs[:-1])
+    engine.analysed = 0
+    engine.bulk_upsert([replace(BUERGERBUS, terms=other)])
+    engine.bulk_upsert([replace(BUERGERBUS, terms=damaged)])
+    assert engine.analysed == 2
+    assert 1 in ids(engine.candidates(MITFAHRBANK_REQUEST, k=5))
+
+
+def test_at_least_the_best_two_are_shown_from_the_floor_up():
+    import numpy as np
+
+    from core.matching.engine import Fusion
+    from core.matching.semantic import DIM, quantize
+
+    def vector(cosine: float) -> np.ndarray:
+        v = np.zeros(DIM, dtype=np.float32)
+        v[0], v[1] = cosine, np.sqrt(1.0 - cosine**2)
+        return quantize(v)
+
+    fusion = Fusion(weight=1.0, floor=0.0, propose=0.95, suggest=0.9, at_least=2)
+    query = PostDoc(id=9, kind="request", title="Xylofon", body="", vector=vector(1.0))
+    offers = [
+        PostDoc(id=i, kind="offer", title=f"Quader{i}", body="", vector=vector(c))
+        for i, c in ((1, 0.5), (2, 0.4), (3, 0.3))
+    ]
+    for floor, expected in ((0.05, [1, 2]), (0.45, [1]), (0.6, [])):
+        engine = MatchEngine(semantic=Fusion(**{**fusion.__dict__, "at_least_floor": floor}))
+        engine.bulk_upsert(offers)
+        found = engine.candidates(query)
+        assert ids(found) == expected
+        assert all(c.tier == "suggested" for c in found)

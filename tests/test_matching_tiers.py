@@ -108,8 +108,10 @@ async def test_suggestion_is_seen_only_by_its_side_and_can_be_declined(person, d
 
 
 async def test_nothing_to_find_offers_to_keep_watching(person, db):
+    # The only offer is from Ben's own municipality, which is never proposed; any other
+    # offer would be among the best two shown as Vielleicht passend (Fusion.at_least).
     anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.register("Anna Schmidt", "Zschopau")
     await anna.say("/biete Unser Dorfladen als Genossenschaft")
     ben = person("ben@example.org")
     await ben.register("Ben Wagner", "Zschopau")
@@ -155,6 +157,7 @@ async def test_restart_reads_embeddings_and_a_new_model_encodes_again(
     async with db.uow() as uow:
         assert await restarted.refresh(uow) == 2
     assert same.texts == 0 and len(restarted) == 2  # nothing encoded at start
+    assert restarted.engine.analysed == 0  # nor analysed: the terms were stored
 
     other = CountingEncoder(stored_embeddings, model_id="another-model/1")
     upgraded = MatchIndex(encoder=other)
@@ -165,6 +168,30 @@ async def test_restart_reads_embeddings_and_a_new_model_encodes_again(
     async with db.uow() as uow:
         rows = await uow.posts.embeddings([1, 2])
     assert {r.model for r in rows.values()} == {"another-model/1"}
+
+
+async def test_restart_with_another_analyser_analyses_again_and_stores_the_terms(
+    person, db, stored_embeddings
+):
+    from core.exchange.match_index import MatchIndex
+
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+    changed = MatchIndex(encoder=stored_embeddings)
+    changed.engine.analysis_id = "another-analyser"
+    async with db.uow() as uow:
+        assert await changed.refresh(uow) == 1
+        await uow.commit()
+    assert changed.engine.analysed == 1
+    async with db.uow() as uow:
+        rows = await uow.posts.terms([1])
+    assert rows[1].analysis == "another-analyser" and "mitfahrbank" in rows[1].terms.split()
+    again = MatchIndex(encoder=stored_embeddings)
+    again.engine.analysis_id = "another-analyser"
+    async with db.uow() as uow:
+        await again.refresh(uow)
+    assert again.engine.analysed == 0 and len(again) == 1
 
 
 def test_real_model_runs_offline_and_tells_paraphrase_from_near_miss():

@@ -201,6 +201,7 @@ async def import_posts(
             if progress:
                 progress(1)
         await index.vectors(uow, created, progress=encoding)
+        await index.terms(uow, created)
         await uow.commit()
     result.proposals = await match_posts(db, index, result.post_ids, now, notify=notify)
     return result

@@ -4,8 +4,9 @@ The engine answers in milliseconds because it lives in memory; the database
 stays the truth. Before each use the index reads the posts changed since its
 last look, so several processes sharing one database converge.
 
-Each post's sentence embedding is computed once per text and stored beside the post
-(post_embeddings), so a restart reads vectors instead of running the model.
+Each post's sentence embedding and its analysed text are computed once per text and stored
+beside the post (post_embeddings, post_terms), so a restart reads vectors and terms instead
+of running the model and the analyser.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.matching.semantic import (
     quantize,
     text_key,
 )
+from core.matching.stored_terms import StoredTerms
 from core.store.models import Post
 from core.store.unit_of_work import UnitOfWork
 
@@ -54,7 +56,9 @@ def use_encoder(encoder: Encoder | None) -> None:
     _shared_encoder = encoder
 
 
-def post_doc(post: Post, vector: np.ndarray | None = None) -> PostDoc:
+def post_doc(
+    post: Post, vector: np.ndarray | None = None, terms: StoredTerms | None = None
+) -> PostDoc:
     town = post.municipality
     return PostDoc(
         id=post.id,
@@ -70,10 +74,11 @@ def post_doc(post: Post, vector: np.ndarray | None = None) -> PostDoc:
         municipality_type=town.bbsr_type if town else None,
         structurally_weak=town.is_structurally_weak if town else False,
         vector=vector,
+        terms=terms,
     )
 
 
-def _row_doc(row, vector: np.ndarray) -> PostDoc:
+def _row_doc(row, vector: np.ndarray, terms: StoredTerms) -> PostDoc:
     weak = row.structurally_weak if row.weak_override is None else row.weak_override
     return PostDoc(
         id=row.id,
@@ -89,7 +94,12 @@ def _row_doc(row, vector: np.ndarray) -> PostDoc:
         municipality_type=row.bbsr_type,
         structurally_weak=bool(weak),
         vector=vector,
+        terms=terms,
     )
+
+
+def _row_terms(row) -> StoredTerms:
+    return StoredTerms(row.analysis, row.terms, row.tfs, row.marks, row.length, row.expansions)
 
 
 def embedded_text(post: Post) -> str:
@@ -121,8 +131,10 @@ class MatchIndex:
         for start in range(0, len(fresh), 1000):
             changed += (await uow.posts.many(fresh[start : start + 1000])).values()
         changed.sort(key=lambda post: (aware(post.updated_at), post.id))
-        vectors = await self.vectors(uow, [p for p in changed if p.status == "open"])
-        opened = [post_doc(p, vectors.get(p.id)) for p in changed if p.status == "open"]
+        still_open = [p for p in changed if p.status == "open"]
+        vectors = await self.vectors(uow, still_open)
+        terms = await self.terms(uow, still_open)
+        opened = [post_doc(p, vectors.get(p.id), terms.get(p.id)) for p in still_open]
         for post in changed:
             if post.status != "open":
                 self.engine.remove(post.id)
@@ -135,10 +147,11 @@ class MatchIndex:
         return len(changed)
 
     async def _load(self, uow: UnitOfWork) -> int:
-        """The first look: every open post with its stored vector, streamed from the
-        database straight into the engine; only posts without a current vector are then
-        read as objects and encoded."""
+        """The first look: every open post with its stored vector and terms, streamed
+        from the database straight into the engine; only posts without a current vector or
+        current terms are then read as objects, encoded or analysed, and stored."""
         model = self.encoder.model_id
+        analyser = self.engine.analysis_id
         stale: list[int] = []
         count = 0
         seen: datetime | None = None
@@ -151,17 +164,24 @@ class MatchIndex:
                 self._stamps[row.id] = stamp
                 if row.status != "open":
                     continue
-                text = post_text(row.title, row.body, row.topics or ())
+                key = text_key(post_text(row.title, row.body, row.topics or ()))
                 vector = from_bytes(row.vector) if row.vector is not None else None
-                if row.model != model or row.text_key != text_key(text) or not vector.size:
+                if (
+                    row.model != model
+                    or row.text_key != key
+                    or not vector.size
+                    or row.analysis != analyser
+                    or row.terms_key != key
+                ):
                     stale.append(row.id)
                     continue
-                docs.append(_row_doc(row, vector))
+                docs.append(_row_doc(row, vector, _row_terms(row)))
             self.engine.bulk_upsert(docs)
         for start in range(0, len(stale), 1000):
             posts = list((await uow.posts.many(stale[start : start + 1000])).values())
             vectors = await self.vectors(uow, posts)
-            self.engine.bulk_upsert(post_doc(p, vectors.get(p.id)) for p in posts)
+            terms = await self.terms(uow, posts)
+            self.engine.bulk_upsert(post_doc(p, vectors.get(p.id), terms.get(p.id)) for p in posts)
         if seen is not None:
             # Only the overlap window needs its stamps: older posts are read again only
             # when their updated_at moves into it.
@@ -216,6 +236,25 @@ class MatchIndex:
                 progress(len(batch))
         return result
 
+    async def terms(self, uow: UnitOfWork, posts: Iterable[Post]) -> dict[int, StoredTerms]:
+        """The current analysed text of each post: stored terms are read, missing or
+        outdated ones (edited text, another analyser) are analysed and stored."""
+        posts = list(posts)
+        stored = {}
+        for start in range(0, len(posts), 1000):
+            chunk = [p.id for p in posts[start : start + 1000]]
+            stored.update(await uow.posts.terms(chunk))
+        result: dict[int, StoredTerms] = {}
+        for post in posts:
+            key = text_key(embedded_text(post))
+            row = stored.get(post.id)
+            if row is not None and row.analysis == self.engine.analysis_id and row.text_key == key:
+                result[post.id] = _row_terms(row)
+                continue
+            result[post.id] = self.engine.stored_terms(post_doc(post))
+            await uow.posts.save_terms(post.id, key, result[post.id], row)
+        return result
+
     def _remember(self, post_id: int, key: str, vector: np.ndarray) -> None:
         self._recent[post_id] = (key, vector)
         self._recent.move_to_end(post_id)
@@ -227,7 +266,8 @@ class MatchIndex:
         embedding is computed now and stored in the same transaction."""
         if post.status == "open":
             vector = (await self.vectors(uow, [post])).get(post.id)
-            doc = post_doc(post, vector)
+            terms = (await self.terms(uow, [post])).get(post.id)
+            doc = post_doc(post, vector, terms)
             uow.after_commit(lambda: self.engine.upsert(doc))
         else:
             post_id = post.id

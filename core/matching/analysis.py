@@ -115,6 +115,11 @@ class Analyzer:
             stems if written[0].isupper() else (),
         )
 
+    def remember_surface(self, word_stem: str, written: str) -> None:
+        """A written form of a stem seen in a text that is not analysed here (a stored
+        post's terms, stored_terms.py)."""
+        _remember_surface(self.surfaces, word_stem, written)
+
     def _add_field(self, result: Analysis, text: str, weight: float) -> None:
         infos = list(map(self._word_info, written_words(text)))
         stems = list(chain.from_iterable(map(_STEMS, infos)))

@@ -45,15 +45,16 @@ MARK_MAX = 255
 
 
 class PostingBatch:
-    """Documents collected for `InvertedIndex.add_batch`, kept as compact arrays (about 17
-    bytes per term) so that thousands of them can wait without their dictionaries."""
+    """Documents collected for `InvertedIndex.add_batch`, kept as compact arrays (about 6
+    bytes per term: term id, term frequency in TF_SCALE steps, mark) so that thousands of
+    them can wait without their dictionaries."""
 
     def __init__(self, known_id: Callable[[str], int | None], new_id: Callable[[str], int]) -> None:
         self._known_id = known_id
         self._new_id = new_id
         self.ids = array("i")
-        self.tfs = array("d")
-        self.marks = array("i")
+        self.tfs = array("B")
+        self.marks = array("B")
         self.counts = array("i")
         self.lengths = array("f")
 
@@ -65,10 +66,32 @@ class PostingBatch:
         if None in found:
             found = [self._new_id(t) if i is None else i for t, i in zip(terms, found, strict=True)]
         self.ids.extend(found)
-        self.tfs.extend(terms.values())
-        self.marks.extend(map(marks.get, terms, repeat(0)))
+        self.tfs.extend(map(tf_steps, terms.values()))
+        self.marks.extend(map(mark_byte, map(marks.get, terms, repeat(0))))
         self.counts.append(len(found))
         self.lengths.append(length)
+
+    def add_stored(self, terms: list[str], tfs: bytes, marks: bytes, length: float) -> list[int]:
+        """A document as stored (stored_terms.py): term frequencies as TF_SCALE steps and
+        marks, one byte per term each; no Python work per term but one dictionary lookup.
+        Returns the term ids."""
+        found = list(map(self._known_id, terms))
+        if None in found:
+            found = [self._new_id(t) if i is None else i for t, i in zip(terms, found, strict=True)]
+        self.ids.extend(found)
+        self.tfs.frombytes(tfs)
+        self.marks.frombytes(marks)
+        self.counts.append(len(found))
+        self.lengths.append(length)
+        return found
+
+
+def tf_steps(tf: float) -> int:
+    return min(round(tf * TF_SCALE), TF_MAX)
+
+
+def mark_byte(value: int) -> int:
+    return min(max(value, 0), MARK_MAX)
 
 
 class InvertedIndex:
@@ -134,9 +157,8 @@ class InvertedIndex:
         lengths = np.frombuffer(batch.lengths, dtype=np.float32)
         if self._reference_avg_len <= 0.0:
             self._reference_avg_len = max(float(lengths.mean()), 1.0)
-        tfs = np.frombuffer(batch.tfs, dtype=np.float64)
-        quantised = np.minimum(np.rint(tfs * TF_SCALE), TF_MAX).astype(np.uint8)
-        marks = np.minimum(np.frombuffer(batch.marks, dtype=np.int32), MARK_MAX).astype(np.uint8)
+        quantised = np.frombuffer(batch.tfs, dtype=np.uint8)
+        marks = np.frombuffer(batch.marks, dtype=np.uint8)
         keep = quantised > 0
         if not keep.all():
             owner = np.repeat(np.arange(n), counts)[keep]
@@ -151,7 +173,7 @@ class InvertedIndex:
         self.live_docs += n
         self._total_len += float(lengths.sum(dtype=np.float64))
         self._postings += int(ids.size)
-        del ids, counts, lengths, tfs  # views of the batch's arrays
+        del ids, counts, lengths, quantised, marks  # views of the batch's arrays
         self._check_length_drift()
         return range(first, first + n)
 
@@ -169,6 +191,12 @@ class InvertedIndex:
         if self._dead_postings > max(COMPACT_MIN, COMPACT_SHARE * self._postings):
             self._compact()
         self._check_length_drift()
+
+    def term_ids_of(self, slot: int) -> np.ndarray:
+        record = self._records[slot]
+        if record is None:
+            return np.zeros(0, dtype=np.int32)
+        return np.frombuffer(record, dtype=RECORD)["term"]
 
     def terms_of(self, slot: int) -> frozenset[str]:
         record = self._records[slot]

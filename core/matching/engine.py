@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from core.matching.analysis import Analysis, Analyzer
+from core.matching.analysis import LEXICON_PATH, Analysis, Analyzer
 from core.matching.bm25_index import InvertedIndex, PostingBatch
 from core.matching.coverage import Expansions, pair_scores
 from core.matching.model import (
@@ -24,6 +24,14 @@ from core.matching.model import (
 )
 from core.matching.reason import SIMILAR_TEXT, build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
+from core.matching.stored_terms import (
+    Expansion,
+    StoredTerms,
+    analyser_fingerprint,
+    decode_word,
+    encode_terms,
+    encode_word,
+)
 from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
 from core.matching.vectors import VectorColumn, query_vector
@@ -39,6 +47,12 @@ class Fusion:
     floor: float  # a cosine at or below this counts as no similarity
     propose: float
     suggest: float
+    # The best `at_least` candidates are shown as Vielleicht passend even below the lower
+    # bar, if their score reaches `at_least_floor`: scores vary from request to request (a
+    # short casual request scores lower against everything), so a bar relative to the
+    # request's own best candidates carries over where an absolute bar does not.
+    at_least: int = 0
+    at_least_floor: float = 1.0
 
     def score(self, text: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         meaning = np.clip((cosine - self.floor) / (1.0 - self.floor), 0.0, 1.0)
@@ -47,8 +61,11 @@ class Fusion:
 
 # Chosen by 5-fold cross-validation on the tuning part of the labelled set
 # (benchmarks/tune_matching.py; the frozen test part was not used, see benchmarks/README.md).
-SEMANTIC = Fusion(weight=0.6, floor=0.3, propose=0.41, suggest=0.14)
-# For posts without an embedding: the word coverage alone.
+SEMANTIC = Fusion(
+    weight=0.7, floor=0.1, propose=0.54, suggest=0.54, at_least=2, at_least_floor=0.05
+)
+# For posts without an embedding (a digest's keyword interests): the word coverage alone,
+# with the bars chosen before the minimum list was tried.
 LEXICAL = Fusion(weight=0.0, floor=0.0, propose=0.67, suggest=0.27)
 DEFAULT_THRESHOLD = SEMANTIC.propose
 
@@ -98,13 +115,18 @@ class MatchEngine:
         _one_blas_thread()
         groups = load_thesaurus(thesaurus_path)
         self._analyzer = Analyzer(groups)
+        # Stored terms of another analyser are not used (stored_terms.py).
+        self.analysis_id = analyser_fingerprint(groups, LEXICON_PATH)
+        self.analysed = 0  # posts whose text was analysed, not read as stored terms
         self._labels = [g.label for g in groups]
         self.semantic, self.lexical = semantic, lexical
         if threshold is not None:
             self.threshold = threshold
         self._vectors = VectorColumn()
         self._index = InvertedIndex()
-        self._expansions = Expansions(self._analyzer.expansion)
+        self._expansions = Expansions(self._expand)
+        # Parts and groups of words read with stored terms, until their term is expanded.
+        self._stored_expansions: dict[str, Expansion] = {}
         self._slot_of: dict[int, int] = {}
         # Per-slot columns, parallel to the index slots.
         self._post_ids = array("q")
@@ -133,14 +155,55 @@ class MatchEngine:
                     self._add_batch(batch, columns)
                     batch, columns, pending = self._index.new_batch(), [], set()
                 self.remove(doc.id)
-                analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
-                batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
+                self._add_terms(batch, doc)
                 municipality = self._municipality_code(doc.municipality_ags)
                 columns.append((doc.id, kind_code, municipality, _place(doc), doc.vector))
                 pending.add(doc.id)
         finally:
             # Also on an error: the posts read so far are already removed in their old form.
             self._add_batch(batch, columns)
+
+    def stored_terms(self, doc: PostDoc) -> StoredTerms:
+        """The post's analysed text, to be stored beside it and given back in `doc.terms`
+        at the next start, which then does not analyse the text again."""
+        self.analysed += 1
+        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+        expand, surfaces = self._analyzer.expansion, self._analyzer.surfaces
+        return encode_terms(
+            self.analysis_id,
+            document_terms(analysis),
+            analysis.length,
+            coverage_words(analysis),
+            {w: encode_word(surfaces.get(w, w), expand(w)) for w in analysis.words},
+        )
+
+    def _add_terms(self, batch: PostingBatch, doc: PostDoc) -> None:
+        stored = doc.terms
+        names = stored.term_list() if stored and stored.analysis == self.analysis_id else None
+        entries = stored.expansion_list(len(names)) if stored and names is not None else None
+        if stored is not None and names is not None and entries is not None:
+            found = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
+            expanded = len(self._expansions)
+            if found and max(found) >= expanded:  # new terms: keep what the words add
+                for name, term_id, entry in zip(names, found, entries, strict=True):
+                    if term_id >= expanded and name not in self._stored_expansions:
+                        self._remember_word(name, entry)
+            return
+        self.analysed += 1
+        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+        batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
+
+    def _remember_word(self, name: str, entry: str) -> None:
+        word = decode_word(entry)
+        if word is not None:
+            surface, self._stored_expansions[name] = word
+            self._analyzer.remember_surface(name, surface)
+
+    def _expand(self, term: str) -> Expansion:
+        """A new index term's parts and groups: as stored with its post, else from the
+        analyser (which knows the words of the texts it analysed)."""
+        stored = self._stored_expansions.pop(term, None)
+        return stored if stored is not None else self._analyzer.expansion(term)
 
     def remove(self, post_id: int) -> None:
         """Forget a post (closed, paused, expired or deleted); unknown ids are ignored."""
@@ -216,16 +279,14 @@ class MatchEngine:
         if pool.size == 0:
             return []
         term_ids = [self._index.term_id(t) for t in weights]
-        text = pair_scores(
-            self._index,
-            self._expansions,
-            coverage_words(analysis),
-            np.array([i for i in term_ids if i is not None], dtype=np.int64),
-            pool,
-        )
+        known_ids = np.array([i for i in term_ids if i is not None], dtype=np.int64)
+        text = pair_scores(self._index, self._expansions, coverage_words(analysis), known_ids, pool)
         cosine = self._vectors.cosines(query, pool) if query is not None else np.zeros(pool.size)
         score = fusion.score(text, cosine)
         keep = score >= max(bar, 1e-9)
+        if threshold is None and fusion.at_least > 0:
+            above = np.flatnonzero(score >= max(fusion.at_least_floor, 1e-9))
+            keep[above[np.argsort(-score[above], kind="stable")[: fusion.at_least]]] = True
         pool, score, text, cosine = pool[keep], score[keep], text[keep], cosine[keep]
         best = np.argsort(-score, kind="stable")[: max(RERANK_POOL, 3 * k)]
         place = _place(doc)
@@ -243,12 +304,14 @@ class MatchEngine:
                 (-round(min(final, 1.0), 4), self._post_ids[slot], slot, distance, tier, words)
             )
         ranked.sort()
+        query_mask = np.zeros(self._index.term_count, dtype=bool)
+        query_mask[known_ids] = True
         return [
             Candidate(
                 post_id=post_id,
                 score=-neg_score,
                 reason=build_reason(
-                    self._shared_topics(analysis, weights, slot) if words > 0 else [],
+                    self._shared_topics(analysis, weights, query_mask, slot) if words > 0 else [],
                     place,
                     self._places[slot],  # type: ignore[arg-type]
                     distance,
@@ -292,10 +355,17 @@ class MatchEngine:
             return 0
         return self._municipality_codes.setdefault(ags, len(self._municipality_codes) + 1)
 
-    def _shared_topics(self, query: Analysis, weights: dict[str, float], slot: int) -> list[str]:
-        """Labels of shared thesaurus groups, then shared words, most specific first."""
-        other_terms = self._index.terms_of(slot)
-        shared = [t for t in weights if t in other_terms]
+    def _shared_topics(
+        self,
+        query: Analysis,
+        weights: dict[str, float],
+        query_mask: np.ndarray,
+        slot: int,
+    ) -> list[str]:
+        """Labels of shared thesaurus groups, then shared words, most specific first.
+        `query_mask` is True at the term ids of the query's terms."""
+        ids = self._index.term_ids_of(slot)
+        shared = [self._index.term(i) for i in ids[query_mask[ids]].tolist()]
         shared.sort(key=lambda t: (-self._index.idf(t) * weights[t], t))
         group_ids = [g for g in (concept_id(t) for t in shared) if g is not None]
         group_ids = group_ids[:MAX_CONCEPT_LABELS]
@@ -341,7 +411,9 @@ def _secondary_bonus(query: Place, other: Place, distance: float | None) -> floa
 
 def _top_slots(text: np.ndarray, threshold: float, limit: int) -> np.ndarray:
     """Slots whose text score reaches the threshold, at most `limit` of the best."""
-    slots = np.flatnonzero(text >= threshold)
-    if slots.size > limit:
-        slots = slots[np.argpartition(-text[slots], limit - 1)[:limit]]
-    return slots
+    if text.size > limit:
+        # One partial sort of the whole column: cheaper than first gathering the slots
+        # above the threshold, which with a long query are nearly all of them.
+        best = np.argpartition(text, text.size - limit)[text.size - limit :]
+        return best[text[best] >= threshold]
+    return np.flatnonzero(text >= threshold)

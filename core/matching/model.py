@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.matching.stored_terms import StoredTerms
+
 OFFER = "offer"
 REQUEST = "request"
 KINDS = (OFFER, REQUEST)
@@ -29,6 +31,9 @@ class PostDoc:
     structurally_weak: bool = False
     # The post's sentence embedding as stored (int8, semantic.py); None: words only.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The post's analysed text as stored (stored_terms.py); None or another analyser's
+    # terms: the engine analyses the text.
+    terms: StoredTerms | None = field(default=None, compare=False, repr=False)
 
 
 PROPOSED = "proposed"  # high confidence: both sides are asked

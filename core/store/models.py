@@ -147,6 +147,25 @@ class PostEmbedding(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PostTerms(Base):
+    """A post's analysed text for the word index (core/matching/stored_terms.py), stored
+    once per text: `text_key` fingerprints the text, `analysis` the analyser, so an edited
+    post or a changed analyser is analysed again and a restart analyses nothing."""
+
+    __tablename__ = "post_terms"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    analysis: Mapped[str] = mapped_column(String(16))
+    text_key: Mapped[str] = mapped_column(String(16))
+    length: Mapped[float] = mapped_column(Float)
+    terms: Mapped[str] = mapped_column(Text)
+    tfs: Mapped[bytes] = mapped_column(LargeBinary)
+    marks: Mapped[bytes] = mapped_column(LargeBinary)
+    expansions: Mapped[str] = mapped_column(Text)
+
+
 class Match(Base):
     __tablename__ = "matches"
     __table_args__ = (UniqueConstraint("offer_id", "request_id"),)

@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Text, bindparam, cast, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -37,7 +38,11 @@ from core.store.models import (
     OutboxMessage,
     Post,
     PostEmbedding,
+    PostTerms,
 )
+
+if TYPE_CHECKING:  # the store keeps what the matching computed; it does not compute
+    from core.matching.stored_terms import StoredTerms
 
 
 def async_url(url: str) -> str:
@@ -314,9 +319,17 @@ class PostRepo(_Repo):
                 PostEmbedding.model,
                 PostEmbedding.text_key,
                 PostEmbedding.vector,
+                PostTerms.analysis,
+                PostTerms.text_key.label("terms_key"),
+                PostTerms.length,
+                PostTerms.terms,
+                PostTerms.tfs,
+                PostTerms.marks,
+                PostTerms.expansions,
             )
             .join(Municipality, Municipality.ags == Post.municipality_ags, isouter=True)
             .join(PostEmbedding, PostEmbedding.post_id == Post.id, isouter=True)
+            .join(PostTerms, PostTerms.post_id == Post.id, isouter=True)
             .order_by(Post.id)
             .execution_options(yield_per=chunk)
         )
@@ -339,6 +352,31 @@ class PostRepo(_Repo):
             )
         else:
             row.model, row.text_key, row.vector = model, key, vector
+
+    async def terms(self, ids: Collection[int]) -> dict[int, PostTerms]:
+        if not ids:
+            return {}
+        stmt = select(PostTerms).where(PostTerms.post_id.in_(list(ids)))
+        return {row.post_id: row for row in await self.session.scalars(stmt)}
+
+    async def save_terms(
+        self, post_id: int, key: str, terms: StoredTerms, row: PostTerms | None
+    ) -> None:
+        """Store a post's analysed text under the key of that text."""
+        values = {
+            "analysis": terms.analysis,
+            "text_key": key,
+            "length": terms.length,
+            "terms": terms.terms,
+            "tfs": terms.tfs,
+            "marks": terms.marks,
+            "expansions": terms.expansions,
+        }
+        if row is None:
+            self.session.add(PostTerms(post_id=post_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
 
     async def external_ids(self) -> set[str]:
         rows = await self.session.scalars(
