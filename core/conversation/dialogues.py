@@ -14,6 +14,7 @@ from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
+from core.members import registration_form
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -43,6 +44,8 @@ def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
 
 
 async def start_registration(ctx: Ctx, pending: str | None = None) -> Reply:
+    if ctx.sender.channel == "email":  # one form to send back instead of four mails
+        return await registration_form.start(ctx, pending)
     await ctx.begin("register", "name", _pending(pending))
     key = "register.intro_pending" if pending else "register.intro"
     return Reply(t(key), [_cancel_choice()])
@@ -106,7 +109,12 @@ async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
         return Reply(t("register.consent_refused"))
     if answer not in YES:
         return _consent_question()
-    data = dialogue.data
+    return await finish_registration(ctx, dialogue.data)
+
+
+async def finish_registration(ctx: Ctx, data: dict) -> Reply:
+    """Register with the collected data (consent given); what the person asked for before is
+    carried out right after this reply."""
     member = await members.add_member(
         ctx.uow,
         members.NewMember(
@@ -121,7 +129,8 @@ async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     )
     ctx.member = member
     await ctx.end()
-    if _carry_out_pending(ctx, dialogue):
+    ctx.then = data.get("pending")
+    if ctx.then:
         return Reply(t("register.done_pending", name=member.name, town=data["town"]))
     return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())
 
@@ -201,6 +210,7 @@ STEPS: dict[tuple[str, str], Step] = {
     ("register", "email"): _register_email,
     ("register", "consent"): _register_consent,
     ("consent", "consent"): _consent,
+    (registration_form.FLOW, "form"): registration_form.form_step,
     ("post", "title"): _post_title,
     ("post", "body"): _post_body,
     ("edit", "text"): _edit_text,
