@@ -188,6 +188,10 @@ class OutboxDispatcher:
             elif chat not in self._workers:
                 self._workers[chat] = asyncio.create_task(self._drain(chat))
         self._forget_old_holds(mono)
+        if messages:
+            waiting = sum(len(queue) for queue in self._queues.values())
+            log.info("telegram outbox: %d claimed, %d waiting in %d chats", len(messages), waiting,
+                     len(self._queues))  # fmt: skip
         return len(messages)
 
     async def _drain(self, chat: int | str) -> None:

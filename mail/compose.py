@@ -18,6 +18,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from core.conversation.inbound_mail import header_safe
+from core.kernel.channel_words import email_label, for_email
 from core.kernel.grammar import Grammar
 from core.kernel.reply_words import answer_words
 from core.kernel.texts import t
@@ -65,7 +66,7 @@ def _choices(item: EmailToSend, grammar: Grammar) -> list[RenderedChoice]:
     return [
         RenderedChoice(
             number=index,
-            label=choice.label,
+            label=email_label(choice.label, grammar),
             word=word,
             word_hint=t("email.choice_word", word=word) if word else "",
         )
@@ -86,16 +87,17 @@ def _instruction(choices: list[RenderedChoice]) -> str:
 def render(item: EmailToSend, grammar: Grammar, image_cids: Sequence[str] = ()) -> tuple[str, str]:
     """The plain-text and the HTML body; the HTML shows the images of ``image_cids``."""
     choices = _choices(item, grammar)
-    paragraphs = [p.split("\n") for p in item.text.strip().split("\n\n") if p.strip()]
+    body = for_email(item.text.strip(), grammar)
+    paragraphs = [p.split("\n") for p in body.split("\n\n") if p.strip()]
     context = {
         "subject": item.subject or t("email.subject_default"),
-        "text": item.text.strip(),
+        "text": body,
         "paragraphs": paragraphs,
         "choices": choices,
         "instruction": _instruction(choices) if choices else "",
         "attachment_names": [a.filename for a in item.attachments],
         "image_cids": [cid.strip("<>") for cid in image_cids],
-        "footer": t("email.footer"),
+        "footer": for_email(t("email.footer"), grammar),
     }
     text = _ENV.get_template("message.txt.j2").render(context)
     html = _ENV.get_template("message.html.j2").render(context)

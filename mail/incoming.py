@@ -17,14 +17,14 @@ from email.policy import compat32
 
 from core.conversation import inbound_mail
 from core.conversation.assistant import Assistant
-from core.conversation.inbound_mail import Bounce, MailIn
+from core.conversation.inbound_mail import Bounce, MailIn, masked
 from mail import authentication
 from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify
 from mail.commands_text import detect_command, strip_subject_prefixes
 from mail.loops import is_automatic
 from mail.parsing import IncomingMail, clean_header_text, parse_mail, text_of_header
-from mail.replies import extract_reply
+from mail.replies import extract_reply, extract_signature
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,13 @@ MAX_MAIL_BYTES = 10 * 1024 * 1024  # larger mails are read up to here
 BATCH_SIZE = 100
 MAX_KEY_CHARS = 300  # processed_events.key
 BATCH_BYTES = 20 * 1024 * 1024
+# What a mail's final status means, for the operator log.
+_OUTCOME = {
+    "done": "answered",
+    "help": "not understood, help sent",
+    "limited": "not answered (limit for the day)",
+    "new": "kept for the next round",
+}
 
 
 def batches(sizes: list[tuple[int, int]]) -> list[list[int]]:
@@ -109,6 +116,7 @@ def read_mail(
         sender_problem=mail.sender_problem,
         from_name=mail.from_name,
         text=text,
+        signature=extract_signature(mail.text) if not automatic else "",
         subject=subject,
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to,
@@ -243,6 +251,12 @@ class InboundPipeline:
         for inbound_id, read in mails:
             if isinstance(read, MailIn):
                 result.append(next(statuses))
+                log.info(
+                    "incoming mail %s from %s: %s",
+                    inbound_id,
+                    masked(read.from_address),
+                    _OUTCOME.get(result[-1], result[-1]),
+                )
                 continue
             # Bytes that cannot be read now never will: set aside at once.
             reason = f"unreadable: {_one_line(read)}"

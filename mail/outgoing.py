@@ -177,10 +177,14 @@ class EmailDispatcher:
                 await prepare(uow, m, now, lambda: new_message_id(self.mail_from)) for m in claimed
             ]
             await uow.commit()
+        sent = 0
         for item in items:
             if not self.owner.may_send():
                 break  # our heartbeat is stale: these leases may belong to another process now
             await self._deliver(item)
+            sent += 1
+        if items:
+            log.info("email outbox: %d of %d claimed messages handled", sent, len(items))
         return len(items)
 
     async def _deliver(self, item: EmailToSend) -> None:

@@ -262,16 +262,35 @@ def _is_separator(line: str) -> bool:
 
 
 def _cut_signature(lines: _Lines) -> _Lines:
+    start = _signature_start(lines)
+    return lines if start is None else lines[:start]
+
+
+def _signature_start(lines: _Lines) -> int | None:
     for index, line in enumerate(lines):
         if line is None:
             continue
         if _SIGNATURE_DELIMITER.match(line) or _LIST_FOOTER.match(line):
-            return lines[:index]
+            return index
         if _is_mobile_footer(line):
-            return lines[:index]
+            return index
         if _SIGN_OFF.match(line) and _short_tail(lines, index):
-            return lines[:index]
-    return lines
+            return index
+    return None
+
+
+def extract_signature(text: str) -> str:
+    """The sender's own signature below the reply (name, office, address), without quotes.
+
+    Registration by mail reads the name and the municipality from it; it never reaches a post.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept = _drop_quoted_history(lines)
+    start = _signature_start(kept)
+    if start is None:
+        return ""
+    tail = [line for line in kept[start:] if line is not None]
+    return _tidy(tail[: _MAX_SIGNATURE_LINES + 2])
 
 
 def _is_mobile_footer(line: str) -> bool:

@@ -36,10 +36,24 @@ class Ticker:
             if not await self.lock.acquire():
                 log.debug("another process holds the scheduler lock; not ticking")
                 return None
-            return await run_sweeps(self.db, self.services, self.schedule)
+            report = await run_sweeps(self.db, self.services, self.schedule)
+            for name, count in report.counts.items():
+                if _did_something(count):  # one line per sweep that sent or changed something
+                    log.info("sweep %s: %s", name, count)
+            for name in report.failed:
+                log.warning("sweep %s failed", name)
+            return report
         except Exception:  # the database may be away for a moment; the next tick retries
             log.exception("scheduler tick failed")
             return None
 
     async def close(self) -> None:
         await self.lock.release()
+
+
+def _did_something(count: object) -> bool:
+    if isinstance(count, (tuple, list)):
+        return any(_did_something(c) for c in count)
+    if isinstance(count, dict):
+        return any(_did_something(c) for c in count.values())
+    return bool(count)

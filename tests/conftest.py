@@ -186,6 +186,12 @@ class Person:
 
     async def register(self, name: str, town: str, role: str = "mayor"):
         await self.say("/start")
+        if self.sender.channel == "email":  # one form instead of the guided steps
+            await self.say(f"Name: {name}\nKommune: {town}\nRolle: {role}\nEinverstanden: Ja")
+            if self.last[0].choices and "mehrere" in self.last[0].text:
+                await self.say(self.last[0].choices[0].command)
+            assert "registriert" in self.text, self.text
+            return
         await self.say(name)
         await self.say(town)
         if self.last[0].choices and "wählen" in self.last[0].text:

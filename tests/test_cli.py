@@ -38,7 +38,7 @@ COMMANDS = [
 def test_every_command_has_help(cli, command):
     result = cli(*command, "--help")
     assert result.returncode == 0, result.stderr
-    assert "Usage" in result.stdout
+    assert "Aufruf" in result.stdout
 
 
 def test_chat_registers_and_posts(cli):
@@ -264,7 +264,7 @@ END:VCALENDAR
 def test_events_import_list_cancel_and_digest_send(cli, tmp_path):
     calendar = tmp_path / "termine.ics"
     calendar.write_text(ICS, encoding="utf-8")
-    assert "1 Termine angelegt, 0 aktualisiert" in cli("events", "import", str(calendar)).stdout
+    assert "1 Termin angelegt, 0 aktualisiert" in cli("events", "import", str(calendar)).stdout
     calendar.write_text(ICS.replace("T100000", "T140000"), encoding="utf-8")
     assert "0 Termine angelegt, 1 aktualisiert" in cli("events", "import", str(calendar)).stdout
     listed = cli("events", "list").stdout

@@ -111,3 +111,65 @@ async def test_staff_digest_skipped_when_empty_then_email_with_chart(assistant, 
         assert base64.b64decode(chart["data"]).startswith(b"\x89PNG")
     [short] = await outbox(db, "staff_digest_short")
     assert short.channel == "telegram" and "Zu prüfende Mitglieder: 1" in short.text
+
+
+async def test_member_digest_never_offers_a_settled_pair_or_a_connected_author(
+    assistant, person, services, clock, db
+):
+    from sqlalchemy import select
+
+    from core.store.models import Match, Post
+
+    clock.now = berlin(2026, 11, 2, 7, 0).astimezone(UTC)
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/suche Erfahrungen mit einem Bürgerbus im ländlichen Raum")
+    await anna.say("/einstellungen zusammenfassung taeglich")
+    await member_sweep(db, services, berlin(2026, 11, 2, 8, 5).astimezone(UTC))
+
+    clock.advance(hours=2)
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Görlitz")
+    await ben.say("/biete Unser Bürgerbus-Konzept für Dörfer: Fahrplan, Ehrenamt, Finanzierung")
+    await ben.say("/biete Bürgerbus mit ehrenamtlichen Fahrern im ländlichen Raum")
+    carla = person("carla@example.org")
+    await carla.register("Carla Neumann", "Freiburg")
+    await carla.say("/biete Bürgerbus im ländlichen Raum: unsere Erfahrungen seit 2019")
+    async with db.uow() as uow:
+        first = await uow.session.scalar(select(Post).where(Post.title.like("Unser Bürgerbus%")))
+        # Anna and Ben are connected through Ben's first offer.
+        pair = await uow.session.scalar(select(Match).where(Match.offer_id == first.id))
+        pair.status = "accepted"
+        await uow.commit()
+
+    await member_sweep(db, services, berlin(2026, 11, 3, 8, 0).astimezone(UTC))
+    [digest] = [d for d in await outbox(db, "member_digest") if d.address == "anna@example.org"]
+    assert "Carla" in digest.text or "seit 2019" in digest.text
+    assert "Unser Bürgerbus-Konzept" not in digest.text  # the connected pair itself
+    assert "ehrenamtlichen Fahrern" not in digest.text  # a post of someone she is connected with
+
+
+async def test_staff_digest_chart_and_text_count_the_same_posts(
+    assistant, person, services, clock, db
+):
+    from core.digests.staff import build
+
+    clock.now = berlin(2026, 11, 2, 9, 0).astimezone(UTC)
+    since = clock.now
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Görlitz")
+    for n in range(3):
+        await ben.say(f"/biete Konzept Nummer {n} für den Bürgerbus")
+    dora = person("dora@example.org")
+    await dora.register("Dora Krause", "Zschopau")
+    await dora.say("/suche Erfahrungen mit einem Dorfladen")
+    await dora.say("/loeschen")
+    await dora.say(dora.choice("löschen"))  # her post is deleted with her data
+    clock.advance(hours=1)
+    async with db.uow() as uow:
+        digest = await build(
+            uow, since, clock.now, BERLIN, all_features().staff_digest, weekly=False
+        )
+    text = digest.text(BERLIN)
+    assert "3 Angebote, 0 Gesuche" in text
+    assert digest.figures["posts_week"] == 3  # the chart's figure: the same three

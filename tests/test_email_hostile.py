@@ -287,11 +287,12 @@ async def test_registration_by_mail_stops_after_two_unparseable_replies(world, d
     stranger = "neu@irgendwo.example"
     world.drop(mailclients.new_mail(stranger, MAIL_FROM, "Hallo", "Ich möchte mitmachen."))
     await world.round()
-    (intro,) = world.new_mail_for(stranger)
-    reply = mailclients.gmail(intro, stranger, "Anna Neumann")
+    (form,) = world.new_mail_for(stranger)
+    reply = mailclients.gmail(form, stranger, "Name: Anna Neumann\nRolle: Ehrenamt\nJa")
     world.drop(reply)
     await world.round()
     (ask_town,) = world.new_mail_for(stranger)
+    assert "Es fehlt noch: Ihre Kommune." in plain_text(ask_town)
     for n in range(6):  # no such municipality, again and again
         world.drop(mailclients.gmail(ask_town, stranger, f"Xyzzyhausen{n}"))
     await world.round()

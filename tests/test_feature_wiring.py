@@ -137,7 +137,7 @@ def test_running_service_sends_grant_reminder_and_staff_digest_with_inline_chart
         "zusammenfassung-foerderbudget.png",
         "zusammenfassung-netzwerkkarte.png",
     }
-    assert "Mitglieder: 1 aus 1 Kommunen" in text  # the map section (staff are not counted)
+    assert "Mitglieder: 1 aus 1 Kommune" in text  # the map section (staff are not counted)
     for image in inline:
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
         assert image.get_content().startswith(b"\x89PNG")

@@ -16,7 +16,7 @@ OPEN = {"ZR_GRANT_APPLICATION_DEADLINE": "12-31", "ZR_GRANT_INVOICE_DEADLINE": "
 def test_every_grants_command_has_help(cli, command):
     result = cli("grants", command, "--help")
     assert result.returncode == 0, result.stderr
-    assert "Usage" in result.stdout
+    assert "Aufruf" in result.stdout
 
 
 def _apply(cli, email, name, ags, dialogue):

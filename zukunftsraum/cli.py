@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -28,16 +29,22 @@ from core.grants import applications as grants
 from core.grants import export as grant_export
 from core.grants import views as grant_views
 from core.kernel.errors import ImportFileError, UserError
+from core.kernel.german_format import counted
 from core.kernel.money import format_euro, parse_euro
 from core.members import accounts as member_cases
 from core.members.accounts import NewMember
+from core.members.roles import role_label
 from core.municipalities import reference
 from core.store.schema import upgrade
 from core.store.unit_of_work import Database
+from zukunftsraum import cli_labels
 from zukunftsraum.bootstrap import App, build_app
+from zukunftsraum.cli_german import GermanGroup, use_german
 from zukunftsraum.settings import ConfigError, Settings, load_settings
 
+use_german()
 app = typer.Typer(
+    cls=GermanGroup,
     help="Zukunftsraum Assistent: Biete/Suche-Austausch, Treffer und Termine für Kommunen.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -77,7 +84,7 @@ def _cli(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         except (ConfigError, ImportFileError) as error:
             fail(str(error), 2)
         except UserError as error:
-            fail(error.message, 2)
+            fail(cli_labels.staff_message(error), 2)
         except SQLAlchemyError as error:
             fail(
                 f"Datenbank: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}"
@@ -112,10 +119,16 @@ async def _app():
 
 @app.command()
 @_cli
-async def run() -> None:
+async def run(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="ausführliches Protokoll (Debug-Zeilen)")
+    ] = False,
+) -> None:
     """Alles Konfigurierte starten (ohne Konfiguration: SQLite, Mail als Dateien, Terminal-Chat)."""
+    from zukunftsraum import oplog
     from zukunftsraum.runner import serve
 
+    oplog.configure(verbose)
     async with _app() as application:
         await serve(application, out)
 
@@ -181,8 +194,26 @@ async def municipalities_search(
 # --- members ----------------------------------------------------------------------
 
 RoleOption = Annotated[
-    str, typer.Option(help="mayor, district_admin, municipal_staff, volunteer, network_staff")
+    str,
+    typer.Option(
+        help="Funktion, als Code oder Bezeichnung: mayor (Bürgermeisterin oder Bürgermeister), "
+        "district_admin, municipal_staff, volunteer, network_staff (Geschäftsstelle)"
+    ),
 ]
+FormatOption = Annotated[str, typer.Option(help="table oder json (JSON Lines)")]
+
+
+def _role(text: str) -> str:
+    role = cli_labels.parse_role(text)
+    if role is None:
+        fail(f"Unbekannte Funktion „{text}“. Möglich: {cli_labels.role_choices()}.", 2)
+    return role
+
+
+def _format(format: str) -> str:
+    if format not in cli_labels.FORMATS:
+        fail("--format muss table oder json sein.", 2)
+    return format
 
 
 @members_app.command("add")
@@ -198,7 +229,9 @@ async def members_add(
     """Ein Mitglied anlegen (die Einwilligung holt der Assistent beim ersten Kontakt ein)."""
     async with _app() as application, application.db.uow() as uow:
         now = application.services.clock()
-        new = NewMember(name, role, municipality, email=email, telegram_chat_id=telegram_chat_id)
+        new = NewMember(
+            name, _role(role), municipality, email=email, telegram_chat_id=telegram_chat_id
+        )
         member = await member_cases.add_member(uow, new, now)
         if verified:
             await member_cases.verify(uow, member.id, None, now)
@@ -220,7 +253,7 @@ async def members_invite(
         member = await uow.members.by_email(email)
         if member is None:
             member = await member_cases.add_member(
-                uow, NewMember(name, role, municipality, email=email), now
+                uow, NewMember(name, _role(role), municipality, email=email), now
             )
         code = await member_cases.issue_code(uow, member, "invite", now)
         await uow.commit()
@@ -251,9 +284,10 @@ async def members_verify(
 @_cli
 async def members_list(
     unverified: Annotated[bool, typer.Option(help="nur noch nicht verifizierte")] = False,
-    format: Annotated[str, typer.Option(help="table oder json")] = "table",
+    format: FormatOption = "table",
 ) -> None:
     """Mitglieder auflisten."""
+    _format(format)
     async with _app() as application, application.db.uow() as uow:
         rows = [
             {
@@ -272,15 +306,19 @@ async def members_list(
         for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    table = Table("ID", "Name", "E-Mail", "Funktion", "Kommune", "verifiziert")
+    # At 80 columns (a terminal or a pipe) addresses wrap instead of being cut off.
+    table = Table("ID", "Name", box=box.SIMPLE_HEAD)
+    table.add_column("E-Mail", overflow="fold", min_width=14)
+    for header in ("Funktion", "Kommune", "verif."):
+        table.add_column(header)
     for row in rows:
         verified_mark = "ja" if row["verified"] else "nein"
         table.add_row(
             str(row["id"]),
             row["name"],
             row["email"] or "–",
-            row["role"],
-            row["municipality_name"],
+            role_label(row["role"]),
+            row["municipality_name"].split(", ", 1)[0],
             verified_mark,
         )
     out.print(table)
@@ -316,7 +354,10 @@ async def import_members_cmd(file: Path) -> None:
             result = await import_members(
                 application.db, file, application.services.clock(), advance
             )
-    out.print(f"{result.created} Mitglieder importiert, {result.skipped} bereits vorhanden.")
+    out.print(
+        f"{counted(result.created, 'Mitglied', 'Mitglieder')} importiert, "
+        f"{result.skipped} bereits vorhanden."
+    )
 
 
 @import_app.command("posts")
@@ -341,8 +382,9 @@ async def import_posts_cmd(
                 encoding=lambda n: progress.advance(encoding, n),
             )
     out.print(
-        f"{result.created} Beiträge importiert, {result.skipped} bereits vorhanden, "
-        f"{result.proposals} Treffervorschläge."
+        f"{counted(result.created, 'Beitrag', 'Beiträge')} importiert, "
+        f"{result.skipped} bereits vorhanden, "
+        f"{counted(result.proposals, 'Treffervorschlag', 'Treffervorschläge')}."
     )
 
 
@@ -403,7 +445,11 @@ def _operator() -> grants.Actor:
 @_cli
 async def grants_list(
     state: Annotated[
-        str, typer.Option(help="submitted (Prüfliste), ein anderer Status oder all")
+        str,
+        typer.Option(
+            help="Status als Bezeichnung oder Code: eingereicht (Prüfliste), bewilligt, "
+            "abgelehnt, … oder alle"
+        ),
     ] = "submitted",
     year: Annotated[int | None, typer.Option(help="nur dieses Förderjahr")] = None,
     format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
@@ -411,8 +457,12 @@ async def grants_list(
     """Anträge auflisten; ohne Optionen die Prüfliste (strukturschwache Regionen zuerst)."""
     if format not in ("table", "json"):
         fail("--format muss table oder json sein.", 2)
-    if state != "all" and state not in grants.STATES:
-        fail(f"Unbekannter Status „{state}“. Möglich: all, {', '.join(grants.STATES)}.", 2)
+    if state.strip().lower() in cli_labels.ALL:
+        state = "all"
+    elif cli_labels.parse_state(state) is None:
+        fail(f"Unbekannter Status „{state}“. Möglich: alle, {cli_labels.state_choices()}.", 2)
+    else:
+        state = cli_labels.parse_state(state)
     async with _app() as application, application.db.uow() as uow:
         if state == "submitted" and year is None:
             found = await uow.grants.review_queue()
@@ -504,7 +554,7 @@ async def grants_export(
         return
     file.write_text(text, encoding="utf-8")
     lines = text.count("\r\n") - 1
-    out.print(f"{lines} Zeilen für {wanted} nach {file} exportiert.")
+    out.print(f"{counted(lines, 'Zeile', 'Zeilen')} für {wanted} nach {file} exportiert.")
 
 
 def main() -> None:  # pragma: no cover - console script entry

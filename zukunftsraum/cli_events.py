@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.digests.members import sweep_member_digests
 from core.digests.staff import sweep_staff_digests
 from core.events import calendar as event_cases
 from core.events.ics import EventData, read_calendar
 from core.events.timing import local_text, parse_local
+from core.kernel.german_format import counted
 from scheduler.config import digest_schedule, reminder_defaults
-from zukunftsraum.cli import _app, _cli, fail, out
+from zukunftsraum import cli_labels
+from zukunftsraum.cli import FormatOption, _app, _cli, _format, fail, out
 
 events_app = typer.Typer(help="Seminare, Kurse und Netzwerktreffen.", no_args_is_help=True)
 digest_app = typer.Typer(help="Zusammenfassungen.", no_args_is_help=True)
@@ -85,8 +86,8 @@ async def events_import(
                 updated += 1
         await uow.commit()
     out.print(
-        f"{created} Termine angelegt, {updated} aktualisiert, "
-        f"{announced} Änderungen an die Angemeldeten gemeldet."
+        f"{counted(created, 'Termin', 'Termine')} angelegt, {updated} aktualisiert, "
+        f"{counted(announced, 'Änderung', 'Änderungen')} an die Angemeldeten gemeldet."
     )
 
 
@@ -94,30 +95,51 @@ async def events_import(
 @_cli
 async def events_list(
     all_: Annotated[bool, typer.Option("--all", help="auch Entwürfe")] = False,
+    format: FormatOption = "table",
 ) -> None:
     """Kommende Termine mit Anmeldungen."""
+    _format(format)
     async with _app() as application, application.db.uow() as uow:
         tz = application.settings.tz
         now = application.services.clock()
         upcoming = await event_cases.upcoming(uow, now, include_drafts=all_)
         numbers = await event_cases.counts(uow, [e.id for e in upcoming])
-    table = Table(
-        "Nr.", "Art", "Titel", "Beginn", "Ort / Link", "Plätze", "Angem.", "Warte.", "Status"
+    if not upcoming and format == "table":
+        out.print("Keine kommenden Termine.")
+        return
+    rows = [
+        {
+            "id": event.id,
+            "kind": event.kind,
+            "title": event.title,
+            "starts_at": event.starts_at.isoformat(),
+            "starts": local_text(event.starts_at, tz),
+            "place": event.location or event.url,
+            "capacity": event.capacity,
+            "registered": numbers[event.id]["registered"],
+            "waiting": numbers[event.id]["waiting"],
+            "status": event.status,
+        }
+        for event in upcoming
+    ]
+    headers = ("Nr.", "Art", "Titel", "Beginn", "Ort / Link", "Plätze", "Angem.", "Warte.")
+    cli_labels.print_rows(
+        out,
+        rows,
+        format,
+        (*headers, "Status"),
+        lambda row: (
+            str(row["id"]),
+            cli_labels.event_kind_label(row["kind"]),
+            row["title"],
+            row["starts"],
+            row["place"] or "–",
+            str(row["capacity"] or "–"),
+            str(row["registered"]),
+            str(row["waiting"]),
+            cli_labels.event_status_label(row["status"]),
+        ),
     )
-    for event in upcoming:
-        n = numbers[event.id]
-        table.add_row(
-            str(event.id),
-            event.kind,
-            event.title,
-            local_text(event.starts_at, tz),
-            event.location or event.url,
-            str(event.capacity or "–"),
-            str(n["registered"]),
-            str(n["waiting"]),
-            event.status,
-        )
-    out.print(table if upcoming else "Keine kommenden Termine.")
 
 
 @events_app.command("cancel")
@@ -173,5 +195,6 @@ async def digest_send(
         )
     else:
         out.print(
-            f"{runs} Zusammenfassungen gebaut, {queued} Nachrichten in den Postausgang gestellt."
+            f"{counted(runs, 'Zusammenfassung', 'Zusammenfassungen')} gebaut, "
+            f"{counted(queued, 'Nachricht', 'Nachrichten')} in den Postausgang gestellt."
         )

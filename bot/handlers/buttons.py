@@ -30,6 +30,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await deps(context).assistant.handle(
         sender_of(update), query.data, event=event_of(update)
     )
+    log.info("telegram update %s from chat %s: %d replies", update.update_id, chat.id, len(replies))
     await mark_chosen(query)
     await reply(context, chat.id, replies)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.conversation import dialogues
 from core.exchange import interests
 from core.exchange import posts as exchange
+from core.kernel import paging
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import Command
@@ -132,11 +133,21 @@ async def my_posts(ctx: Ctx, args: str) -> list[Reply]:
     posts = [p for p in await ctx.uow.posts.by_author(_member(ctx).id) if p.status != "closed"]
     if not posts:
         return [Reply(t("posts.none"), dialogues.welcome_choices()[:2])]
-    replies = [Reply(t("posts.list_intro", count=len(posts)))]
-    for post in posts:
+    shown = paging.page(posts, paging.page_number(args))
+    replies = [Reply(_intro("posts.list_intro", len(posts), shown.number))]
+    for post in shown.items:
         line = exchange.post_line(post, ctx.services.tz)
         replies.append(Reply(line, exchange.post_choices(post), ref=f"post:{post.id}"))
-    return replies
+    more = shown.more("meine")
+    return [*replies, more] if more else replies
+
+
+def _intro(key: str, count: int, page_number: int) -> str:
+    """A list's heading; from the second page on it says which page this is."""
+    text = t(key, count=count)
+    if page_number == 1:
+        return text
+    return f"{text.rstrip(':')}, {t('paging.page_of', number=page_number)}:"
 
 
 async def edit(ctx: Ctx, args: str) -> Reply | list[Reply]:
@@ -183,13 +194,22 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
     accepted = [m for m in matches if m.status == "accepted"]
     if not open_ and not maybe and not accepted:
         return [Reply(t("match.none"))]
+    # One list in pages: open proposals, then suggestions, then made contacts.
+    entries = [("open", m) for m in open_] + [("maybe", m) for m in maybe]
+    entries += [("accepted", m) for m in accepted]
+    shown = paging.page(entries, paging.page_number(args))
+    on_page = {kind: [m for k, m in shown.items if k == kind] for kind in ("open", "maybe")}
+    open_, maybe = on_page["open"], on_page["maybe"]
+    total = {kind: sum(1 for k, _ in entries if k == kind) for kind in ("open", "maybe")}
     replies: list[Reply] = []
     if open_:
-        replies.append(Reply(t("match.open_intro", count=len(open_))))
+        replies.append(Reply(_intro("match.open_intro", total["open"], shown.number)))
         replies += [exchange.proposal_reply(m, member) for m in open_]
     if maybe:
-        replies.append(Reply(t("match.suggestions_intro", count=len(maybe))))
+        replies.append(Reply(_intro("match.suggestions_intro", total["maybe"], shown.number)))
         replies += [exchange.suggestion_reply(m, member) for m in maybe]
+    accepted = [m for k, m in shown.items if k == "accepted"]
+    more = shown.more("treffer")
     if accepted:
         lines = []
         for m in accepted:
@@ -203,7 +223,7 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
                 )
             )
         replies.append(Reply(t("match.accepted_intro") + "\n\n" + "\n\n".join(lines)))
-    return replies
+    return [*replies, more] if more else replies
 
 
 async def accept(ctx: Ctx, args: str) -> Reply:
@@ -353,9 +373,9 @@ def exchange_commands() -> tuple[Command, ...]:
     return (
         Command("biete", offer, aliases=("angebot",), args="[Text]"),
         Command("suche", request, aliases=("gesuch",), args="[Text]"),
-        Command("meine", my_posts),
+        Command("meine", my_posts, args="[Seite]"),
         Command("aendern", edit, aliases=("bearbeiten",), args="NR [Text]"),
-        Command("treffer", my_matches),
+        Command("treffer", my_matches, args="[Seite]"),
         Command("interessen", set_interests, args="[Stichworte]"),
         Command("annehmen", accept, aliases=("ja",), args="NR", listed=False),
         Command("ablehnen", decline, aliases=("nein",), args="NR", listed=False),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from core.conversation import registration_form
+from core.conversation.registration import NO, YES, finish_registration, welcome_choices
 from core.exchange import posts as exchange
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
@@ -18,8 +20,6 @@ from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
 SEARCH_RESULTS = 8
-YES = {"ja", "j", "yes", "y", "ok", "einverstanden", "zustimmen", "ich stimme zu"}
-NO = {"nein", "n", "no"}
 SKIP = {"-", "ueberspringen", "überspringen", "weiter", "ohne"}
 
 Step = Callable[[Ctx, Dialogue, str], Awaitable["Reply | list[Reply]"]]
@@ -43,6 +43,8 @@ def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
 
 
 async def start_registration(ctx: Ctx, pending: str | None = None) -> Reply:
+    if ctx.sender.channel == "email":  # one form to send back instead of four mails
+        return await registration_form.start(ctx, pending)
     await ctx.begin("register", "name", _pending(pending))
     key = "register.intro_pending" if pending else "register.intro"
     return Reply(t(key), [_cancel_choice()])
@@ -106,32 +108,7 @@ async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
         return Reply(t("register.consent_refused"))
     if answer not in YES:
         return _consent_question()
-    data = dialogue.data
-    member = await members.add_member(
-        ctx.uow,
-        members.NewMember(
-            name=data["name"],
-            role=data["role"],
-            municipality_ags=data["ags"],
-            email=data.get("email") or ctx.sender.email,
-            telegram_chat_id=ctx.sender.telegram_chat_id,
-            consent=True,
-        ),
-        ctx.now,
-    )
-    ctx.member = member
-    await ctx.end()
-    if _carry_out_pending(ctx, dialogue):
-        return Reply(t("register.done_pending", name=member.name, town=data["town"]))
-    return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())
-
-
-def welcome_choices() -> list[Choice]:
-    return [
-        Choice(t("welcome.choice_offer"), "/biete"),
-        Choice(t("welcome.choice_request"), "/suche"),
-        Choice(t("welcome.choice_help"), "/hilfe"),
-    ]
+    return await finish_registration(ctx, dialogue.data)
 
 
 # --- consent for invited members --------------------------------------------------
@@ -203,6 +180,7 @@ MEMBER_STEPS: dict[tuple[str, str], Step] = {
     ("register", "email"): _register_email,
     ("register", "consent"): _register_consent,
     ("consent", "consent"): _consent,
+    (registration_form.FLOW, "form"): registration_form.form_step,
 }
 
 EXCHANGE_STEPS: dict[tuple[str, str], Step] = {

@@ -80,6 +80,7 @@ class MailIn:
     dedupe_key: str  # the Message-ID, or a digest of the raw bytes when it has none
     from_address: str | None
     text: str  # only what the sender newly wrote (quotes and signature removed)
+    signature: str = ""  # the sender's signature below it (for registration only)
     subject: str = ""  # without Re:/AW: prefixes
     message_id: str | None = None
     in_reply_to: str | None = None
@@ -335,7 +336,7 @@ async def _decide_and_act(
         decision = _Decision("limited", reason="unparseable replies of an unknown sender")
     if decision.status == "act":
         assert mail.from_address is not None
-        sender = Sender("email", mail.from_address, mail.from_name)
+        sender = Sender("email", mail.from_address, mail.from_name, mail.signature)
         replies = await assistant.act_in(uow, sender, decision.text)
         # The member read while deciding is still in the session (no query); a sender
         # unknown then may have registered just now.

@@ -26,6 +26,7 @@ from core.exchange import interests
 from core.exchange.match_index import MatchIndex
 from core.exchange.posts import excerpt, place
 from core.kernel.clock import aware
+from core.kernel.paging import PAGE_SIZE
 from core.kernel.replies import Reply
 from core.kernel.texts import t
 from core.matching import PostDoc
@@ -34,7 +35,7 @@ from core.store.models import Member, Post
 from core.store.unit_of_work import UnitOfWork
 
 CANDIDATES = 50  # per query; the window filter comes after ranking
-SHOWN = 10
+SHOWN = PAGE_SIZE  # like every long list: a few, then how many more
 
 
 def _interest_docs(member: Member, keywords: str) -> list[PostDoc]:
@@ -79,13 +80,35 @@ async def fitting_posts(
                 why = t("digest.fits_interest", reason=candidate.reason)
                 found.setdefault(candidate.post_id, (candidate.score, why))
     posts = await uow.posts.many(found)
+    settled_posts, connected = await _settled(uow, member)
     fresh = [
         p
         for p in posts.values()
-        if p.status == "open" and p.author_id != member.id and since <= aware(p.created_at) < until
+        if p.status == "open"
+        and p.author_id != member.id
+        and since <= aware(p.created_at) < until
+        and p.id not in settled_posts
+        and p.author_id not in connected
     ]
     fresh.sort(key=lambda p: (-found[p.id][0], p.id))
     return [(p, found[p.id][1]) for p in fresh]
+
+
+# A pair that was answered (connected, declined) or went stale is never offered again.
+SETTLED = ("accepted", "declined", "stale", "closed")
+
+
+async def _settled(uow: UnitOfWork, member: Member) -> tuple[set[int], set[int]]:
+    """Posts paired with one of the member's own in a settled match, and the authors the
+    member is already connected with."""
+    posts: set[int] = set()
+    connected: set[int] = set()
+    for match in await uow.matches.for_member(member.id, SETTLED):
+        other = match.request if match.offer.author_id == member.id else match.offer
+        posts.add(other.id)
+        if match.status == "accepted":
+            connected.add(other.author_id)
+    return posts, connected
 
 
 def digest_reply(items: Sequence[tuple[Post, str]]) -> Reply:

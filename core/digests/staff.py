@@ -128,12 +128,15 @@ async def to_verify_section(uow: UnitOfWork, since: datetime, now: datetime, tz:
     )
 
 
+def _counted_posts(since: datetime, until: datetime) -> tuple:
+    """The posts a digest counts: created in [since, until), not deleted."""
+    return (Post.created_at >= since, Post.created_at < until, Post.status != "deleted")
+
+
 async def exchange_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
     posts = (
         await uow.session.scalars(
-            select(Post)
-            .where(Post.created_at >= since, Post.created_at < now, Post.status != "deleted")
-            .order_by(Post.created_at)
+            select(Post).where(*_counted_posts(since, now)).order_by(Post.created_at)
         )
     ).all()
     matches = Counter(
@@ -272,11 +275,14 @@ async def activity(
     today = aware(now).astimezone(tz).date()
     days = [today - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1)]
     start = now - timedelta(days=CHART_DAYS + 1)
+    # The same posts and proposals the text counts, so chart and text agree.
     post_times = (
-        await uow.session.scalars(select(Post.created_at).where(Post.created_at >= start))
+        await uow.session.scalars(select(Post.created_at).where(*_counted_posts(start, now)))
     ).all()
     match_times = (
-        await uow.session.scalars(select(Match.created_at).where(Match.created_at >= start))
+        await uow.session.scalars(
+            select(Match.created_at).where(Match.created_at >= start, Match.created_at < now)
+        )
     ).all()
 
     def per_day(times: Sequence[datetime]) -> list[int]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import vDuration
 
+from core.kernel import german_format
 from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.texts import t
@@ -87,8 +88,8 @@ def local_text(moment: datetime, tz: ZoneInfo) -> str:
     return t(
         "events.when",
         weekday=weekday,
-        date=local.strftime("%d.%m.%Y"),
-        time=local.strftime("%H:%M"),
+        date=german_format.day(local),
+        time=german_format.clock_time(local),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.exchange.match_index import MatchIndex
+from core.kernel import german_format
 from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
@@ -405,7 +406,7 @@ async def change_status(
 
 
 def post_line(post: Post, tz) -> str:
-    expires = aware(post.expires_at).astimezone(tz).strftime("%d.%m.%Y")
+    expires = german_format.day(aware(post.expires_at).astimezone(tz))
     return t(
         "posts.line",
         id=post.id,

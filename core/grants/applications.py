@@ -169,6 +169,11 @@ def add_partner(application: GrantApplication, ags: str, name: str, now: datetim
     application.updated_at = now
 
 
+def clear_partners(application: GrantApplication, now: datetime) -> None:
+    application.partners = []
+    application.updated_at = now
+
+
 def set_costs(
     application: GrantApplication, lines: list[CostLine], available_cents: int, now: datetime
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.grants import applications as grants
 from core.grants import dialogues as grant_dialogues
 from core.grants import views as grant_views
+from core.kernel import german_format
 from core.kernel.clock import aware
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
@@ -114,7 +115,7 @@ async def review_queue(ctx: Ctx, args: str) -> list[Reply]:
 def _queue_text(ctx: Ctx, application) -> str:
     weak = application.municipality.is_structurally_weak
     submitted = application.submitted_at
-    when = aware(submitted).astimezone(ctx.services.tz).strftime("%d.%m.%Y %H:%M")
+    when = german_format.day_and_time(aware(submitted).astimezone(ctx.services.tz))
     flag = t("grants.weak_flag") if weak else ""
     return t(
         "grants.queue_line", summary=grant_views.summary(application), flag=flag, submitted=when

@@ -15,6 +15,7 @@ from core.grants import budget as grant_budget
 from core.grants import costs as grant_costs
 from core.grants import form as grant_form
 from core.grants import views as grant_views
+from core.kernel import german_format
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import fold
@@ -88,7 +89,7 @@ async def _budget_values(ctx: Ctx, member: Member) -> dict:
         "remaining": format_euro(left),
         "cap": format_euro(programme.cap_cents),
         "rate": format_euro(programme.max_day_rate_cents),
-        "deadline": programme.application_deadline_in(year).strftime("%d.%m.%Y"),
+        "deadline": german_format.day(programme.application_deadline_in(year)),
     }
 
 
@@ -129,6 +130,7 @@ def summary_reply(application: GrantApplication, channel: str) -> Reply:
         grant_views.summary(application) + "\n\n" + t(key),
         [
             Choice(t("grants.choice.submit"), f"/einreichen {application.id}"),
+            *change_choices(),
             Choice(t("grants.choice.keep_draft"), "/abbrechen"),
             Choice(t("grants.choice.discard"), f"/zurueckziehen {application.id}"),
         ],
@@ -200,6 +202,9 @@ async def _partners(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     application = await _draft(ctx, dialogue)
     if fold(text).strip(" .!") in DONE_WORDS:
         return await _next_step(ctx, application, {**dialogue.data, "partners_done": True})
+    if fold(text).strip(" .!") in RESET_WORDS:
+        grants.clear_partners(application, ctx.now)
+        return await back_to(ctx, application, "partners", dialogue.data)
     found = resolve_municipality(ctx, text)
     if isinstance(found, list):
         choices = [Choice(m.display_name, m.ags) for m in found]
@@ -243,12 +248,88 @@ async def _costs(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
 
 async def _summary(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     application = await _draft(ctx, dialogue)
-    if fold(text).strip(" .!") in YES_WORDS:
+    word = fold(text).strip(" .!")
+    if word in YES_WORDS:
         return await submit(ctx, application.id)
+    if word in BACK_STEPS:
+        return await back_to(ctx, application, BACK_STEPS[word], dialogue.data)
     return summary_reply(application, ctx.sender.channel)
 
 
+# --- from the summary back to a step -------------------------------------------------
+
+# The word of a "change" choice and the step it leads back to; after the step the
+# dialogue returns to the summary, because every other field is filled.
+BACK_STEPS = {"kosten": "costs", "partner": "partners", "zweck": "purpose"}
+BACK_STEPS |= {"titel": "title", "beschreibung": "description"}
+
+
+def change_choices() -> list[Choice]:
+    return [
+        Choice(t(f"grants.choice.change_{step}"), word)
+        for word, step in BACK_STEPS.items()
+        if step in ("costs", "partners", "purpose")
+    ]
+
+
+async def back_to(ctx: Ctx, application: GrantApplication, step: str, data: dict) -> Reply:
+    await ctx.begin("grant", step, {**data, "application": application.id})
+    if step == "purpose":
+        return Reply(t("grants.ask_purpose"), _purpose_choices())
+    if step == "partners":
+        names = ", ".join(p["name"] for p in application.partners or []) or t("grants.none")
+        reset = Choice(t("grants.choice.reset_partners"), "neu")
+        return Reply(t("grants.change_partners", partners=names), [_done(), reset, _cancel()])
+    if step == "costs":
+        return await _costs_plan(ctx, application)
+    return Reply(t(f"grants.ask_{step}"), [_cancel()])
+
+
+async def _costs_plan(ctx: Ctx, application: GrantApplication) -> Reply:
+    programme = ctx.services.grants
+    left = await grant_budget.remaining(
+        ctx.uow, application.municipality_ags, programme.year_of(ctx.now), programme
+    )
+    lines = grant_views.costs(application)
+    listed = "\n".join(f"• {line.describe()}" for line in lines) or t("grants.none")
+    return Reply(
+        t(
+            "grants.costs_so_far",
+            lines=listed,
+            total=format_euro(application.requested_cents or 0),
+            remaining=format_euro(left - (application.requested_cents or 0)),
+        ),
+        [_done(), Choice(t("grants.choice.reset_costs"), "neu"), _cancel()],
+    )
+
+
+async def _over_budget(ctx: Ctx, application_id: int) -> Reply | None:
+    """The refusal of a draft the budget cannot take, with the ways back; None when it fits.
+
+    A read-only look: the submission itself checks again under its lock."""
+    application = await grants.own(ctx.uow, _member(ctx), application_id)
+    if application.state != "draft" or grants.missing_fields(application):
+        return None
+    programme = ctx.services.grants
+    year = programme.year_of(ctx.now)
+    left = await grant_budget.remaining(ctx.uow, application.municipality_ags, year, programme)
+    if application.requested_cents <= left:
+        return None
+    await ctx.begin("grant", "summary", {"application": application.id})
+    refusal = t(
+        "grants.over_budget",
+        amount=format_euro(application.requested_cents),
+        remaining=format_euro(left),
+        year=year,
+    )
+    keep = Choice(t("grants.choice.keep_draft"), "/abbrechen")
+    return Reply(f"{refusal} {t('grants.change_what')}", [*change_choices(), keep])
+
+
 async def submit(ctx: Ctx, application_id: int) -> Reply:
+    refused = await _over_budget(ctx, application_id)
+    if refused is not None:
+        return refused
     application = await grants.submit(
         ctx.uow, _member(ctx), application_id, ctx.services.grants, ctx.now
     )

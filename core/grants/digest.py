@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.grants.budget import held_amount
+from core.kernel import german_format
 from core.kernel.clock import aware
 from core.kernel.money import format_euro
 from core.kernel.texts import t
@@ -125,7 +126,7 @@ def _queue_lines(queue: list[GrantApplication], since: datetime, tz: ZoneInfo) -
                 town=label(application.municipality),
                 title=application.title,
                 amount=format_euro(application.requested_cents),
-                date=submitted.astimezone(tz).strftime("%d.%m.%Y"),
+                date=german_format.day(submitted.astimezone(tz)),
                 new=t("digest.grants_new") if submitted >= aware(since) else "",
                 weak=t("digest.grants_weak")
                 if application.municipality.is_structurally_weak

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core.grants.programme import GrantProgramme
+from core.kernel import german_format
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.messaging.outbox import enqueue
@@ -43,7 +44,7 @@ async def _draft_reminders(
         return 0
     text = t(
         "grants.reminder_deadline",
-        deadline=deadline.strftime("%d.%m.%Y"),
+        deadline=german_format.day(deadline),
         days=(deadline - today).days,
     )
     reply = Reply(text, [Choice(t("grants.choice.continue"), "/antrag")])
@@ -68,7 +69,7 @@ async def _invoice_reminders(
                 "grants.reminder_invoice",
                 id=application.id,
                 title=application.title,
-                deadline=deadline.strftime("%d.%m.%Y"),
+                deadline=german_format.day(deadline),
                 days=(deadline - today).days,
             ),
             [Choice(t("grants.choice.proof"), f"/nachweis {application.id}")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.grants.costs import CostLine
+from core.kernel import german_format
 from core.kernel.clock import aware
 from core.kernel.money import format_euro
 from core.kernel.replies import Choice
@@ -42,7 +43,7 @@ def status_line(application: GrantApplication, tz) -> str:
         amounts += t("grants.amount_approved", amount=format_euro(application.approved_cents))
     if application.paid_cents is not None:
         amounts += t("grants.amount_paid", amount=format_euro(application.paid_cents))
-    changed = aware(application.updated_at).astimezone(tz).strftime("%d.%m.%Y")
+    changed = german_format.day(aware(application.updated_at).astimezone(tz))
     return t(
         "grants.status_line",
         id=application.id,

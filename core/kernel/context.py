@@ -25,6 +25,7 @@ class Sender:
     channel: str  # "terminal" | "telegram" | "email"
     address: str  # email address or Telegram chat id
     display_name: str = ""
+    signature: str = ""  # a mail's signature block: where registration finds name and town
 
     @property
     def key(self) -> str:

@@ -11,10 +11,16 @@ class UserError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # The catalogue key and values, so another audience (staff in the shell) can be
+        # told the same in its own words.
+        self.key: str | None = None
+        self.values: dict[str, object] = {}
 
     @classmethod
     def of(cls, key: str, **values: object) -> UserError:
-        return cls(t(key, **values))
+        error = cls(t(key, **values))
+        error.key, error.values = key, values
+        return error
 
 
 class ImportFileError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from core.kernel import german_format
 from core.kernel.errors import UserError
 
 # The largest amount anyone could plausibly mean in this programme: a guard against typos
@@ -80,9 +81,7 @@ def _to_decimal(text: str) -> Decimal | None:
 
 def format_euro(cents: int) -> str:
     """12_505_050 -> "125.050,50 €" (German notation, always two decimals)."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d} €"
+    return german_format.euro(cents)
 
 
 def plain_euro(cents: int) -> str:

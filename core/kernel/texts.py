@@ -11,6 +11,8 @@ from functools import cache
 from importlib.resources import files
 from string import Formatter
 
+from core.kernel import german_format
+
 
 @cache
 def _catalogue() -> dict[str, str]:
@@ -29,9 +31,28 @@ def _catalogue() -> dict[str, str]:
     return flat
 
 
+class _CatalogueFormatter(Formatter):
+    """``str.format`` plus plural forms: ``{count:#Angebot|Angebote}`` -> "1 Angebot",
+    "3 Angebote"; ``{count:Angebot|Angebote}`` gives the noun alone. The number is written
+    the German way and the form chosen by the German plural rule (CLDR, through Babel)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        with_number = format_spec.startswith("#")
+        one, _, other = format_spec.removeprefix("#").partition("|")
+        count = int(value)  # a plural form needs a count; anything else is a catalogue bug
+        if with_number:
+            return german_format.counted(count, one, other)
+        return german_format.plural(count, one, other)
+
+
+_FORMATTER = _CatalogueFormatter()
+
+
 def t(key: str, **values: object) -> str:
     """The text for ``key`` with ``{placeholders}`` filled in."""
-    return _catalogue()[key].format(**values)
+    return _FORMATTER.format(_catalogue()[key], **values)
 
 
 def template(key: str) -> str:
@@ -54,4 +75,4 @@ def placeholders(key: str) -> set[str]:
 
 def format_number(value: int) -> str:
     """German thousands separator: 12.345."""
-    return f"{value:,}".replace(",", ".")
+    return german_format.number(value)

@@ -1,0 +1,43 @@
+"""Finishing a registration, whichever way the data came: the guided steps of the chat or
+the one form by mail (core/conversation/registration_form.py)."""
+
+from __future__ import annotations
+
+from core.kernel.context import Ctx
+from core.kernel.replies import Choice, Reply
+from core.kernel.texts import t
+from core.members import accounts as members
+
+YES = {"ja", "j", "yes", "y", "ok", "einverstanden", "zustimmen", "ich stimme zu"}
+NO = {"nein", "n", "no"}
+
+
+async def finish_registration(ctx: Ctx, data: dict) -> Reply:
+    """Register with the collected data (consent given); what the person asked for before is
+    carried out right after this reply."""
+    member = await members.add_member(
+        ctx.uow,
+        members.NewMember(
+            name=data["name"],
+            role=data["role"],
+            municipality_ags=data["ags"],
+            email=data.get("email") or ctx.sender.email,
+            telegram_chat_id=ctx.sender.telegram_chat_id,
+            consent=True,
+        ),
+        ctx.now,
+    )
+    ctx.member = member
+    await ctx.end()
+    ctx.then = data.get("pending")
+    if ctx.then:
+        return Reply(t("register.done_pending", name=member.name, town=data["town"]))
+    return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())
+
+
+def welcome_choices() -> list[Choice]:
+    return [
+        Choice(t("welcome.choice_offer"), "/biete"),
+        Choice(t("welcome.choice_request"), "/suche"),
+        Choice(t("welcome.choice_help"), "/hilfe"),
+    ]

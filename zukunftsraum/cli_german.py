@@ -1,0 +1,57 @@
+"""The command line's own words in German: help option, usage line, panel titles.
+
+Typer (with the Click it carries) writes a few fixed English strings ("Show this message
+and exit.", "Usage:", "Options", "[OPTIONS]"). Click lets the help option's text, the
+metavars and the context's help formatter be replaced, and Typer keeps its panel titles as
+module settings; this module sets all of them once, so ``--help`` on every command reads
+German like the rest of the shell.
+"""
+
+from __future__ import annotations
+
+import typer.rich_utils as typer_help
+from typer import _click as click
+from typer.core import TyperGroup
+
+HELP_OPTION_TEXT = "Diese Hilfe anzeigen und beenden."
+USAGE_PREFIX = "Aufruf: "
+OPTIONS_METAVAR = "[OPTIONEN]"
+SUBCOMMAND_METAVAR = "BEFEHL [ARGUMENTE]..."
+
+
+class GermanHelpFormatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, USAGE_PREFIX if prefix is None else prefix)
+
+
+class GermanGroup(TyperGroup):
+    """The top-level group: every command below it gets the German help option."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _german_help_option(self)
+
+
+def _german_help_option(command: click.Command) -> None:
+    option = command.get_help_option(click.Context(command))
+    if option is not None:
+        option.help = HELP_OPTION_TEXT
+    command.options_metavar = OPTIONS_METAVAR
+    if hasattr(command, "subcommand_metavar"):
+        command.subcommand_metavar = SUBCOMMAND_METAVAR
+    for sub in getattr(command, "commands", {}).values():
+        _german_help_option(sub)
+
+
+def use_german() -> None:
+    click.Context.formatter_class = GermanHelpFormatter
+    typer_help.DEPRECATED_STRING = "(veraltet) "
+    typer_help.DEFAULT_STRING = "[Standard: {}]"
+    typer_help.ENVVAR_STRING = "[Umgebungsvariable: {}]"
+    typer_help.REQUIRED_LONG_STRING = "[Pflicht]"
+    typer_help.ARGUMENTS_PANEL_TITLE = "Argumente"
+    typer_help.OPTIONS_PANEL_TITLE = "Optionen"
+    typer_help.COMMANDS_PANEL_TITLE = "Befehle"
+    typer_help.ERRORS_PANEL_TITLE = "Fehler"
+    typer_help.ABORTED_TEXT = "Abgebrochen."
+    typer_help.RICH_HELP = "Hilfe: [blue]'{command_path} {help_option}'[/]"
