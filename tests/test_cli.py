@@ -308,7 +308,7 @@ def test_the_console_script_runs_as_its_own_process(tmp_path, template_db):
     shutil.copy(template_db, tmp_path / "zr.db")
     env = {**os.environ, "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}"}
     shown = invoke_process(["--help"], env, tmp_path)
-    assert shown.returncode == 0 and "Usage" in shown.stdout
+    assert shown.returncode == 0 and "Aufruf" in shown.stdout
     refused = invoke_process(["members", "verify", "niemand@example.org"], env, tmp_path)
     assert refused.returncode != 0
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr

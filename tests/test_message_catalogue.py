@@ -12,7 +12,7 @@ from string import Formatter
 
 import pytest
 
-from core.conversation.commands import GRAMMAR
+from core.feature_set import all_features
 from core.kernel.channel_words import REFERENCE, email_label, for_email
 from core.kernel.german_format import counted, day_and_time, euro, number
 from core.kernel.grammar import fold
@@ -20,6 +20,8 @@ from core.kernel.replies import Choice
 from core.kernel.texts import all_keys, raw, t
 from core.messaging.email_outbox import EmailToSend
 from mail.compose import render
+
+GRAMMAR = all_features().grammar  # the one grammar, as the service assembles it
 
 # Placeholders that hold a count. A count right before a noun needs the noun's plural rule.
 COUNTS = {
