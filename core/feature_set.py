@@ -22,6 +22,7 @@ from core.grants import digest as grant_digest
 from core.grants import privacy as grant_privacy
 from core.grants.reminders import sweep_grant_reminders
 from core.kernel.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
+from core.knowledge.feature import KNOWLEDGE
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
 
@@ -49,7 +50,9 @@ async def _erase_grants(uow: UnitOfWork, member: Member, now: datetime, tz: Zone
 
 
 async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
-    return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
+    return await sweep_member_digests(
+        uow, ctx.index, ctx.now, ctx.schedule, knowledge=ctx.knowledge
+    )
 
 
 MEMBERS = Feature(
@@ -87,4 +90,4 @@ DIGESTS = Feature(
 
 @cache
 def all_features() -> Features:
-    return assemble([MEMBERS, EXCHANGE, GRANTS, EVENTS, MESSAGING, DIGESTS])
+    return assemble([MEMBERS, EXCHANGE, GRANTS, EVENTS, KNOWLEDGE, MESSAGING, DIGESTS])

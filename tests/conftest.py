@@ -16,6 +16,8 @@ import pytest
 from core.conversation.assistant import Assistant
 from core.exchange.match_index import MatchIndex, use_encoder
 from core.kernel.context import Sender, Services
+from core.knowledge.files import FileStore
+from core.knowledge.library import KnowledgeLibrary
 from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder
 from core.municipalities.directory import MunicipalityIndex, bundled_index
 from core.municipalities.reference import _row
@@ -115,9 +117,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def services(test_municipalities, clock) -> Services:
+def services(test_municipalities, clock, tmp_path) -> Services:
     return Services(
-        index=MatchIndex(), municipalities=MunicipalityIndex(test_municipalities), clock=clock
+        index=MatchIndex(),
+        municipalities=MunicipalityIndex(test_municipalities),
+        clock=clock,
+        knowledge=KnowledgeLibrary(files=FileStore(tmp_path / "data")),
     )
 
 

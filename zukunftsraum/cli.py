@@ -387,6 +387,10 @@ app.add_typer(digest_app, name="digest")
 from zukunftsraum.cli_mail import mail_app  # noqa: E402
 
 app.add_typer(mail_app, name="mail")
+
+from zukunftsraum.cli_knowledge import knowledge_app  # noqa: E402
+
+app.add_typer(knowledge_app, name="knowledge")
 # --- grants -----------------------------------------------------------------------
 
 

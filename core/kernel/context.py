@@ -11,6 +11,7 @@ from core.feature_set import all_features
 from core.grants.programme import GrantProgramme
 from core.kernel.clock import Clock, system_clock
 from core.kernel.features import Features
+from core.knowledge.library import KnowledgeLibrary
 from core.municipalities.directory import MunicipalityIndex
 from core.store.models import Dialogue, Member
 from core.store.unit_of_work import UnitOfWork
@@ -50,6 +51,8 @@ class Services:
     # What the features contribute (sweeps, digest sections, privacy hooks); the bootstrap
     # passes it, the default serves tests that build services by hand.
     features: Features = field(default_factory=all_features)
+    # The knowledge collection's files, search index and size limits.
+    knowledge: KnowledgeLibrary = field(default_factory=KnowledgeLibrary)
 
 
 @dataclass

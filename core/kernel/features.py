@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: the features import this module, not the 
     from core.digests.staff import SectionBuilder
     from core.exchange.match_index import MatchIndex
     from core.grants.programme import GrantProgramme
+    from core.knowledge.library import KnowledgeLibrary
     from core.store.models import Member
     from core.store.unit_of_work import UnitOfWork
 
@@ -35,6 +36,8 @@ class SweepContext:
     index: MatchIndex
     grants: GrantProgramme
     features: Features
+    # The knowledge collection, for the member digest's section of new entries.
+    knowledge: KnowledgeLibrary | None = None
 
 
 SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]

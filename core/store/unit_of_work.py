@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from core.knowledge.store import KnowledgeRepo
 from core.store.grants import GrantRepo
 from core.store.models import (
     Base,
@@ -127,6 +128,7 @@ class UnitOfWork:
         self.dialogues = DialogueRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.grants = GrantRepo(self.session)
+        self.knowledge = KnowledgeRepo(self.session)
 
     async def __aexit__(self, *exc_info) -> None:
         # close() rolls back what was not committed; unlike rollback() it leaves loaded
