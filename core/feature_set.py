@@ -30,6 +30,8 @@ from core.grants.programme import GrantProgramme
 from core.grants.reminders import sweep_grant_reminders
 from core.kernel.context import Services
 from core.kernel.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
+from core.knowledge.feature import KNOWLEDGE
+from core.knowledge.library import KnowledgeLibrary
 from core.municipalities.directory import MunicipalityIndex
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
@@ -58,7 +60,9 @@ async def _erase_grants(uow: UnitOfWork, member: Member, now: datetime, tz: Zone
 
 
 async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
-    return await sweep_member_digests(uow, ctx.index, ctx.now, ctx.schedule)
+    return await sweep_member_digests(
+        uow, ctx.index, ctx.now, ctx.schedule, knowledge=ctx.knowledge
+    )
 
 
 # Starting, help and cancelling come first in every menu.
@@ -108,7 +112,9 @@ DIGESTS = Feature(
 
 @cache
 def all_features() -> Features:
-    return assemble([CONVERSATION, MEMBERS, EXCHANGE, GRANTS, EVENTS, MESSAGING, DIGESTS])
+    return assemble(
+        [CONVERSATION, MEMBERS, EXCHANGE, GRANTS, EVENTS, KNOWLEDGE, MESSAGING, DIGESTS]
+    )
 
 
 def make_services(
@@ -118,4 +124,5 @@ def make_services(
     tools and tests that build them by hand (the service's bootstrap passes its settings)."""
     options.setdefault("grants", GrantProgramme())
     options.setdefault("features", all_features())
+    options.setdefault("knowledge", KnowledgeLibrary())
     return Services(index=index, municipalities=municipalities, **options)  # type: ignore[arg-type]

@@ -18,10 +18,12 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from core.conversation.assistant import Assistant
-from core.exchange.match_index import MatchIndex, use_encoder
+from core.exchange.match_index import MatchIndex
 from core.feature_set import make_services
 from core.kernel.context import Sender, Services
-from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder
+from core.knowledge.files import FileStore
+from core.knowledge.library import KnowledgeLibrary
+from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder, use_encoder
 from core.municipalities.directory import MunicipalityIndex, bundled_index
 from core.municipalities.reference import _row
 from core.store.unit_of_work import Database
@@ -150,9 +152,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def services(test_municipalities, clock) -> Services:
+def services(test_municipalities, clock, tmp_path) -> Services:
     return make_services(
-        index=MatchIndex(), municipalities=MunicipalityIndex(test_municipalities), clock=clock
+        index=MatchIndex(),
+        municipalities=MunicipalityIndex(test_municipalities),
+        clock=clock,
+        knowledge=KnowledgeLibrary(files=FileStore(tmp_path / "data")),
     )
 
 

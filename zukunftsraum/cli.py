@@ -23,13 +23,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.exchange.importing import import_members, import_posts, read_rows
+from core.exchange.importing import import_members, import_posts
 from core.exchange.match_export import export_rows
 from core.grants import applications as grants
 from core.grants import export as grant_export
 from core.grants import views as grant_views
 from core.kernel.errors import ImportFileError, UserError
 from core.kernel.german_format import counted
+from core.kernel.import_files import read_rows
 from core.kernel.money import format_euro, parse_euro
 from core.members import accounts as member_cases
 from core.members.accounts import NewMember
@@ -429,6 +430,10 @@ app.add_typer(digest_app, name="digest")
 from zukunftsraum.cli_mail import mail_app  # noqa: E402
 
 app.add_typer(mail_app, name="mail")
+
+from zukunftsraum.cli_knowledge import knowledge_app  # noqa: E402
+
+app.add_typer(knowledge_app, name="knowledge")
 # --- grants -----------------------------------------------------------------------
 
 

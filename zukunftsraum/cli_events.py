@@ -178,7 +178,14 @@ async def digest_send(
             )
         else:
             index = application.services.index
-            runs, queued = await sweep_member_digests(uow, index, moment, schedule, manual=now)
+            runs, queued = await sweep_member_digests(
+                uow,
+                index,
+                moment,
+                schedule,
+                manual=now,
+                knowledge=application.services.knowledge,
+            )
         await uow.commit()
         has_staff = any(member.is_staff for member in await uow.members.list())
     if staff and not has_staff:

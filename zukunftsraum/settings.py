@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     grant_invoice_deadline: str = "11-30"
     grant_max_day_rate_eur: int = 850
 
+    # Knowledge collection: its files live under the data directory (by content hash).
+    data_dir: Path = DEFAULT_VAR_DIR / "data"
+    knowledge_max_mb: int = 50
+    knowledge_mail_attachment_mb: int = 10
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -120,6 +125,8 @@ class Settings(BaseSettings):
         "unknown_retry_seconds",
         "heartbeat_seconds",
         "lease_takeover_seconds",
+        "knowledge_max_mb",
+        "knowledge_mail_attachment_mb",
     )
     @classmethod
     def _positive(cls, value: int) -> int:

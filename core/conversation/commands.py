@@ -15,6 +15,7 @@ from core.kernel.errors import UserError
 from core.kernel.grammar import Command
 from core.kernel.replies import Attachment, Choice, Reply
 from core.kernel.texts import t
+from core.knowledge import related as knowledge_related
 from core.members import accounts as members
 from core.members.roles import role_label
 from core.municipalities.reference import label
@@ -82,7 +83,18 @@ async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
     matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
     kind = t(f"posts.kind.{post.kind}")
     confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
-    return match_replies(confirmation, post.id, post.kind, matches, author)
+    replies = match_replies(confirmation, post.id, post.kind, matches, author)
+    return await _with_knowledge(ctx, replies, matches, post)
+
+
+async def _with_knowledge(ctx: Ctx, replies: list[Reply], matches, post) -> list[Reply]:
+    """Beside new Vorschläge or Vielleicht passend: up to two fitting knowledge entries."""
+    if matches:
+        library = ctx.services.knowledge
+        line = await knowledge_related.beside_matches(ctx.uow, library, post.title, post.body)
+        if line:
+            replies[0].text += "\n\n" + line
+    return replies
 
 
 def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
@@ -168,7 +180,8 @@ async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
     confirmation = t("posts.edited", title=post.title, id=post.id)
     if not matches:
         return [Reply(confirmation)]
-    return match_replies(confirmation, post.id, post.kind, matches, _member(ctx))
+    replies = match_replies(confirmation, post.id, post.kind, matches, _member(ctx))
+    return await _with_knowledge(ctx, replies, matches, post)
 
 
 def _status_action(action: str):

@@ -29,9 +29,11 @@ from core.kernel.clock import aware
 from core.kernel.paging import PAGE_SIZE
 from core.kernel.replies import Reply
 from core.kernel.texts import t
+from core.knowledge import related
+from core.knowledge.library import KnowledgeLibrary
 from core.matching import PostDoc
 from core.messaging.outbox import enqueue
-from core.store.models import Member, Post
+from core.store.models import KnowledgeEntry, Member, Post
 from core.store.unit_of_work import UnitOfWork
 
 CANDIDATES = 50  # per query; the window filter comes after ranking
@@ -111,7 +113,40 @@ async def _settled(uow: UnitOfWork, member: Member) -> tuple[set[int], set[int]]
     return posts, connected
 
 
-def digest_reply(items: Sequence[tuple[Post, str]]) -> Reply:
+async def _knowledge_items(
+    uow: UnitOfWork,
+    library: KnowledgeLibrary | None,
+    member: Member,
+    since: datetime,
+    until: datetime,
+) -> list[tuple[KnowledgeEntry, str]]:
+    """New knowledge entries that fit the member's open posts and interests."""
+    if library is None:
+        return []
+    queries = [
+        (f"{p.title}\n{p.body}", t("knowledge.digest_fits_post", title=p.title))
+        for p in await uow.posts.by_author(member.id)
+        if p.status == "open"
+    ]
+    keywords = await interests.get(uow, member.id)
+    if keywords:
+        queries.append((keywords, t("knowledge.digest_fits_interest", keywords=keywords)))
+    return await related.for_digest(uow, library, queries, since, until)
+
+
+def knowledge_block(items: Sequence[tuple[KnowledgeEntry, str]]) -> str:
+    lines = [
+        t("knowledge.digest_item", entry=related.entry_mention(entry), why=why)
+        for entry, why in items[:SHOWN]
+    ]
+    return t("knowledge.digest_intro") + "\n" + "\n".join(lines)
+
+
+def digest_reply(
+    items: Sequence[tuple[Post, str]], knowledge: Sequence[tuple[KnowledgeEntry, str]] = ()
+) -> Reply:
+    if not items:
+        return Reply(knowledge_block(knowledge) + "\n\n" + t("digest.member_footer"))
     blocks = [
         t(
             "digest.member_item",
@@ -125,6 +160,8 @@ def digest_reply(items: Sequence[tuple[Post, str]]) -> Reply:
     ]
     more = t("digest.member_more", count=len(items) - SHOWN) if len(items) > SHOWN else ""
     text = t("digest.member_intro", count=len(items)) + "\n\n" + "\n\n".join(blocks) + more
+    if knowledge:
+        text += "\n\n" + knowledge_block(knowledge)
     return Reply(text + "\n\n" + t("digest.member_footer"))
 
 
@@ -144,6 +181,7 @@ async def sweep_member_digests(
     schedule: DigestSchedule,
     *,
     manual: bool = False,
+    knowledge: KnowledgeLibrary | None = None,
 ) -> tuple[int, int]:
     """Build the due member digests; returns (runs recorded, digests queued).
 
@@ -163,15 +201,16 @@ async def sweep_member_digests(
             since = max(aware(member.created_at), now - LENGTH[member.digest])
         period = manual_period(now) if manual else period_name(slot, schedule.tz)
         items = await fitting_posts(uow, index, member, since, now)
-        record(uow, member.id, "member", period, since, now, len(items))
+        entries = await _knowledge_items(uow, knowledge, member, since, now)
+        record(uow, member.id, "member", period, since, now, len(items) + len(entries))
         runs += 1
-        if items:
+        if items or entries:
             message = enqueue(
                 uow,
                 member,
-                digest_reply(items),
+                digest_reply(items, entries),
                 kind="member_digest",
-                subject=t("digest.member_subject", count=len(items)),
+                subject=t("digest.member_subject", count=len(items) + len(entries)),
                 now=now,
                 dedupe_key=f"digest:member:{member.id}:{period}",
             )

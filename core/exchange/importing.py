@@ -8,10 +8,7 @@ import can be repeated safely.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 from core.exchange import posts as exchange
 from core.exchange.match_index import MatchIndex
 from core.kernel.errors import ImportFileError, UserError
+from core.kernel.import_files import read_rows
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.store.models import Member, Post
@@ -33,45 +31,6 @@ class ImportResult:
     skipped: int = 0
     proposals: int = 0
     post_ids: list[int] = field(default_factory=list)
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, row) from a .csv or JSON-lines file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(
-            t("importing.unreadable", file=str(path), error=exc.strerror)
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(t("importing.not_utf8", file=str(path))) from None
-    if path.suffix.lower() == ".csv":
-        yield from _csv_rows(text)
-    else:
-        yield from _json_rows(text)
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
-        if None in row:
-            raise ImportFileError(t("importing.csv_columns", line=reader.line_num))
-        yield reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}
-
-
-def _json_rows(text: str) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(t("importing.bad_json", line=number, error=exc.msg)) from None
-        if not isinstance(row, dict):
-            raise ImportFileError(t("importing.not_object", line=number))
-        yield number, row
 
 
 def _required(row: dict, key: str, line: int) -> str:

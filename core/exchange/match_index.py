@@ -22,7 +22,7 @@ from core.matching import Candidate, MatchEngine, PostDoc
 from core.matching.semantic import (
     BATCH,
     Encoder,
-    UniversalSentenceEncoder,
+    default_encoder,
     from_bytes,
     post_text,
     quantize,
@@ -38,22 +38,6 @@ OVERLAP = timedelta(minutes=5)
 RECENT = 2_000
 
 Progress = Callable[[int], None]
-
-_shared_encoder: Encoder | None = None
-
-
-def default_encoder() -> Encoder:
-    """One encoder per process: the model is loaded once, on first use."""
-    global _shared_encoder
-    if _shared_encoder is None:
-        _shared_encoder = UniversalSentenceEncoder()
-    return _shared_encoder
-
-
-def use_encoder(encoder: Encoder | None) -> None:
-    """Replace the process's encoder (tests use stored embeddings of the real model)."""
-    global _shared_encoder
-    _shared_encoder = encoder
 
 
 def post_doc(

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # annotations only: the features build on the kernel, not the
     from core.exchange.match_index import MatchIndex
     from core.grants.programme import GrantProgramme
     from core.kernel.features import Features
+    from core.knowledge.library import KnowledgeLibrary
     from core.municipalities.directory import MunicipalityIndex
     from core.store.models import Member
     from core.store.unit_of_work import UnitOfWork
@@ -51,6 +52,8 @@ class Services:
     # What the features contribute: commands, dialogue steps, sweeps, digest sections,
     # privacy hooks.
     features: Features
+    # The knowledge collection's files, search index and size limits.
+    knowledge: KnowledgeLibrary
     clock: Clock = system_clock
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     bot_username: str = "ZukunftsraumBot"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # annotations only: the features import this module, not the 
     from core.digests.schedule import DigestSchedule
     from core.exchange.match_index import MatchIndex
     from core.grants.programme import GrantProgramme
+    from core.knowledge.library import KnowledgeLibrary
     from core.reporting.sections import SectionBuilder
     from core.store.models import Member
     from core.store.unit_of_work import UnitOfWork
@@ -38,6 +39,8 @@ class SweepContext:
     index: MatchIndex
     grants: GrantProgramme
     features: Features
+    # The knowledge collection, for the member digest's section of new entries.
+    knowledge: KnowledgeLibrary | None = None
 
 
 SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]

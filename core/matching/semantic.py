@@ -135,3 +135,20 @@ class StoredEncoder:
             keys=np.array(keys),
             vectors=np.stack([self._vectors[k] for k in keys]).astype(np.int8),
         )
+
+
+_shared_encoder: Encoder | None = None
+
+
+def default_encoder() -> Encoder:
+    """One encoder per process: the model is loaded once, on first use."""
+    global _shared_encoder
+    if _shared_encoder is None:
+        _shared_encoder = UniversalSentenceEncoder()
+    return _shared_encoder
+
+
+def use_encoder(encoder: Encoder | None) -> None:
+    """Replace the process's encoder (tests use stored embeddings of the real model)."""
+    global _shared_encoder
+    _shared_encoder = encoder

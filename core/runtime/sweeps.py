@@ -37,6 +37,7 @@ async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule)
         index=services.index,
         grants=services.grants,
         features=services.features,
+        knowledge=services.knowledge,
     )
     for sweep in services.features.sweeps:
         try:

@@ -6,13 +6,14 @@ use cases and channel-neutral replies, never the ORM.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -466,3 +467,55 @@ class GrantLedgerEntry(Base):
     transition_id: Mapped[int] = mapped_column(ForeignKey("grant_transitions.id"))
     delta_cents: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = _ts()
+
+
+class KnowledgeEntry(Base):
+    """One item of the knowledge collection (Wissenssammlung): a guide, a checklist, a
+    study, a recording … with a link and/or a stored file.
+
+    The file itself lives under the data directory, named by the SHA-256 of its content
+    (core.knowledge.files); the unique hash keeps one file from being stored twice. The
+    extracted text serves search only. A member's suggestion is a draft with
+    ``suggested_by``; erasing the member keeps a published entry but forgets the name.
+    """
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (Index("ix_knowledge_entries_status_updated_at", "status", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    municipality_ags: Mapped[str | None] = mapped_column(ForeignKey("municipalities.ags"))
+    link: Mapped[str] = mapped_column(String(1000), default="")
+    file_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    file_type: Mapped[str] = mapped_column(String(100), default="")
+    file_size: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text, default="")
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    suggested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    # The sentence embedding of title, summary and topics (as for posts, core.matching).
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    vector_model: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+
+    municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+
+class KnowledgeSearch(Base):
+    """One member search and how good its best hit was; no member is recorded. The staff
+    digest lists the searches without a good result: what the network should write next."""
+
+    __tablename__ = "knowledge_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query: Mapped[str] = mapped_column(String(200))
+    best_score: Mapped[float] = mapped_column(Float)
+    good: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -28,6 +28,7 @@ from sqlalchemy.pool import StaticPool
 
 from core.store.events import EventRepo
 from core.store.grants import GrantRepo
+from core.store.knowledge import KnowledgeRepo
 from core.store.models import (
     Base,
     Dialogue,
@@ -134,6 +135,7 @@ class UnitOfWork:
         self.outbox = OutboxRepo(self.session)
         self.grants = GrantRepo(self.session)
         self.events = EventRepo(self.session)
+        self.knowledge = KnowledgeRepo(self.session)
 
     async def __aexit__(self, *exc_info) -> None:
         # close() rolls back what was not committed; unlike rollback() it leaves loaded

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_post_terms"
-down_revision = "0008_lease_owners"
+down_revision = "0009_knowledge"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,200 @@
+"""Knowledge commands of the one grammar: members search, fetch files and suggest
+entries; staff publish or decline suggestions. ``commands()`` is spliced into
+``core.conversation.commands``."""
+
+from __future__ import annotations
+
+from core.kernel.context import Ctx
+from core.kernel.errors import UserError
+from core.kernel.grammar import Command
+from core.kernel.replies import Attachment, Choice, Reply
+from core.kernel.texts import t
+from core.knowledge import entries
+from core.knowledge.library import MB
+from core.knowledge.search import GOOD, Hit
+from core.municipalities.reference import label
+from core.store.models import KnowledgeEntry, Member
+
+SHOWN = 5
+QUERY_MAX = 200
+SUMMARY_SHOWN = 300
+
+
+def _member(ctx: Ctx) -> Member:
+    assert ctx.member is not None  # guaranteed by Command.needs_member
+    return ctx.member
+
+
+def _number(args: str) -> int:
+    first = args.split()[0] if args.split() else ""
+    if not first.isdigit():
+        raise UserError.of("knowledge.number_missing")
+    if len(first) > 9:  # beyond any id; the database's integer would overflow
+        raise UserError.of("knowledge.not_found", id=first)
+    return int(first)
+
+
+def reason(hit: Hit) -> str:
+    if hit.shared:
+        return t("knowledge.reason_words", words=", ".join(hit.shared))
+    return t("knowledge.reason_similar")
+
+
+def entry_text(number: int, entry: KnowledgeEntry, why: str) -> str:
+    summary = entry.summary.strip()
+    if len(summary) > SUMMARY_SHOWN:
+        summary = summary[: SUMMARY_SHOWN - 1].rsplit(" ", 1)[0] + " …"
+    details = [summary] if summary else []
+    if entry.link:
+        details.append(t("knowledge.item_link", link=entry.link))
+    return t(
+        "knowledge.item",
+        number=number,
+        title=entry.title,
+        kind=entries.kind_label(entry.kind),
+        date=t("knowledge.item_date", date=entry.issued_on.strftime("%d.%m.%Y"))
+        if entry.issued_on
+        else "",
+        town=t("knowledge.item_town", town=label(entry.municipality)) if entry.municipality else "",
+        details="\n".join(details),
+        reason=why,
+    )
+
+
+async def search(ctx: Ctx, args: str) -> list[Reply]:
+    query = " ".join(args.split())
+    if not query:
+        return [Reply(t("knowledge.query_empty"))]
+    if len(query) > QUERY_MAX:
+        raise UserError.of("knowledge.query_too_long")
+    found = await entries.find(ctx.uow, ctx.services.knowledge, query, ctx.now, SHOWN)
+    if not found:
+        return [Reply(t("knowledge.none", query=query))]
+    replies = [Reply(t("knowledge.intro", query=query))]
+    if ctx.sender.channel == "email" and found[0][1].score >= GOOD:
+        # A mail round trip per choice is slow: the best hit's file comes right away.
+        replies[0].attachments += _file_attachments(ctx, found[0][0])
+    for number, (entry, hit) in enumerate(found, start=1):
+        choices = []
+        if entry.file_sha256:
+            choices.append(
+                Choice(t("knowledge.choice_file", number=number), f"/wissen_datei {entry.id}")
+            )
+        text = entry_text(number, entry, reason(hit))
+        replies.append(Reply(text, choices, ref=f"knowledge:{entry.id}"))
+    return replies
+
+
+def _file_attachments(ctx: Ctx, entry: KnowledgeEntry) -> list[Attachment]:
+    """The entry's file if it fits the channel's limit (else none)."""
+    library = ctx.services.knowledge
+    if not entry.file_sha256 or entry.file_size > library.send_limit(ctx.sender.channel):
+        return []
+    data = library.files.read(entry.file_sha256)
+    if data is None:
+        return []
+    return [Attachment(entry.file_name or f"wissen-{entry.id}", entry.file_type, data)]
+
+
+async def send_file(ctx: Ctx, args: str) -> Reply:
+    entry = await entries.get(ctx.uow, _number(args))
+    if entry.status != "published":
+        raise UserError.of("knowledge.not_published", id=entry.id)
+    link = t("knowledge.file_link", link=entry.link) if entry.link else ""
+    if not entry.file_sha256:
+        return Reply(t("knowledge.file_none", title=entry.title, link=link))
+    library = ctx.services.knowledge
+    if entry.file_size > library.send_limit(ctx.sender.channel):
+        size = f"{entry.file_size / MB:.1f}".replace(".", ",")
+        more = link or t("knowledge.file_ask_staff")
+        return Reply(t("knowledge.file_too_large", title=entry.title, size=size, link=more))
+    attachments = _file_attachments(ctx, entry)
+    if not attachments:
+        return Reply(t("knowledge.file_missing", title=entry.title))
+    return Reply(t("knowledge.file_sent", title=entry.title), attachments=attachments)
+
+
+async def suggest(ctx: Ctx, args: str) -> Reply:
+    """``/wissen_vorschlagen Titel | Link | kurze Beschreibung``: a draft for the staff."""
+    parts = [p.strip() for p in args.split("|")]
+    if not args.strip():
+        return Reply(t("knowledge.suggest_usage"))
+    title = parts[0]
+    rest = parts[1:]
+    link = next((p for p in rest if entries.LINK.fullmatch(p)), "")
+    if not link:
+        found = entries.LINK.search(args)
+        link = found.group(0) if found else ""
+        title = title.replace(link, "").strip() if link else title
+    summary = " ".join(p for p in rest if p and p != link)
+    new = entries.NewEntry(
+        title=title,
+        summary=summary,
+        kind="praxisbeispiel",
+        link=link,
+        municipality_ags=_member(ctx).municipality_ags,
+        status="draft",
+        suggested_by=_member(ctx).id,
+    )
+    if not link:
+        return Reply(t("knowledge.link_or_file") + "\n\n" + t("knowledge.suggest_usage"))
+    entry = await entries.add_entry(ctx.uow, ctx.services.knowledge, new, ctx.now)
+    return Reply(t("knowledge.suggested", title=entry.title, id=entry.id))
+
+
+# --- staff -------------------------------------------------------------------------
+
+
+async def pending(ctx: Ctx, args: str) -> list[Reply]:
+    drafts = [e for e in await ctx.uow.knowledge.listing(("draft",)) if e.suggested_by]
+    if not drafts:
+        return [Reply(t("knowledge.pending_none"))]
+    replies = [Reply(t("knowledge.pending_intro", count=len(drafts)))]
+    authors = {e.suggested_by: await ctx.uow.members.get(e.suggested_by) for e in drafts}
+    for entry in drafts:
+        author = authors.get(entry.suggested_by)
+        details = [d for d in (entry.summary, entry.link) if d]
+        text = t(
+            "knowledge.pending_line",
+            id=entry.id,
+            title=entry.title,
+            kind=entries.kind_label(entry.kind),
+            details="\n".join(details),
+            name=author.name if author else "–",
+        )
+        choices = [
+            Choice(t("knowledge.choice_publish"), f"/wissen_freigeben {entry.id}"),
+            Choice(t("knowledge.choice_decline"), f"/wissen_ablehnen {entry.id}"),
+        ]
+        replies.append(Reply(text, choices, ref=f"knowledge:{entry.id}"))
+    return replies
+
+
+def _status_action(action: str, done_key: str):
+    async def handler(ctx: Ctx, args: str) -> Reply:
+        entry = await entries.change_status(ctx.uow, _number(args), action, ctx.now)
+        return Reply(t(done_key, id=entry.id, title=entry.title))
+
+    handler.__name__ = f"knowledge_{action}"
+    return handler
+
+
+def commands() -> list[Command]:
+    return [
+        Command("wissen", search, args="[Stichworte]"),
+        Command("wissen_datei", send_file, args="NR", listed=False),
+        Command("wissen_vorschlagen", suggest, args="[Titel | Link | Beschreibung]"),
+        Command("wissen_offen", pending, staff_only=True),
+        Command(
+            "wissen_freigeben",
+            _status_action("publish", "knowledge.published"),
+            args="NR",
+            staff_only=True,
+        ),
+        Command(
+            "wissen_ablehnen",
+            _status_action("decline", "knowledge.declined"),
+            args="NR",
+            staff_only=True,
+        ),
+    ]

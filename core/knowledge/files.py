@@ -1,0 +1,67 @@
+"""The files of the knowledge collection, kept by content hash under the data directory.
+
+A file is stored once whatever it is called: its name is the SHA-256 of its bytes
+(``knowledge/ab/abcdef….bin``). Writing goes through a temporary file and a rename, so a
+reader never sees half a file; ``kept`` undoes a write whose database row did not commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / "knowledge" / sha256[:2] / f"{sha256}.bin"
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def read(self, sha256: str) -> bytes | None:
+        try:
+            return self.path(sha256).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store the bytes; returns their hash and whether this call wrote the file."""
+        sha256 = content_hash(data)
+        target = self.path(sha256)
+        if target.is_file():
+            return sha256, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return sha256, True
+
+    @contextmanager
+    def kept(self, data: bytes) -> Iterator[str]:
+        """Store the bytes for the caller's transaction: if the block fails, a file this
+        call wrote is removed again, so no file is left without its entry."""
+        sha256, written = self.put(data)
+        try:
+            yield sha256
+        except BaseException:
+            if written:
+                self.path(sha256).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,145 @@
+"""The knowledge collection inside the assistant: entries beside new matches, in the
+member digest and the staff digest; suggestions, their decision, /daten and /loeschen."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.digests.members import sweep_member_digests
+from core.digests.schedule import DigestSchedule
+from core.knowledge import entries
+from core.knowledge.feature import staff_section
+from core.store.models import KnowledgeEntry, OutboxMessage
+from tests.eventkit import BERLIN, add_people
+
+SCHEDULE = DigestSchedule(tz=BERLIN)
+GUIDE = entries.NewEntry(
+    title="Leitfaden Bürgerbus",
+    summary="So gründen Sie einen Bürgerbusverein mit ehrenamtlichen Fahrerinnen und Fahrern",
+    kind="leitfaden",
+    topics=["Mobilität"],
+    link="https://example.org/buergerbus",
+)
+
+
+async def _add(db, services, clock, new: entries.NewEntry) -> KnowledgeEntry:
+    async with db.uow() as uow:
+        return await entries.add_entry(uow, services.knowledge, new, clock())
+
+
+async def _outbox(db) -> list[OutboxMessage]:
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_a_new_proposal_names_fitting_entries(db, services, clock, person):
+    await _add(db, services, clock, GUIDE)
+    anna, ben = person("anna@prenzlau.example"), person("ben@zschopau.example")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await ben.register("Ben Wagner", "Zschopau")
+    await anna.say("/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await ben.say("/suche Erfahrungen mit einem Bürgerbus für ältere Menschen")
+    assert "Passende Beiträge" in ben.text
+    assert "Passend dazu in der Wissenssammlung: „Leitfaden Bürgerbus“ (Leitfaden, " in ben.text
+    assert "https://example.org/buergerbus" in ben.text
+
+    await anna.say("/suche Jemand mit Erfahrung beim Glasfaserausbau im Außenbereich?")
+    assert "Wissenssammlung" not in anna.text  # nothing matched, nothing named
+
+
+async def test_member_digest_has_new_fitting_entries_and_staff_digest_vain_searches(
+    db, services, clock, person
+):
+    anna = person("anna@prenzlau.example")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/suche Wie organisieren andere Gemeinden einen Bürgerbus?")
+    await anna.say("/einstellungen zusammenfassung taeglich")
+    clock.advance(hours=2)
+    await _add(db, services, clock, GUIDE)
+    await _add(
+        db,
+        services,
+        clock,
+        entries.NewEntry(
+            title="Studie Glasfaser", summary="Breitband in Dörfern", link="https://example.org/g"
+        ),
+    )
+    clock.advance(days=1)
+    async with db.uow() as uow:
+        _runs, queued = await sweep_member_digests(
+            uow, services.index, clock(), SCHEDULE, knowledge=services.knowledge
+        )
+        await uow.commit()
+    assert queued == 1
+    digest = (await _outbox(db))[-1].text
+    assert "Neu in der Wissenssammlung" in digest
+    assert "Leitfaden Bürgerbus" in digest and "Glasfaser" not in digest
+    assert "passt zu Ihrem Beitrag „Wie organisieren andere Gemeinden" in digest
+
+    await anna.say("/wissen Raumfahrtbehörde")
+    assert "nichts Passendes" in anna.text
+    await anna.say("/wissen Bürgerbus")
+    assert "1. Leitfaden Bürgerbus" in anna.text
+    async with db.uow() as uow:
+        section = await staff_section(
+            uow, clock() - timedelta(hours=1), clock() + timedelta(1), BERLIN
+        )
+    assert section is not None
+    assert section.lines[:2] == ["Suchen ohne gutes Ergebnis: 1", "• „Raumfahrtbehörde“"]
+
+
+async def test_suggestion_decision_export_and_erasure(db, services, clock, person):
+    [staff_id] = await add_people(db, clock(), 1, role="network_staff")
+    staff = person("p0.network_staff@example.org")
+    anna = person("anna@prenzlau.example")
+    await anna.register("Anna Schmidt", "Prenzlau")
+
+    await anna.say("/wissen_vorschlagen")
+    assert "So schlagen Sie einen Eintrag vor" in anna.text
+    await anna.say("/wissen_vorschlagen Nur ein Titel ohne Link")
+    assert "Link oder eine Datei" in anna.text
+    await anna.say(
+        "/wissen_vorschlagen Leitfaden Dorfladen | https://example.org/laden | "
+        "Wie wir einen genossenschaftlichen Dorfladen gegründet haben"
+    )
+    assert "liegt jetzt der Geschäftsstelle vor" in anna.text
+    await anna.say("/wissen_vorschlagen Mitfahrbank-Schilder https://example.org/schilder")
+    await anna.say("/wissen Dorfladen")
+    assert "nichts Passendes" in anna.text  # a draft is not found
+    await anna.say("/wissen_freigeben 1")
+    assert "Geschäftsstelle" in anna.text  # staff only
+
+    await staff.say("/wissen_offen")
+    assert "Offene Vorschläge für die Wissenssammlung: 2" in staff.text
+    assert "Vorgeschlagen von Anna Schmidt" in staff.text
+    await staff.say(staff.choice("Veröffentlichen"))
+    assert "ist veröffentlicht" in staff.text
+    await staff.say("/wissen_freigeben 1")
+    assert "kann nicht veröffentlicht werden" in staff.text
+    await staff.say("/wissen_ablehnen abc")
+    assert "Nummer des Eintrags" in staff.text
+    notice = (await _outbox(db))[-1]
+    assert "jetzt in der Wissenssammlung veröffentlicht" in notice.text
+
+    await anna.say("/wissen Dorfladen")
+    assert "1. Leitfaden Dorfladen" in anna.text
+    await anna.say("/daten")
+    data = json.loads(anna.last[0].attachments[0].data)
+    assert [s["title"] for s in data["knowledge_suggestions"]] == [
+        "Leitfaden Dorfladen",
+        "Mitfahrbank-Schilder",
+    ]
+    assert [s["status"] for s in data["knowledge_suggestions"]] == ["published", "draft"]
+
+    await anna.say("/loeschen bestaetigen")
+    assert "gelöscht" in anna.text
+    async with db.uow() as uow:
+        kept = {e.title: e for e in await uow.knowledge.listing()}
+    assert kept["Leitfaden Dorfladen"].status == "published"
+    assert kept["Leitfaden Dorfladen"].suggested_by is None
+    assert kept["Mitfahrbank-Schilder"].status == "withdrawn"
+    assert kept["Mitfahrbank-Schilder"].suggested_by is None
+    assert staff_id

@@ -1,0 +1,165 @@
+"""``zukunftsraum knowledge …``: staff curate the knowledge collection (registered in
+``cli``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core.knowledge import entries
+from core.knowledge import importing as knowledge_import
+from core.store.models import KnowledgeEntry
+from zukunftsraum.cli import _app, _cli, _progress, fail, out
+
+knowledge_app = typer.Typer(
+    help="Wissenssammlung: Leitfäden, Checklisten, Vorlagen, Studien, Praxisbeispiele.",
+    no_args_is_help=True,
+)
+
+KIND_HELP = "leitfaden, checkliste, vorlage, studie, praxisbeispiel, aufzeichnung, e-learning"
+
+
+@knowledge_app.command("add")
+@_cli
+async def knowledge_add(
+    title: Annotated[str, typer.Option(help="Titel (ohne: aus dem Dateinamen)")] = "",
+    file: Annotated[Path | None, typer.Option(help="Datei: PDF, DOCX, ODT/ODP, TXT, MD")] = None,
+    link: Annotated[str, typer.Option(help="Link (https://…)")] = "",
+    summary: Annotated[str, typer.Option(help="kurze Zusammenfassung")] = "",
+    kind: Annotated[str, typer.Option(help=KIND_HELP)] = "leitfaden",
+    topics: Annotated[str, typer.Option(help="Themen, durch Komma getrennt")] = "",
+    municipality: Annotated[str, typer.Option(help="AGS der Kommune, von der es stammt")] = "",
+    date: Annotated[str, typer.Option(help="Datum: 2026-03-01 oder 01.03.2026")] = "",
+    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+) -> None:
+    """Einen Eintrag anlegen (Datei und/oder Link)."""
+    data = file.read_bytes() if file is not None else None
+    async with _app() as application, application.db.uow() as uow:
+        new = entries.NewEntry(
+            title=title,
+            summary=summary,
+            kind=entries.parse_kind(kind),
+            topics=entries.split_topics(topics),
+            municipality_ags=municipality or None,
+            link=link,
+            file_name=file.name if file is not None else "",
+            data=data,
+            issued_on=entries.parse_date(date),
+            status="draft" if draft else "published",
+        )
+        library = application.services.knowledge
+        entry = await entries.add_entry(uow, library, new, application.services.clock())
+    out.print(f"Eintrag {entry.id} angelegt ({entry.status}): {entry.title}")
+
+
+@knowledge_app.command("import")
+@_cli
+async def knowledge_import_cmd(
+    folder: Annotated[Path, typer.Argument(help="Ordner mit den Dateien")],
+    index: Annotated[
+        Path | None,
+        typer.Option(help="CSV/JSON Lines: file,title,summary,kind,topics,municipality,link,date"),
+    ] = None,
+    kind: Annotated[str, typer.Option(help=f"Art für Dateien ohne Angabe: {KIND_HELP}")] = (
+        "leitfaden"
+    ),
+) -> None:
+    """Einen Ordner importieren; nicht lesbare Dateien werden mit Grund gemeldet."""
+    default_kind = entries.parse_kind(kind)
+    if index is None:
+        found = [folder / f"index{s}" for s in knowledge_import.INDEX_SUFFIXES]
+        index = next((p for p in found if p.is_file()), None)
+    items = knowledge_import.plan(folder, index)
+    async with _app() as application:
+        progress, advance = _progress("Wissenssammlung", len(items))
+        with progress:
+            report = await knowledge_import.import_planned(
+                application.db,
+                application.services.knowledge,
+                items,
+                application.services.clock,
+                default_kind,
+                advance,
+            )
+    for name, reason in report.failed:
+        out.print(f"Nicht importiert: {name}: {reason}")
+    out.print(f"{len(report.added)} Einträge importiert, {len(report.failed)} nicht importiert.")
+    if report.failed and not report.added:
+        raise typer.Exit(1)
+
+
+def _row(entry: KnowledgeEntry) -> dict:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "kind": entry.kind,
+        "status": entry.status,
+        "summary": entry.summary,
+        "topics": entry.topics,
+        "municipality": entry.municipality_ags,
+        "link": entry.link,
+        "file": entry.file_name,
+        "file_size": entry.file_size,
+        "sha256": entry.file_sha256,
+        "date": entry.issued_on.isoformat() if entry.issued_on else None,
+        "suggested_by": entry.suggested_by,
+    }
+
+
+@knowledge_app.command("list")
+@_cli
+async def knowledge_list(
+    status: Annotated[str, typer.Option(help="draft, published, withdrawn oder all")] = "all",
+    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+) -> None:
+    """Einträge auflisten."""
+    if format not in ("table", "json"):
+        fail("--format muss table oder json sein.", 2)
+    if status != "all" and status not in entries.STATUSES:
+        fail(f"Unbekannter Status „{status}“. Möglich: all, {', '.join(entries.STATUSES)}.", 2)
+    async with _app() as application, application.db.uow() as uow:
+        found = await uow.knowledge.listing(None if status == "all" else (status,))
+        rows = [_row(e) for e in found]
+    if format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    table = Table("Nr.", "Art", "Titel", "Status", "Datei", "Link", "Datum")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            entries.kind_label(row["kind"]),
+            row["title"],
+            row["status"],
+            row["file"] or "–",
+            row["link"] or "–",
+            row["date"] or "–",
+        )
+    out.print(table if rows else "Keine Einträge.")
+
+
+def _status_command(action: str, done: str):
+    async def command(entry_id: Annotated[int, typer.Argument(help="Nr. des Eintrags")]) -> None:
+        async with _app() as application, application.db.uow() as uow:
+            now = application.services.clock()
+            entry = await entries.change_status(uow, entry_id, action, now)
+            await uow.commit()
+        out.print(f"Eintrag {entry.id} {done}: {entry.title}")
+
+    return command
+
+
+knowledge_app.command("publish", help="Einen Eintrag (oder Vorschlag) veröffentlichen.")(
+    _cli(_status_command("publish", "veröffentlicht"))
+)
+knowledge_app.command("withdraw", help="Einen veröffentlichten Eintrag zurückziehen.")(
+    _cli(_status_command("withdraw", "zurückgezogen"))
+)
+knowledge_app.command("decline", help="Einen Vorschlag eines Mitglieds ablehnen.")(
+    _cli(_status_command("decline", "abgelehnt"))
+)
