@@ -110,5 +110,5 @@ def test_every_knowledge_command_has_german_help(cli):
     for command in ("add", "import", "list", "publish", "withdraw", "decline"):
         result = cli("knowledge", command, "--help")
         assert result.returncode == 0, result.stderr
-        assert "Usage" in result.stdout
+        assert "Aufruf" in result.stdout
     assert "Wissenssammlung" in cli("knowledge", "--help").stdout
