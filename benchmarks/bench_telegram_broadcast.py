@@ -24,6 +24,9 @@ Usage: python benchmarks/bench_telegram_broadcast.py [--messages 10000] [--chats
    429s after the first 10 s as a share of the messages.
 6. 7 s Bot API latency: our dispatcher with its timeouts, with PTB's default 5 s read timeout
    (each send's outcome unknown: retried once, counted), and the naive dispatcher (5 s).
+7. Import: ``zukunftsraum import posts`` of ``--import-posts`` posts (a separate process) into
+   the SQLite database of a running ``zukunftsraum run`` while members write ``/hilfe``;
+   reported: their answer times during the import beside those of the 15 s before it.
 
 The full size takes at least 10,000 / 30 = 333 s for each of steps 2 and 4.
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import tempfile
@@ -456,6 +460,14 @@ async def outbox_rows(db: Database) -> list[OutboxMessage]:
         return list(await uow.session.scalars(select(OutboxMessage)))
 
 
+async def open_count(db: Database) -> int:
+    """Rows still to be sent. A count, not the rows: this process also serves the fake Bot
+    API, and loading 10,000 rows every second would slow the server under measurement."""
+    async with db.uow() as uow:
+        stmt = select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+        return await uow.session.scalar(stmt.select_from(OutboxMessage)) or 0
+
+
 async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> None:
     db = await setup_database(workdir / "kills.db")
     url = db.engine.url.render_as_string(hide_password=False)
@@ -514,12 +526,10 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
                     "first_send": first_send,
                 }
             )
-        while True:  # until nothing is left to send (every row in a final state)
+        while await open_count(db):  # until nothing is left to send (all rows final)
             await asyncio.sleep(1.0)
             seen.update()
-            rows = await outbox_rows(db)
-            if not any(m.status in ("pending", "sending") for m in rows):
-                break
+        rows = await outbox_rows(db)
         elapsed = time.monotonic() - started
         users_stop.set()
         await asyncio.gather(*people)
@@ -667,6 +677,98 @@ async def bench_latency(workdir: Path, messages: int, chats: int, latency: float
         )
 
 
+# --- 7. /hilfe while staff import posts into the running service ---------------------------
+
+IMPORT_AUTHORS = 20
+
+
+def import_file(path: Path, posts: int) -> Path:
+    rows = []
+    for number in range(posts):
+        topic = TOPICS[number % len(TOPICS)]
+        kind = "offer" if number % 2 else "request"
+        title = f"{'Wir teilen' if kind == 'offer' else 'Wir suchen'}: {topic} ({number})"
+        rows.append(
+            {
+                "id": f"import-{number}",
+                "kind": kind,
+                "title": title,
+                "body": f"Erfahrungen aus Gemeinde {number % 97} zum Thema {topic}.",
+                "author_email": f"autor{number % IMPORT_AUTHORS}@example.org",
+            }
+        )
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    return path
+
+
+async def add_authors(db: Database) -> None:
+    async with db.uow() as uow:
+        for number in range(IMPORT_AUTHORS):
+            town = TOWNS[number % len(TOWNS)]
+            email = f"autor{number}@example.org"
+            new = NewMember(f"Autor {number}", "mayor", town, email=email, consent=True)
+            await add_member(uow, new, system_clock())
+        await uow.commit()
+
+
+async def bench_import(workdir: Path, posts: int, users: int, quiet: float = 15.0) -> None:
+    """``zukunftsraum import posts`` (a separate process) into the database of a running
+    ``zukunftsraum run`` while members write /hilfe; the same members' answers in the
+    ``quiet`` seconds before the import are the baseline."""
+    db = await setup_database(workdir / "import.db")
+    url = db.engine.url.render_as_string(hide_password=False)
+    path = import_file(workdir / "import.jsonl", posts)
+    async with FakeTelegram(rate_limits=RateLimits.telegram()) as tg:
+        await add_members(db, INTERACTIVE_CHAT0, users, tg)
+        await add_authors(db)
+        env = service_env(url, tg, workdir)
+        service = ServiceUnderTest(workdir, env)
+        await service.start()
+        watcher = ReplyWatcher(tg)
+        watching = asyncio.create_task(watcher.run())
+        first = watcher.expect(INTERACTIVE_CHAT0)
+        tg.user_sends_command(INTERACTIVE_CHAT0, "hilfe")
+        await asyncio.wait_for(first, 120)  # the service is up
+        stop = asyncio.Event()
+        latencies: list[tuple[float, float]] = []
+        unanswered: list[float] = []
+        people = [
+            asyncio.create_task(
+                patient_user(tg, watcher, INTERACTIVE_CHAT0 + n, stop, latencies, unanswered)
+            )
+            for n in range(users)
+        ]
+        await asyncio.sleep(quiet)
+        import_env = {k: v for k, v in os.environ.items() if not k.startswith("ZR_")}
+        import_env["ZR_DATABASE_URL"] = url
+        started = time.monotonic()
+        importer = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "zukunftsraum", "import", "posts", str(path),
+            cwd=workdir, env=import_env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        summary = (await importer.stdout.read()).decode().strip()
+        await importer.wait()
+        ended = time.monotonic()
+        stop.set()
+        await asyncio.gather(*people)
+        watching.cancel()
+        await service.stop()
+    await db.dispose()
+    before = [latency for at, latency in latencies if at < started]
+    during = [latency for at, latency in latencies if started <= at <= ended]
+    print(
+        f"Import: `zukunftsraum import posts` of {posts} posts into the running service "
+        f"(SQLite), {ended - started:.0f} s: {summary}"
+    )
+    print(
+        f"  /hilfe before the import ({len(before)} answers): p50 {pct(before, 0.5):.3f} s, "
+        f"p99 {pct(before, 0.99):.3f} s; during it ({len(during)} answers): "
+        f"p50 {pct(during, 0.5):.3f} s, p99 {pct(during, 0.99):.3f} s, "
+        f"max {max(during, default=0):.3f} s; unanswered: {len(unanswered)}"
+    )
+
+
 def broadcast_services() -> Services:
     return make_services(
         index=MatchIndex(),
@@ -686,11 +788,12 @@ async def main() -> None:
     parser.add_argument("--tight-messages", type=int, default=600)
     parser.add_argument("--latency-messages", type=int, default=150)
     parser.add_argument("--latency", type=float, default=7.0)
+    parser.add_argument("--import-posts", type=int, default=1_000)
     parser.add_argument(
         "--only",
         default="",
         help="comma-separated steps to run (handlers,broadcast,baseline,"
-        "kills,tight,latency); default all",
+        "kills,tight,latency,import); default all",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -722,6 +825,8 @@ async def main() -> None:
             await bench_tight_server(workdir, args.tight_messages, small_chats)
         if wanted("latency"):
             await bench_latency(workdir, args.latency_messages, slow_chats, args.latency)
+        if wanted("import"):
+            await bench_import(workdir, args.import_posts, args.interactive_users)
 
 
 if __name__ == "__main__":

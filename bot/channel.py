@@ -2,7 +2,7 @@
 
 Both share one bot and so one limiter: interactive replies and outbox deliveries draw from the
 same 30/s budget, replies first. Polling by default; a webhook when a webhook URL is configured
-(Telegram then must present the secret token, other requests are refused with 403).
+(bot/webhook.py: Telegram must present the secret token, other requests are refused).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot.dispatcher import OutboxDispatcher
 from bot.intake import GuardedUpdatesRequest, quiet_sensitive_loggers
 from bot.limits import SendLimiter, SendLimits
 from bot.ratelimiter import LimiterBridge
+from bot.webhook import WebhookServer
 from core.conversation.assistant import Assistant
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class TelegramChannel:
         self.assistant = assistant
         self.limiter = SendLimiter(config.limits)
         self.ready = asyncio.Event()
+        self._webhook: WebhookServer | None = None
         self.application = self._build()
         self.dispatcher = OutboxDispatcher(
             assistant.db,
@@ -135,14 +137,7 @@ class TelegramChannel:
             await application.post_init(application)
         config = self.config
         if config.webhook_url:
-            await application.updater.start_webhook(
-                listen=config.webhook_listen,
-                port=config.webhook_port,
-                url_path=config.webhook_path,
-                webhook_url=config.webhook_url,
-                secret_token=config.webhook_secret,
-                allowed_updates=handlers.ALLOWED_UPDATES,
-            )
+            await self._start_webhook()
         else:
             await application.updater.start_polling(
                 timeout=config.poll_timeout, allowed_updates=handlers.ALLOWED_UPDATES
@@ -151,8 +146,23 @@ class TelegramChannel:
         self.ready.set()
         log.info("telegram: %s as @%s", self.mode, application.bot.username)
 
+    async def _start_webhook(self) -> None:
+        config, bot = self.config, self.application.bot
+        self._webhook = WebhookServer(
+            bot, self.application.update_queue, config.webhook_path, config.webhook_secret
+        )
+        self._webhook.start(config.webhook_listen, config.webhook_port)
+        await bot.set_webhook(
+            url=config.webhook_url,
+            secret_token=config.webhook_secret,
+            allowed_updates=handlers.ALLOWED_UPDATES,
+        )
+
     async def stop(self) -> None:
         application = self.application
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:

@@ -29,6 +29,7 @@ from bot.send import send_all
 from core.messaging import delivery
 from core.runtime.processes import LeaseOwner
 from core.store.unit_of_work import Database
+from core.store.write_gate import WritePriority
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -154,7 +155,7 @@ class OutboxDispatcher:
 
     async def claim_once(self, limit: int) -> int:
         """Claim up to ``limit`` due messages and queue them per chat; returns how many."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(WritePriority.BACKGROUND) as uow:
             now = self.clock()
             messages = await delivery.claim(uow, CHANNEL, now, limit, owner=self.owner.id)
             mono = time.monotonic()
@@ -254,11 +255,17 @@ class OutboxDispatcher:
         if not outcomes:
             return
         try:
-            async with self.db.uow() as uow:
+            async with self.db.uow(WritePriority.BACKGROUND) as uow:
                 now = self.clock()
+                # One read for all: each record below then finds its row in the session
+                # without a query, and the updates go out as one statement at commit, which
+                # keeps this transaction (and the write lock) short. The session holds its
+                # rows weakly: ``rows`` keeps them alive until then.
+                rows = await uow.outbox.many([item.id for item, _ in outcomes])
                 for item, outcome in outcomes:
                     await self._record(uow, item, outcome, now)
                 await uow.commit()
+                del rows
         except Exception as error:  # the leases run out and the messages are tried again
             log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
 
@@ -281,11 +288,13 @@ class OutboxDispatcher:
 
     async def _record_defer(self, items: list[Queued], seconds: float) -> None:
         try:
-            async with self.db.uow() as uow:
+            async with self.db.uow(WritePriority.BACKGROUND) as uow:
                 until = self.clock() + timedelta(seconds=seconds)
+                rows = await uow.outbox.many([item.id for item in items])  # as in flush
                 for item in items:
                     await delivery.defer(uow, item.id, until)
                 await uow.commit()
+                del rows
         except Exception as error:
             log.error("outbox deferral not recorded: %s", type(error).__name__)
 

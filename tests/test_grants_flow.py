@@ -209,7 +209,8 @@ async def test_terminal_draft_resumes_and_erasure_keeps_accounting(db, clock, pe
     # A draft that is never submitted, then the member erases their data.
     await carl.say("/antrag")
     await carl.say("beratung")
-    await carl.say("/loeschen bestaetigen")
+    await carl.say("/loeschen")
+    await carl.say(carl.choice("endgültig"))
     kept = await application(db, 1)
     assert kept.state == "approved" and kept.approved_cents == 85000
     assert kept.description == "" and kept.title.startswith("Demografie-Check")

@@ -347,7 +347,13 @@ def _count_rows(file: Path) -> int:
 @import_app.command("members")
 @_cli
 async def import_members_cmd(file: Path) -> None:
-    """Mitglieder importieren: {"email","name","role","municipality","telegram_chat_id"?}."""
+    """Mitglieder importieren: {"email","name","role","municipality","telegram_chat_id"?}.
+
+    Die ganze Datei wird zuerst geprüft; ein Fehler bricht ab, bevor etwas gespeichert ist.
+    Danach wird in kleinen Schritten gespeichert. Bricht der Import mittendrin ab, bleiben die
+    gespeicherten Mitglieder erhalten; derselbe Aufruf noch einmal ergänzt den Rest
+    (vorhandene E-Mail-Adressen werden übersprungen).
+    """
     total = _count_rows(file)
     async with _app() as application:
         progress, advance = _progress("Mitglieder", total)
@@ -365,9 +371,18 @@ async def import_members_cmd(file: Path) -> None:
 @_cli
 async def import_posts_cmd(
     file: Path,
-    notify: Annotated[bool, typer.Option(help="Treffer sofort an die Mitglieder senden")] = False,
+    notify: Annotated[
+        bool, typer.Option(help="Neue Vorschläge sofort beiden Seiten senden")
+    ] = False,
 ) -> None:
-    """Beiträge importieren (id, kind, title, body, author_email, municipality?, topics?)."""
+    """Beiträge importieren (id, kind, title, body, author_email, municipality?, topics?).
+
+    Die ganze Datei wird zuerst geprüft; ein Fehler bricht ab, bevor etwas gespeichert ist.
+    Danach wird in kleinen Schritten gespeichert und abgeglichen, damit der laufende Dienst
+    nicht wartet. Bricht der Import mittendrin ab, bleiben die gespeicherten Beiträge erhalten;
+    derselbe Aufruf noch einmal ergänzt den Rest und gleicht ab, was noch nicht abgeglichen
+    ist. Zeilen ohne „id“ lassen sich dabei nicht wiedererkennen und würden doppelt angelegt.
+    """
     total = _count_rows(file)
     async with _app() as application:
         progress, advance = _progress("Beiträge", total)

@@ -20,6 +20,7 @@ from core.kernel.texts import t
 from core.messaging import delivery
 from core.store.models import Member
 from core.store.unit_of_work import Database, UnitOfWork
+from core.store.write_gate import WritePriority
 
 log = logging.getLogger(__name__)
 INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
@@ -80,8 +81,15 @@ class Assistant:
         return await self._in_transaction(sender, run)
 
     async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
-        async with self.db.uow() as uow:
-            await self.services.index.refresh(uow)
+        # Posts other processes wrote (an import, a second service) join the index before
+        # the write gate is taken: reading them is no reason to keep other writers waiting.
+        # While another request of this process refreshes, this one does not wait for it
+        # (the index may lag a moment; the database has the last word on every proposal).
+        if not self.services.index.refreshing:
+            async with self.db.uow() as uow:
+                await self.services.index.refresh(uow)
+        # Every message writes (at least its dedupe record): queue for the write gate.
+        async with self.db.uow(WritePriority.INTERACTIVE) as uow:
             try:
                 replies = await self._act(uow, sender, work)
             except UserError as error:
@@ -126,8 +134,9 @@ class Assistant:
         command = parsed.command
         if command is None or not command.available_in(ctx.sender.channel):
             return self._unknown(ctx, parsed)
-        if command.name != "abbrechen":
-            await ctx.end()  # a new command leaves any unfinished dialogue
+        # A new command leaves any unfinished dialogue; /loeschen reads its own question first.
+        if command.name not in ("abbrechen", "loeschen"):
+            await ctx.end()
         if command.needs_member:
             # What the member asked for is kept and carried out once they are registered.
             pending = _worth_keeping(command, parsed.args)

@@ -17,6 +17,7 @@ from core.kernel.replies import Attachment, Choice, Reply
 from core.kernel.texts import t
 from core.knowledge import related as knowledge_related
 from core.members import accounts as members
+from core.members import erasure
 from core.members.roles import role_label
 from core.municipalities.reference import label
 from core.store.models import Member
@@ -324,22 +325,6 @@ async def export(ctx: Ctx, args: str) -> Reply:
     return Reply(t("privacy.export"), attachments=[attachment])
 
 
-async def erase(ctx: Ctx, args: str) -> Reply:
-    if args.strip().lower() != "bestaetigen":
-        return Reply(
-            t("privacy.erase_confirm"),
-            [
-                Choice(t("privacy.erase_yes"), "/loeschen bestaetigen"),
-                Choice(t("common.cancel"), "/abbrechen"),
-            ],
-        )
-    await members.erase(
-        ctx.uow, _member(ctx), ctx.now, ctx.services.tz, ctx.services.features.privacy
-    )
-    ctx.member = None
-    return Reply(t("privacy.erased"))
-
-
 # --- staff -----------------------------------------------------------------------
 
 
@@ -403,7 +388,7 @@ def member_commands() -> tuple[Command, ...]:
         Command("einstellungen", settings),
         Command("verknuepfen", link, args="[Code]", needs_member=False),
         Command("daten", export),
-        Command("loeschen", erase),
+        Command("loeschen", erasure.erase),
         Command("abbestellen", unsubscribe, channels=("email", "terminal")),
         Command("mitglieder", unverified, staff_only=True),
         Command("verifizieren", verify, args="NR", staff_only=True),

@@ -16,6 +16,7 @@ from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
+from core.members import erasure
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -187,6 +188,7 @@ EXCHANGE_STEPS: dict[tuple[str, str], Step] = {
     ("post", "title"): _post_title,
     ("post", "body"): _post_body,
     ("edit", "text"): _edit_text,
+    (erasure.FLOW, erasure.STEP): erasure.answer,
 }
 
 

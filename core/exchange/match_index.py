@@ -11,6 +11,7 @@ of running the model and the analyser.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
@@ -36,6 +37,8 @@ from core.store.unit_of_work import UnitOfWork
 OVERLAP = timedelta(minutes=5)
 # Vectors of recently written posts, kept so matching right after a create needs no read.
 RECENT = 2_000
+# Posts analysed and indexed between two chances for other work on the event loop.
+UPSERT_SLICE = 16
 
 Progress = Callable[[int], None]
 
@@ -99,12 +102,25 @@ class MatchIndex:
         # window (every transaction) only loads and re-indexes posts that really changed.
         self._stamps: dict[int, datetime] = {}
         self._recent: OrderedDict[int, tuple[str, np.ndarray]] = OrderedDict()
+        self._refreshing = False
 
     @property
     def encoder(self) -> Encoder:
         return self._encoder or default_encoder()
 
+    @property
+    def refreshing(self) -> bool:
+        """A refresh is under way (another request of this process may skip its own)."""
+        return self._refreshing
+
     async def refresh(self, uow: UnitOfWork) -> int:
+        self._refreshing = True
+        try:
+            return await self._refresh(uow)
+        finally:
+            self._refreshing = False
+
+    async def _refresh(self, uow: UnitOfWork) -> int:
         if self._seen_until is None:
             return await self._load(uow)
         since = self._seen_until - OVERLAP
@@ -122,7 +138,11 @@ class MatchIndex:
         for post in changed:
             if post.status != "open":
                 self.engine.remove(post.id)
-        self.engine.bulk_upsert(opened)
+        for start in range(0, len(opened), UPSERT_SLICE):
+            self.engine.bulk_upsert(opened[start : start + UPSERT_SLICE])
+            # The text analysis is CPU work on the event loop: let answers through between
+            # slices when many posts arrive at once (a bulk import in another process).
+            await asyncio.sleep(0)
         for post in changed:
             stamp = aware(post.updated_at)
             self._stamps[post.id] = stamp
@@ -238,6 +258,21 @@ class MatchIndex:
             result[post.id] = self.engine.stored_terms(post_doc(post))
             await uow.posts.save_terms(post.id, key, result[post.id], row)
         return result
+
+    def encode(self, texts: list[str]) -> list[tuple[str, np.ndarray]]:
+        """(text key, vector) of each text, with no transaction open: a bulk import encodes
+        before it writes, so its transactions stay short."""
+        encoded: list[tuple[str, np.ndarray]] = []
+        for start in range(0, len(texts), BATCH):
+            batch = texts[start : start + BATCH]
+            vectors = quantize(self.encoder.encode(batch))
+            encoded += zip((text_key(text) for text in batch), vectors, strict=True)
+        return encoded
+
+    async def keep(self, uow: UnitOfWork, post: Post, key: str, vector: np.ndarray) -> None:
+        """Store a vector ``encode`` computed for a new post."""
+        await uow.posts.save_embedding(post.id, self.encoder.model_id, key, vector.tobytes(), None)
+        self._remember(post.id, key, vector)
 
     def _remember(self, post_id: int, key: str, vector: np.ndarray) -> None:
         self._recent[post_id] = (key, vector)

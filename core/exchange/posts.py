@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.exchange.match_index import MatchIndex
@@ -94,7 +94,37 @@ async def create_post(
     index_now: bool = True,
 ) -> Post:
     """Store a new post; with `index_now` also its embedding and (after commit) its place in
-    the index. A bulk import leaves both to one batch (see importing.py)."""
+    the index."""
+    post = new_post(author, await check_post(uow, author, new), now)
+    uow.add(post)
+    await uow.flush()
+    await uow.session.refresh(post, ["author", "municipality"])
+    if index_now:
+        await index.put_after_commit(uow, post)
+    return post
+
+
+def new_post(author: Member, checked: NewPost, now: datetime) -> Post:
+    """The row of a post ``check_post`` has accepted (a bulk import adds many at once)."""
+    created = checked.created_at or now
+    return Post(
+        external_id=checked.external_id,
+        kind=checked.kind,
+        title=checked.title,
+        body=checked.body,
+        topics=clean_topics(checked.topics),
+        municipality_ags=checked.municipality_ags,
+        author_id=author.id,
+        status="open",
+        created_at=created,
+        updated_at=now,
+        expires_at=max(created, now) + POST_LIFETIME,
+    )
+
+
+async def check_post(uow: UnitOfWork, author: Member, new: NewPost) -> NewPost:
+    """The post as it would be stored, or ``UserError``; reads only, so a whole file can be
+    checked before anything is written."""
     if new.kind not in KINDS:
         raise UserError.of("posts.bad_kind", kind=new.kind)
     title = check_text(new.title)
@@ -106,26 +136,7 @@ async def create_post(
     ags = new.municipality_ags or author.municipality_ags
     if await uow.municipalities.get(ags) is None:
         raise UserError.of("municipalities.unknown_ags", ags=ags)
-    created = new.created_at or now
-    post = Post(
-        external_id=new.external_id,
-        kind=new.kind,
-        title=title,
-        body=body,
-        topics=clean_topics(new.topics),
-        municipality_ags=ags,
-        author_id=author.id,
-        status="open",
-        created_at=created,
-        updated_at=now,
-        expires_at=max(created, now) + POST_LIFETIME,
-    )
-    uow.add(post)
-    await uow.flush()
-    await uow.session.refresh(post, ["author", "municipality"])
-    if index_now:
-        await index.put_after_commit(uow, post)
-    return post
+    return replace(new, title=title, body=body, municipality_ags=ags)
 
 
 async def post_from_text(
@@ -175,21 +186,27 @@ async def propose(
         created.append(match)
         if len(created) >= k:
             break
+    post.matched_at = now
     await uow.flush()
     for match in created:
         await uow.session.refresh(match, ["offer", "request"])
         if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
-            enqueue(
-                uow,
-                partner.author,
-                proposal_reply(match, partner.author),
-                kind="match_proposal",
-                subject=t("match.subject"),
-                now=now,
-                dedupe_key=f"match:{match.id}:proposal:{partner.author_id}",
-            )
+            announce_proposal(uow, match, partner.author, now)
     return created
+
+
+def announce_proposal(uow: UnitOfWork, match: Match, member: Member, now: datetime) -> None:
+    """Ask one side of a Vorschlag through the outbox (once per side, whoever asks again)."""
+    enqueue(
+        uow,
+        member,
+        proposal_reply(match, member),
+        kind="match_proposal",
+        subject=t("match.subject"),
+        now=now,
+        dedupe_key=f"match:{match.id}:proposal:{member.id}",
+    )
 
 
 def _side(match: Match, member: Member) -> str | None:

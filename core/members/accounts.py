@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,8 +54,9 @@ class NewMember:
     consent: bool = False
 
 
-async def add_member(uow: UnitOfWork, new: NewMember, now: datetime) -> Member:
-    """Create a member after checking every field; raises ``UserError`` on bad input."""
+async def check_member(uow: UnitOfWork, new: NewMember) -> NewMember:
+    """The member as it would be stored, or ``UserError``; reads only, so a whole file can
+    be checked before anything is written."""
     name = check_name(new.name)
     if new.role not in ROLES:
         raise UserError.of("members.bad_role", role=new.role, roles=", ".join(ROLES))
@@ -66,11 +67,17 @@ async def add_member(uow: UnitOfWork, new: NewMember, now: datetime) -> Member:
         raise UserError.of("members.telegram_taken")
     if await uow.municipalities.get(new.municipality_ags) is None:
         raise UserError.of("municipalities.unknown_ags", ags=new.municipality_ags)
+    return replace(new, name=name, email=email)
+
+
+async def add_member(uow: UnitOfWork, new: NewMember, now: datetime) -> Member:
+    """Create a member after checking every field; raises ``UserError`` on bad input."""
+    new = await check_member(uow, new)
     member = Member(
-        name=name,
+        name=new.name,
         role=new.role,
         municipality_ags=new.municipality_ags,
-        email=email,
+        email=new.email,
         telegram_chat_id=new.telegram_chat_id,
         consent_at=now if new.consent else None,
         created_at=now,

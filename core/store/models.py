@@ -128,6 +128,8 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     expires_at: Mapped[datetime] = _ts()
     renewal_asked_at: Mapped[datetime | None] = _ts()
+    # When matching last ran for the post; an import stopped midway matches what has none.
+    matched_at: Mapped[datetime | None] = _ts()
 
     author: Mapped[Member] = relationship(lazy="joined")
     municipality: Mapped[Municipality] = relationship(lazy="joined")

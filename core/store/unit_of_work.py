@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ from core.store.models import (
     PostEmbedding,
     PostTerms,
 )
+from core.store.write_gate import WriteGate, WritePriority
 
 if TYPE_CHECKING:  # the store keeps what the matching computed; it does not compute
     from core.matching.stored_terms import StoredTerms
@@ -80,13 +82,17 @@ class Database:
         if is_sqlite(self.url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.gate = WriteGate()
 
     @property
     def is_sqlite(self) -> bool:
         return is_sqlite(self.url)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+    def uow(self, priority: WritePriority | None = None) -> UnitOfWork:
+        """A transaction; with ``priority`` it queues for the process's write gate first
+        (SQLite only, see core/store/write_gate.py): for transactions that write at once."""
+        turn = self.gate.turn(priority) if priority is not None and self.is_sqlite else None
+        return UnitOfWork(self._sessions, turn)
 
     async def create_all(self) -> None:
         """Create the schema directly (tests); production uses migrations."""
@@ -115,12 +121,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 class UnitOfWork:
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        turn: AbstractAsyncContextManager | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._turn = turn
         self.session: AsyncSession
         self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._turn is not None:
+            await self._turn.__aenter__()
         self.session = self._sessions()
         self._open_repos()
         return self
@@ -140,7 +153,11 @@ class UnitOfWork:
     async def __aexit__(self, *exc_info) -> None:
         # close() rolls back what was not committed; unlike rollback() it leaves loaded
         # objects readable (detached), which callers use after the block.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._turn is not None:
+                await self._turn.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -379,6 +396,18 @@ class PostRepo(_Repo):
         else:
             for name, value in values.items():
                 setattr(row, name, value)
+
+    async def unmatched(self, ids: Collection[int], external_ids: Collection[str]) -> list[Post]:
+        """Those of the given posts (by id or external id) that were never matched."""
+        found: dict[int, Post] = {}
+        ids, external_ids = list(ids), list(external_ids)
+        for start in range(0, max(len(ids), len(external_ids)), 500):
+            chosen = Post.id.in_(ids[start : start + 500]) | Post.external_id.in_(
+                external_ids[start : start + 500]
+            )
+            stmt = select(Post).where(chosen, Post.matched_at.is_(None))
+            found.update((p.id, p) for p in await self.session.scalars(stmt))
+        return list(found.values())
 
     async def external_ids(self) -> set[str]:
         rows = await self.session.scalars(

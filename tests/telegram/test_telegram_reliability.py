@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 
+import httpx
 import pytest
 
 from bot.limits import SendLimits
@@ -60,6 +61,50 @@ async def test_webhook_refuses_requests_without_the_secret(db, tg, run_bot):
     assert len(await posts(db)) == 1
     statuses = {d.update_id: d.status for d in tg.webhook_deliveries}
     assert [s for u, s in statuses.items() if u != forged["update_id"]] == [200, 200]
+
+
+NOT_UPDATES = [
+    b"{broken",
+    b"\xff\xfe not text",
+    b"[1, 2, 3]",
+    b'"just a string"',
+    b"{}",
+    b'{"update_id": "seven"}',
+    b'{"update_id": 7, "message": {"text": "no chat, no date"}}',
+]
+
+
+async def test_webhook_answers_400_with_one_line_to_a_body_that_is_not_an_update(
+    db, tg, run_bot, caplog
+):
+    anna = tg.add_user()
+    await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    webhook = {
+        "webhook_url": url,
+        "webhook_secret": "geheim-123",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "geheim-123",
+    }
+    caplog.set_level(logging.DEBUG)
+    async with run_bot(**webhook), httpx.AsyncClient() as client:
+        caplog.clear()
+        for body in NOT_UPDATES:
+            answer = await client.post(url, content=body, headers=headers)
+            assert answer.status_code == 400, body
+        refusals = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(refusals) == len(NOT_UPDATES)
+        assert all(r.exc_info is None and "not an update" in r.getMessage() for r in refusals)
+        assert not any("Traceback" in r.getMessage() for r in caplog.records)
+        # The webhook goes on serving real updates.
+        tg.user_sends_command(anna.id, "biete", OFFER)
+        await tg.wait_for_message(anna.id, has_text("veröffentlicht"))
+    assert len(await posts(db)) == 1
 
 
 async def test_a_redelivered_update_is_processed_once(db, tg, run_bot):
