@@ -185,9 +185,7 @@ async def import_posts(
             for post, (key, vector) in zip(posts, vectors, strict=True):
                 await index.keep(uow, post, key, vector)
                 result.post_ids.append(post.id)
-            await uow.commit()
-        async with db.uow() as uow:  # the analysed text too, so a start need not analyse
-            await index.terms(uow, posts)
+            await index.terms(uow, posts)  # the analysed text, so a start need not analyse
             await uow.commit()
         result.created += len(batch)
         if progress:
