@@ -27,9 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import select
+
 from benchmarks.bench_email_ingest import MAIL_FROM, _ingest, _mails, _world
 from core.conversation import inbound_mail
-from core.feature_set import all_features
+from core.store.models import InboundMail
 from mail.compose import serialise
 from mail.incoming import InboundPipeline
 from mail.outgoing import EmailDispatcher
@@ -82,12 +84,14 @@ async def run(count: int, clean: int, database: str, seed: int, send: int) -> No
 
         generator = HostileMails(seed, MAIL_FROM, addresses, big_every=2000)
         kinds: Counter[str] = Counter()
-        uid = 10 * clean + 1
+        kind_of: list[str] = []  # by number in the generator's sequence, for a replay
+        uid = first_uid = 10 * clean + 1
         started = time.perf_counter()
         done = 0
         while done < count:
             chunk = generator.take(min(CHUNK, count - done))
             kinds.update(m.kind for m in chunk)
+            kind_of += [m.kind for m in chunk]
             await _ingest(pipeline, [m.raw for m in chunk], first_uid=uid)
             uid += len(chunk)
             done += len(chunk)
@@ -103,6 +107,7 @@ async def run(count: int, clean: int, database: str, seed: int, send: int) -> No
         send_seconds = time.perf_counter() - started
         async with db.uow() as uow:
             statuses = await inbound_mail.status_counts(uow)
+            waiting = await _not_final(uow)
         await db.dispose()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -115,7 +120,22 @@ async def run(count: int, clean: int, database: str, seed: int, send: int) -> No
     )
     print(f"  final statuses: {dict(sorted(statuses.items()))}")
     print(f"  not finished: {unfinished or 'none'}")
+    for row_uid, status, attempts, error in waiting:
+        number = row_uid - first_uid  # of the seeded sequence (HostileMails(seed).take(n))
+        kind = kind_of[number] if 0 <= number < len(kind_of) else "clean"
+        print(f"    mail {number} ({kind}): {status} after {attempts} attempt(s): {error}")
     print(f"  kinds: {dict(sorted(kinds.items()))}")
+
+
+async def _not_final(uow) -> list[tuple[int, str, int, str | None]]:
+    """Mails not (yet) in a final status: uid, status, attempts, the last error."""
+    rows = await uow.session.execute(
+        select(InboundMail.uid, InboundMail.status, InboundMail.attempts, InboundMail.error)
+        .where(InboundMail.status.not_in(inbound_mail.FINAL_STATUSES))
+        .order_by(InboundMail.uid)
+        .limit(50)
+    )
+    return [tuple(row) for row in rows.all()]
 
 
 def main() -> int:

@@ -46,7 +46,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import os
-import re
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -55,6 +54,17 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from benchmarks.service_kills import (
+    TOWNS,
+    kill_during_delivery,
+    leases_taken_back,
+    outbox_rows,
+    print_kills,
+    queue_broadcast,
+    setup_database,
+    sustained_rate,
+    until_all_final,
+)
 from bot.channel import TelegramChannel, TelegramConfig
 from bot.limits import SendLimits
 from bot.ratelimiter import retry_seconds
@@ -63,19 +73,14 @@ from core.exchange.match_index import MatchIndex
 from core.feature_set import make_services
 from core.kernel.clock import system_clock
 from core.kernel.context import Services
-from core.kernel.replies import Choice, Reply
 from core.members.accounts import NewMember, add_member
 from core.messaging import delivery
-from core.messaging.outbox import enqueue
 from core.municipalities.directory import MunicipalityIndex, bundled_index
-from core.municipalities.reference import _row
 from core.store.models import OutboxMessage
-from core.store.schema import upgrade
 from core.store.unit_of_work import Database
 from tests.support.botapi import FakeTelegram, RateLimits
 from tests.support.service import ServiceUnderTest, service_env
 
-TOWNS = ["12073452", "12073572", "14626110", "08311000", "14521690", "05358008"]
 TOPICS = [
     "Bürgerbus für ältere Menschen",
     "Mitfahrbänke im ländlichen Raum",
@@ -139,16 +144,6 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
 
 
-async def setup_database(path: Path) -> Database:
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await upgrade(db)
-    index = bundled_index()
-    async with db.uow() as uow:
-        await uow.municipalities.upsert_many(_row(index.get(ags)) for ags in TOWNS)
-        await uow.commit()
-    return db
-
-
 async def add_members(db: Database, first_chat: int, count: int, tg: FakeTelegram) -> list[int]:
     ids = []
     async with db.uow() as uow:
@@ -169,22 +164,6 @@ async def add_members(db: Database, first_chat: int, count: int, tg: FakeTelegra
             ids.append(member.id)
         await uow.commit()
     return ids
-
-
-async def queue_broadcast(db: Database, member_ids: list[int], messages: int) -> None:
-    """Round by round, like repeated newsletters: message i goes to member i mod chats."""
-    now = system_clock()
-    for start in range(0, messages, 1000):
-        async with db.uow() as uow:
-            members = {m: await uow.members.get(m) for m in member_ids}
-            for number in range(start, min(start + 1000, messages)):
-                member = members[member_ids[number % len(member_ids)]]
-                reply = Reply(
-                    f"Neuigkeit {number}: ein neuer Beitrag passt zu Ihnen.",
-                    [Choice("Ansehen", "/treffer")],
-                )
-                enqueue(uow, member, reply, kind="bench", now=now)
-            await uow.commit()
 
 
 async def sent_count(db: Database) -> int:
@@ -421,7 +400,8 @@ async def bench_baseline(workdir: Path, messages: int, chats: int, ptb_limiter: 
 
 
 class Broadcast:
-    """What the server received of the broadcast texts (one scan per call, incremental)."""
+    """What the server received of the broadcast texts (one scan per call, incremental);
+    the ``Receiver`` of ``benchmarks.service_kills``."""
 
     def __init__(self, tg: FakeTelegram) -> None:
         self.tg = tg
@@ -439,6 +419,18 @@ class Broadcast:
         self.cursor = len(messages)
         return len(self.copies)
 
+    def has(self, row: OutboxMessage) -> bool:
+        return self.copies[row.text] > 0
+
+    def mark(self) -> int:
+        return len(self.tg.state.messages)
+
+    def first_after(self, mark: int) -> float | None:
+        return next(
+            (m.received_at for m in self.tg.state.messages[mark:] if m.chat_id < INTERACTIVE_CHAT0),
+            None,
+        )
+
 
 async def patient_user(tg, watcher, chat: int, stop: asyncio.Event, out: list, unanswered: list):
     """Like ``interactive_user``, but a question lost in a kill is counted, not fatal."""
@@ -455,19 +447,6 @@ async def patient_user(tg, watcher, chat: int, stop: asyncio.Event, out: list, u
         await asyncio.sleep(1.1)
 
 
-async def outbox_rows(db: Database) -> list[OutboxMessage]:
-    async with db.uow() as uow:
-        return list(await uow.session.scalars(select(OutboxMessage)))
-
-
-async def open_count(db: Database) -> int:
-    """Rows still to be sent. A count, not the rows: this process also serves the fake Bot
-    API, and loading 10,000 rows every second would slow the server under measurement."""
-    async with db.uow() as uow:
-        stmt = select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
-        return await uow.session.scalar(stmt.select_from(OutboxMessage)) or 0
-
-
 async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> None:
     db = await setup_database(workdir / "kills.db")
     url = db.engine.url.render_as_string(hide_password=False)
@@ -482,76 +461,38 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         users_stop = asyncio.Event()
         latencies: list[tuple[float, float]] = []
         unanswered: list[float] = []
-        people = []
-        kills: list[dict] = []
+        people: list[asyncio.Task] = []
+
+        def members_write() -> None:
+            if not people and seen.copies:  # the service is up: members start writing
+                people.extend(
+                    asyncio.create_task(
+                        patient_user(
+                            tg, watcher, INTERACTIVE_CHAT0 + n, users_stop, latencies, unanswered
+                        )
+                    )
+                    for n in range(users)
+                )
+
         await service.start()
         started = time.monotonic()
-        for share in (0.3, 0.7):
-            while seen.update() < share * messages:
-                await asyncio.sleep(0.05)
-                if not people and seen.copies:  # the service is up: members start writing
-                    people = [
-                        asyncio.create_task(
-                            patient_user(
-                                tg,
-                                watcher,
-                                INTERACTIVE_CHAT0 + n,
-                                users_stop,
-                                latencies,
-                                unanswered,
-                            )
-                        )
-                        for n in range(users)
-                    ]
-            await service.kill()
-            killed_at = time.monotonic()
-            seen.update()
-            held = [m for m in await outbox_rows(db) if m.status == "sending"]
-            delivered_unrecorded = sum(1 for m in held if seen.copies[m.text])
-            restart = time.monotonic()
-            await service.start()
-            before = len(tg.state.messages)
-            while not any(m.chat_id < INTERACTIVE_CHAT0 for m in tg.state.messages[before:]):
-                await asyncio.sleep(0.02)
-            first_send = next(
-                m.received_at for m in tg.state.messages[before:] if m.chat_id < INTERACTIVE_CHAT0
-            )
-            kills.append(
-                {
-                    "share": share,
-                    "held": len(held),
-                    "unrecorded": delivered_unrecorded,
-                    "restart_to_send": first_send - restart,
-                    "killed_at": killed_at,
-                    "first_send": first_send,
-                }
-            )
-        while await open_count(db):  # until nothing is left to send (all rows final)
-            await asyncio.sleep(1.0)
-            seen.update()
-        rows = await outbox_rows(db)
+        kills = await kill_during_delivery(service, db, seen, messages, on_poll=members_write)
+        rows = await until_all_final(db, seen)
         elapsed = time.monotonic() - started
         users_stop.set()
         await asyncio.gather(*people)
         watching.cancel()
         await service.stop()
         seen.update()
-        taken_back = [
-            int(n)
-            for start in range(1, service.starts + 1)
-            for n in re.findall(r"wieder aufgenommen: (\d+)", service.output(start))
-        ]
-        broadcast = sorted(a.at for a in tg.limiter.accepted if a.chat_id < INTERACTIVE_CHAT0)
+        taken_back = leases_taken_back(service)
+        broadcast = [a.at for a in tg.limiter.accepted if a.chat_id < INTERACTIVE_CHAT0]
         too_many = tg.too_many_requests
         counted = sum(m.unconfirmed for m in rows)
     await db.dispose()
     texts = {m.text for m in rows}
     lost = len(texts - set(seen.copies))
     duplicates = sum(n - 1 for n in seen.copies.values())
-    # Sustained: sends per second while a process was running (the restarts left out).
-    gaps = sum(k["first_send"] - k["killed_at"] for k in kills)
-    span = broadcast[-1] - broadcast[0]
-    sustained = (len(broadcast) - 1) / (span - gaps)
+    sustained, overall = sustained_rate(broadcast, kills)
     print(
         f"Kills: {messages} messages to {chats} chats, zukunftsraum run killed with -9 at "
         f"30 % and 70 %, {elapsed:.0f} s:"
@@ -561,21 +502,16 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         f"  lost: {lost}; duplicates: {duplicates} (counted as unconfirmed: {counted}); "
         f"outbox: {statuses}"
     )
-    for k in kills:
-        print(
-            f"  kill at {k['share']:.0%}: held by the killed process {k['held']} "
-            f"(of them delivered but not recorded: {k['unrecorded']}); restart -> first send "
-            f"{k['restart_to_send']:.1f} s"
-        )
+    print_kills(kills)
     print(f"  leases taken back at restart (from the service's output): {taken_back}")
     print(
         f"  sustained {sustained:.2f} msg/s = {sustained / 30:.1%} of 30/s while running "
-        f"(overall {(len(broadcast) - 1) / span:.2f}/s with the restarts); 429s: {too_many}"
+        f"(overall {overall:.2f}/s with the restarts); 429s: {too_many}"
     )
     calm = [
         latency
         for at, latency in latencies
-        if not any(k["killed_at"] - 30 <= at <= k["first_send"] for k in kills)
+        if not any(k.killed_at - 30 <= at <= k.first_send for k in kills)
     ]
     all_latencies = [latency for _, latency in latencies]
     print(

@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("bounce_conformance.py", []),
     ("bench_email_ingest.py", ["--messages", "300", "--latency-runs", "10"]),
     ("bench_email_hostile.py", ["--messages", "2000", "--clean", "500", "--send", "300"]),
+    ("bench_email_kills.py", ["--quick"]),
     (
         "bench_telegram_broadcast.py",
         [

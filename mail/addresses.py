@@ -11,16 +11,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email.utils import parseaddr
+from functools import lru_cache
 
 # Reply tokens are case-sensitive: letters and digits, as ``core.messaging.delivery`` makes them.
 _TOKEN = re.compile(r"^[A-Za-z0-9]{6,40}$")
 BOUNCE_PREFIX = "b-"
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A bare dot-atom address, which ``parseaddr`` returns unchanged: no parsing needed.
+_BARE = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*")
 
 
 def mailbox_of(mail_from: str) -> str:
     """The bare address of ``mail_from`` ("Name <a@b>" -> "a@b")."""
-    _, address = parseaddr(mail_from.strip())
-    return address or mail_from.strip()
+    value = mail_from.strip()
+    if _BARE.fullmatch(value):
+        return value
+    # Every incoming mail asks several times for the operator's "Name <address>": parsed once.
+    # (Only short values are kept: a hostile header can be megabytes long.)
+    return _parsed_mailbox(value) if len(value) <= 320 else _parse_mailbox(value)
+
+
+def _parse_mailbox(value: str) -> str:
+    _, address = parseaddr(value)
+    return address or value
+
+
+_parsed_mailbox = lru_cache(maxsize=256)(_parse_mailbox)
 
 
 def display_name_of(mail_from: str) -> str:

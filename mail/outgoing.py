@@ -170,6 +170,8 @@ class EmailDispatcher:
         return total
 
     async def drain_once(self) -> int:
+        if not self.owner.may_send():
+            return 0  # claim nothing until our heartbeat is recorded again
         now = self.clock()
         async with self.db.uow() as uow:
             claimed = await delivery.claim(uow, "email", now, self.batch, owner=self.owner.id)
@@ -177,15 +179,39 @@ class EmailDispatcher:
                 await prepare(uow, m, now, lambda: new_message_id(self.mail_from)) for m in claimed
             ]
             await uow.commit()
-        sent = 0
+        tried = 0
         for item in items:
             if not self.owner.may_send():
                 break  # our heartbeat is stale: these leases may belong to another process now
-            await self._deliver(item)
-            sent += 1
+            tried += 1
+            try:
+                await self._deliver(item)
+            except Exception:
+                await self._hand_back(items[tried:])
+                raise
+        await self._hand_back(items[tried:])
         if items:
-            log.info("email outbox: %d of %d claimed messages handled", sent, len(items))
+            log.info("email outbox: %d of %d claimed messages handled", tried, len(items))
         return len(items)
+
+    async def _hand_back(self, untried: list[EmailToSend]) -> None:
+        """Claimed but not tried: back to the queue at once, instead of waiting out the lease
+        (two minutes) while this process lives on. The one being sent when something broke
+        is not among them: it may have gone out."""
+        if not untried:
+            return
+        try:
+            async with self.db.uow() as uow:
+                count = await delivery.hand_back(uow, [i.id for i in untried], self.owner.id)
+                await uow.commit()
+        except Exception as error:  # the database is away: the lease runs out instead
+            log.error(
+                "email dispatcher: %d claimed messages not handed back: %s",
+                len(untried),
+                _one_line(error),
+            )
+            return
+        log.warning("email dispatcher: %d claimed messages handed back unsent", count)
 
     async def _deliver(self, item: EmailToSend) -> None:
         now = self.clock()

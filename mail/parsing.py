@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,17 +29,21 @@ MAX_HEADERS = 500
 MAX_REPORT_CHARS = 50_000
 MAX_DEPTH = 20
 MAX_FROM_CHARS = 500
+LENIENT_FROM_CHARS = 4 * MAX_FROM_CHARS
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
 # C0 controls (tab aside), DEL and C1 controls: never part of a header we store or echo.
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # A plain addr-spec: dot-atom local part, a host name with at least two labels (no quoted
 # local parts, no domain literals: nobody writes them, and they are where parsers disagree).
 _ADDR_SPEC = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_LABEL}$")
 _ADDR = rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_LABEL}"
+# A header value that is one bare dot-atom address, which ``getaddresses`` returns unchanged.
+_BARE_ADDR = re.compile(rf"[ \t]*({_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*)[ \t]*")
 # The forms nearly every mail has, which the strict parser reads without defect and with this
 # address: a bare or bracketed address, after a quoted name or a name of plain words. Anything
 # else goes to the parser. The one form accepted beyond it: dots in a name of plain words
@@ -124,8 +129,11 @@ def parse_mail(raw: bytes) -> IncomingMail:
     if not _looks_like_mail(raw):
         raise MailParseError("no header block found")
     msg = _repair_boundary(raw, email.message_from_bytes(raw, policy=_POLICY))
-    charset = _body_charset(msg)
-    headers = _decoded_headers(msg, charset)
+    items = list(_safe(msg.raw_items, []))  # every header: a second From counts wherever it is
+    # The body's charset only matters for headers that arrived as 8-bit bytes (few mails);
+    # finding it walks the MIME tree, which is costly for deeply nested mails.
+    charset = _body_charset(msg) if any(_SURROGATES.search(str(v)) for _, v in items) else None
+    headers = _decoded_headers(items, charset)
     if not headers:
         raise MailParseError("no header block found")
     body = _Body()
@@ -134,11 +142,12 @@ def parse_mail(raw: bytes) -> IncomingMail:
     notes = list(body.notes)
     if cut:
         notes.append(f"text cut after {MAX_TEXT_CHARS} characters ({cut} characters dropped)")
-    return _build(msg, headers, body, text, cut, notes, charset)
+    return _build(msg, items, headers, body, text, cut, notes, charset)
 
 
 def _build(
     msg: Message,
+    items: list[tuple[str, str]],
     headers: tuple[tuple[str, str], ...],
     body: _Body,
     text: str,
@@ -154,13 +163,14 @@ def _build(
 
     def raw(name: str) -> list[str]:
         # Addresses are split before RFC 2047 decoding: a decoded "Müller, Anna" has a comma.
-        items = _safe(msg.raw_items, [])
         return [
             _FOLD.sub(" ", text_of_header(str(v), charset)) for k, v in items if k.lower() == name
         ]
 
     froms = raw("from")
-    from_name, from_address = _first_address(froms[:1])
+    # The lenient reading only needs the first address: a From of 2,000 addresses (never a
+    # sender: see ``strict_sender``) is not parsed to the end for it.
+    from_name, from_address = _first_address([v[:LENIENT_FROM_CHARS] for v in froms[:1]])
     sender, sender_problem = strict_sender(froms)
     return IncomingMail(
         message_id=_msg_id(first("message-id")),
@@ -265,9 +275,11 @@ def _looks_like_mail(raw: bytes) -> bool:
 # -- headers -------------------------------------------------------------------------------------
 
 
-def _decoded_headers(msg: Message, charset: str | None) -> tuple[tuple[str, str], ...]:
+def _decoded_headers(
+    items: list[tuple[str, str]], charset: str | None
+) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
-    for name, value in list(_safe(msg.raw_items, []))[:MAX_HEADERS]:
+    for name, value in items[:MAX_HEADERS]:
         name = clean_header_text(text_of_header(str(name), None))
         out.append((name, decode_header_value(text_of_header(str(value), charset))))
     return tuple(out)
@@ -303,6 +315,8 @@ def decode_header_value(value: str) -> str:
 
     The result holds no control characters and no surrogates, so it can be stored and echoed.
     """
+    if "=?" not in value and not _NEEDS_CLEANING.search(value):
+        return value.strip()  # most headers: nothing to decode, fold or remove
     value = _FOLD.sub(" ", value)
     if "=?" in value:  # encoded words; LookupError, HeaderParseError etc. keep the raw text
         with contextlib.suppress(Exception):
@@ -313,7 +327,8 @@ def decode_header_value(value: str) -> str:
 
 def _body_charset(msg: Message) -> str | None:
     """The charset the mail's first text part declares (for undeclared 8-bit headers)."""
-    for part in _safe(lambda: list(msg.walk())[:MAX_PARTS], []):
+    parts = _safe(lambda: list(itertools.islice(msg.walk(), MAX_PARTS)), [])
+    for part in parts:
         charset = _safe(part.get_content_charset, None)
         if charset:
             return charset
@@ -341,10 +356,14 @@ def _addresses(values: list[str]) -> tuple[str, ...]:
 
 
 def _parse_addresses(values: list[str]) -> list[tuple[str, str]]:
-    try:
-        pairs = getaddresses(values)
-    except Exception:
-        pairs = []
+    bare = [_BARE_ADDR.fullmatch(value) for value in values]
+    if all(bare):  # the usual To, Delivered-To: no parsing needed
+        pairs = [("", match.group(1)) for match in bare if match]
+    else:
+        try:
+            pairs = getaddresses(values)
+        except Exception:
+            pairs = []
     out = []
     for name, address in pairs:
         address = clean_header_text(address).strip().strip("<>")

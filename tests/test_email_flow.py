@@ -360,3 +360,38 @@ async def test_outgoing_mail_layout(world, db):
         row = (await uow.outbox.for_member(anna.id))[0]
     assert row.status == "sent" and f"<{row.external_id}>" == mail["Message-ID"]
     assert row.meta["reply_token"] in str(mail["From"])
+
+
+async def test_a_stale_heartbeat_hands_claimed_mails_back_at_once(world, db, clock):
+    """A live process that stops sending mid-batch does not leave mails on its lease."""
+    import time
+
+    from core.runtime import processes
+    from core.runtime.processes import LeaseOwner
+    from core.store.models import OutboxMessage
+
+    anna = await world.member("Anna Schmidt", ANNA)
+    async with db.uow() as uow:
+        me = await processes.register(uow, "run", "host-a", 111, clock())
+        member = await uow.members.get(anna.id)
+        for n in range(5):
+            outbox.enqueue(uow, member, Reply(f"Nachricht {n}"), kind="test", now=clock())
+        await uow.commit()
+    owner = world.dispatcher.owner = LeaseOwner(id=me.id)
+    send = world.transport.send
+
+    async def send_then_stall(msg, sender, recipient):
+        await send(msg, sender, recipient)
+        owner.last_beat -= 3600  # the heartbeat was not recorded in time
+
+    world.transport.send = send_then_stall
+    assert await world.dispatcher.drain_once() == 5
+    async with db.uow() as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        assert [m.status for m in rows] == ["sent"] + ["pending"] * 4  # not "sending" for 2 min
+        assert all(m.claimed_by is None and m.unconfirmed == 0 for m in rows[1:])
+    assert await world.dispatcher.drain_once() == 0  # nothing claimed while the beat is stale
+    owner.last_beat = time.monotonic()
+    world.transport.send = send
+    assert await world.dispatcher.drain() == 4
+    assert len(world.sent_files()) == 5

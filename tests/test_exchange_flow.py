@@ -315,3 +315,16 @@ async def test_staff_verify_members_in_chat(person, db, clock):
     assert "/verifizieren" in staff.text
     await anna.say("/hilfe")
     assert "/verifizieren" not in anna.text
+
+
+async def test_a_superscript_digit_is_no_number(person, db):
+    # "¹" counts as a digit for str.isdigit() but int() refuses it (found by the hostile
+    # mail benchmark: an 8-bit Subject read as Latin-1).
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete Unser Bürgerbus-Konzept")
+    await anna.say("/pausieren ¹")
+    assert "Bitte geben Sie die Nummer an" in anna.text
+    for text in ("/schliessen ²", "/termin ¹", "/nein ¹", "NEIN ¹"):
+        await anna.say(text)
+        assert "Traceback" not in anna.text and anna.text.strip()

@@ -164,3 +164,22 @@ def test_not_a_mail_raises_parse_error(raw):
 def test_non_bytes_raise_parse_error():
     with pytest.raises(MailParseError):
         parse_mail("From: a@b.de\r\n\r\nx")  # type: ignore[arg-type]
+
+
+def test_8bit_header_is_read_in_the_charset_of_a_nested_text_part():
+    subject = "Приглашение".encode("koi8-r")  # not UTF-8: the body's charset decides
+    raw = (
+        b"From: a@b.de\r\nSubject: " + subject + b"\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="x"\r\n\r\n'
+        b"--x\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\nHallo\r\n--x--\r\n"
+    )
+    assert parse_mail(raw).subject == "Приглашение"
+
+
+def test_a_second_from_after_hundreds_of_headers_still_counts():
+    from mail.parsing import MAX_HEADERS
+
+    filler = b"".join(b"X-Filler-%d: y\r\n" % n for n in range(MAX_HEADERS + 10))
+    raw = b"From: anna@x.example\r\n" + filler + b"From: mallory@evil.test\r\n\r\nJa\r\n"
+    mail = parse_mail(raw)
+    assert mail.sender is None and mail.sender_problem == "2 From headers"

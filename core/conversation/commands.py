@@ -30,7 +30,7 @@ def _member(ctx: Ctx) -> Member:
 
 def _number(args: str) -> int:
     first = args.split()[0] if args.split() else ""
-    if not first.isdigit():
+    if not first.isdecimal():  # isdigit() also takes "¹", which int() refuses
         raise UserError.of("common.number_missing")
     return int(first)
 

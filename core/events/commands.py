@@ -23,7 +23,7 @@ def _member(ctx: Ctx) -> Member:
 def _event_id(args: str) -> int | None:
     """ "12", "Nr. 12" or "event:12" (an email reply's ref) -> 12."""
     for word in args.replace(":", " ").replace(".", " ").split():
-        if word.isdigit():
+        if word.isdecimal():  # not isdigit(): "¹" is a digit int() refuses
             return int(word)
     return None
 

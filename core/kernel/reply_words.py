@@ -96,7 +96,7 @@ def command_for_word(
     if command is None:
         return None
     first = rest.split()[0] if rest.split() else ""
-    if command.args == "NR" and first.isdigit():
+    if command.args == "NR" and first.isdecimal():
         return f"/{command.name} {rest}".strip()
     same = [c for c in choices if _command_of(c, grammar) is command]
     if len(same) == 1 and (command.args == "NR" or not rest):

@@ -19,7 +19,7 @@ import string
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from core.kernel.replies import Reply
 from core.messaging.outbox import channel_for, queue_answers
@@ -119,6 +119,26 @@ async def defer(uow: UnitOfWork, message_id: int, until: datetime) -> None:
     message.claimed_until = None
     message.claimed_by = None
     message.not_before = until
+
+
+async def hand_back(uow: UnitOfWork, message_ids: Sequence[int], owner: int | None) -> int:
+    """Claimed messages not tried after all: due again at once, not after the lease.
+
+    Only rows still leased by ``owner`` change (another process may have taken them over
+    meanwhile); nothing was sent, so nothing counts as unconfirmed. Returns how many.
+    """
+    if not message_ids:
+        return 0
+    held = (
+        OutboxMessage.claimed_by.is_(None) if owner is None else OutboxMessage.claimed_by == owner
+    )
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "sending", held)
+        .values(status="pending", claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def mark_unknown(

@@ -197,6 +197,7 @@ class Received:
     sender: str
     recipients: list[str]
     data: bytes
+    at: float = field(default_factory=time.monotonic)  # when the server accepted it
 
 
 @dataclass
