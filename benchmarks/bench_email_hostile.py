@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from benchmarks.bench_email_ingest import MAIL_FROM, _ingest, _mails, _world
 from core.conversation import inbound_mail
+from core.feature_set import all_features
 from core.store.models import InboundMail
 from mail.compose import serialise
 from mail.incoming import InboundPipeline

@@ -2,7 +2,8 @@
 
 ``zukunftsraum run`` runs as a separate process with its SMTP dispatcher pointed at a local
 aiosmtpd server that records every message it accepts by Message-ID. The outbox holds
-``--messages`` mails to members with an email address (queued through ``core.messaging.outbox``, as a
+``--messages`` mails to members with an email address (queued through
+``core.messaging.outbox``, as a
 newsletter is). The process is killed with -9 when 30 % and when 70 % of them have arrived
 (plus a seeded 0-19, so that a kill can land inside one of the dispatcher's batches of 20)
 and is started again at once, until every mail is sent.

@@ -109,7 +109,7 @@ async def test_post_by_mail_then_yes_from_gmail_outlook_and_apple(world, dovecot
     await world.member("Bea Berg", BEA, ags="12073572")
     await world.member("Carla Neumann", CARLA, ags="14626110")
     await world.say(BEA, "/suche Bürgerbus für Senioren im ländlichen Raum")
-    await world.say(CARLA, "/suche Bürgerbus Konzept für Senioren")
+    await world.say(CARLA, "/suche Bürgerbus für Senioren im ländlichen Raum")
     inbox = imap_inbox(world, dovecot)
     async with running(inbox, world.dispatcher):
         dovecot.append(
