@@ -11,6 +11,7 @@ COMMANDS = [
     ["run"],
     ["chat"],
     ["db", "upgrade"],
+    ["db", "backup"],
     ["municipalities", "import"],
     ["municipalities", "search"],
     ["members", "add"],

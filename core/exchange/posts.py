@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.exchange.match_index import MatchIndex
+from core.kernel import telemetry
 from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
@@ -151,6 +153,7 @@ async def propose(
     The author of ``post`` sees both in the reply; the other sides of Vorschläge are
     notified through the outbox when ``notify`` is set.
     """
+    started = time.perf_counter()
     exclude = await uow.matches.partner_ids(post.id)
     candidates = await index.candidates(uow, post, k=k + 5, exclude=exclude)
     partners = await uow.posts.many(c.post_id for c in candidates)
@@ -188,6 +191,7 @@ async def propose(
                 now=now,
                 dedupe_key=f"match:{match.id}:proposal:{partner.author_id}",
             )
+    telemetry.observe("match_seconds", time.perf_counter() - started)
     return created
 
 
