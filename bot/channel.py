@@ -192,3 +192,32 @@ class TelegramChannel:
         stopper.cancel()
         if not stop.is_set():
             await self.dispatcher.run(stop)
+
+    # -- several processes: the bot in each, polling only in the one holding the role --------
+
+    async def run_bot(self, stop: asyncio.Event) -> None:
+        """The bot without receiving (updates come from ``run_polling``), until ``stop``."""
+        application = self.application
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        self.ready.set()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def run_polling(self, stop: asyncio.Event) -> None:
+        """Long polling while this process holds the role; the bot must be up (``run_bot``)."""
+        await self.ready.wait()
+        updater = self.application.updater
+        await updater.start_polling(
+            timeout=self.config.poll_timeout, allowed_updates=handlers.ALLOWED_UPDATES
+        )
+        log.info("telegram: polling as @%s", self.application.bot.username)
+        try:
+            await stop.wait()
+        finally:
+            if updater.running:
+                await updater.stop()

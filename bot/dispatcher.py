@@ -121,6 +121,13 @@ class OutboxDispatcher:
         self._closing = False
         self._outcomes: list[tuple[Queued, Outcome]] = []
         self.flush_interval = 0.2
+        # Sends whose outcome is not yet committed are sent again if the process dies (kill
+        # -9), so their number is kept small: when the recorder falls behind (a busy CPU), the
+        # sending waits for it instead of running ahead.
+        self.max_unrecorded = 30
+        self._recording = 0
+        self._in_flight = 0
+        self._recorded = asyncio.Event()
 
     @property
     def held(self) -> int:
@@ -199,13 +206,18 @@ class OutboxDispatcher:
         queue = self._queues[chat]
         try:
             while queue and not self._closing:
+                await self._wait_for_recorder()
                 if not self.owner.may_send():
                     # Our heartbeat is stale: another process may own these leases by now.
                     self._release(len(queue))
                     queue.clear()
                     break
                 item = queue[0]
-                outcome = await self._send(item)
+                self._in_flight += 1
+                try:
+                    outcome = await self._send(item)
+                finally:
+                    self._in_flight -= 1
                 if isinstance(outcome, RetryLater):
                     rest = list(queue)
                     queue.clear()
@@ -222,6 +234,17 @@ class OutboxDispatcher:
             self._workers.pop(chat, None)
             if not queue:
                 self._queues.pop(chat, None)
+
+    @property
+    def unrecorded(self) -> int:
+        """Sends under way or done whose outcome is not committed yet."""
+        return self._in_flight + len(self._outcomes) + self._recording
+
+    async def _wait_for_recorder(self) -> None:
+        while self.unrecorded >= self.max_unrecorded and not self._closing:
+            self._recorded.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait(), 1.0)
 
     def _release(self, count: int) -> None:
         self._held -= count
@@ -254,6 +277,7 @@ class OutboxDispatcher:
         outcomes, self._outcomes = self._outcomes, []
         if not outcomes:
             return
+        self._recording += len(outcomes)
         try:
             async with self.db.uow(WritePriority.BACKGROUND) as uow:
                 now = self.clock()
@@ -268,6 +292,9 @@ class OutboxDispatcher:
                 del rows
         except Exception as error:  # the leases run out and the messages are tried again
             log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
+        finally:
+            self._recording -= len(outcomes)
+            self._recorded.set()
 
     async def _record(self, uow, item: Queued, outcome: Outcome, now: datetime) -> None:
         if isinstance(outcome, Sent):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from bot.adaptive import AdaptiveRate
+from core.kernel import telemetry
 
 NEVER = math.inf
 
@@ -292,6 +293,7 @@ class SendLimiter:
 
     def throttled(self, chat_id: int | str, seconds: float) -> None:
         """A 429 with ``retry_after`` = ``seconds``: see ``SlotScheduler.throttled``."""
+        telemetry.count("telegram_throttled")
         self._scheduler.throttled(chat_id, self.clock(), seconds)
         self._pump()
 

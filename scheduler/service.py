@@ -20,12 +20,13 @@ from scheduler.ticker import Ticker
 SHUTDOWN_GRACE_SECONDS = 30
 
 
-def ticker_for(app) -> Ticker:
-    return Ticker(app.db, app.services, digest_schedule(app.settings))
+def ticker_for(app, lock=None) -> Ticker:
+    """``lock``: the scheduler role as the process's election holds it (default: its own)."""
+    return Ticker(app.db, app.services, digest_schedule(app.settings), lock)
 
 
-async def run(app, stop: asyncio.Event) -> None:
-    ticker = ticker_for(app)
+async def run(app, stop: asyncio.Event, ticker: Ticker | None = None) -> None:
+    ticker = ticker or ticker_for(app)
     scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
     scheduler.add_job(
         ticker.tick,

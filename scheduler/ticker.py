@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from core.digests.schedule import DigestSchedule
 from core.kernel.context import Services
-from core.runtime.leader import LeaderLock
+from core.runtime.leader import HeldRole, LeaderLock
 from core.runtime.sweeps import SweepReport, run_sweeps
 from core.store.unit_of_work import Database
 
@@ -15,11 +16,18 @@ log = logging.getLogger(__name__)
 
 
 class Ticker:
-    def __init__(self, db: Database, services: Services, schedule: DigestSchedule) -> None:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        schedule: DigestSchedule,
+        lock: LeaderLock | HeldRole | None = None,
+    ) -> None:
         self.db = db
         self.services = services
         self.schedule = schedule
-        self.lock = LeaderLock(db)
+        self.lock = lock or LeaderLock(db)
+        self.last_tick: float | None = None  # time.time() of the last completed tick
         self.idle = asyncio.Event()  # set while no tick runs, so a shutdown can let one end
         self.idle.set()
 
@@ -42,6 +50,7 @@ class Ticker:
                     log.info("sweep %s: %s", name, count)
             for name in report.failed:
                 log.warning("sweep %s failed", name)
+            self.last_tick = time.time()
             return report
         except Exception:  # the database may be away for a moment; the next tick retries
             log.exception("scheduler tick failed")

@@ -271,3 +271,25 @@ def cli(tmp_path, template_db):
         return _invoke(args, {**env, **(env_extra or {})}, tmp_path, stdin)
 
     return run
+
+
+@pytest.fixture
+def dovecot():
+    """A real Dovecot (skips locally without it, fails under CI)."""
+    from tests.support.mailservers import dovecot_root, start_dovecot
+
+    root = dovecot_root()
+    server = start_dovecot(root)
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def smtp():
+    """An SMTP sink (aiosmtpd) that keeps every message."""
+    from tests.support.mailservers import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

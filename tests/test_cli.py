@@ -15,6 +15,7 @@ COMMANDS = [
     ["run"],
     ["chat"],
     ["db", "upgrade"],
+    ["db", "backup"],
     ["municipalities", "import"],
     ["municipalities", "search"],
     ["members", "add"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from email.utils import parseaddr
 
 import pytest
@@ -24,7 +23,7 @@ from tests.conftest import database_url, prepared_database
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import parse, plain_text
-from tests.support.mailservers import SmtpSink, dovecot_root, start_dovecot
+from tests.support.mailservers import SmtpSink, start_dovecot
 from tests.support.waiting import eventually
 
 ANNA = "anna.schmidt@prenzlau.example"
@@ -45,22 +44,6 @@ async def db(test_municipalities, tmp_path):
         url = f"sqlite+aiosqlite:///{tmp_path / 'zukunftsraum.db'}"
     async with prepared_database(url, test_municipalities) as database:
         yield database
-
-
-@pytest.fixture
-def dovecot():
-    root = dovecot_root()
-    server = start_dovecot(root)
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

@@ -124,14 +124,30 @@ async def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="ausführliches Protokoll (Debug-Zeilen)")
     ] = False,
+    roles: Annotated[
+        str | None,
+        typer.Option(
+            "--roles",
+            help="Nur diese Rollen übernehmen, durch Kommas getrennt: scheduler, telegram, "
+            "imap, outbox (Standard: alle; scheduler, telegram und imap hat immer nur ein "
+            "Prozess zugleich).",
+        ),
+    ] = None,
 ) -> None:
     """Alles Konfigurierte starten (ohne Konfiguration: SQLite, Mail als Dateien, Terminal-Chat)."""
     from zukunftsraum import oplog
+    from zukunftsraum.roles import RolesError, parse_roles
     from zukunftsraum.runner import serve
 
+    try:
+        chosen = parse_roles(roles)
+    except RolesError as error:
+        fail(str(error), 2)
     oplog.configure(verbose)
     async with _app() as application:
-        await serve(application, out)
+        ended_cleanly = await serve(application, out, chosen)
+    if not ended_cleanly:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -160,6 +176,26 @@ async def db_upgrade() -> None:
     finally:
         await db.dispose()
     out.print("Datenbank ist auf dem neuesten Stand.")
+
+
+@db_app.command("backup")
+@_cli
+async def db_backup(
+    file: Annotated[Path, typer.Argument(help="Zieldatei der Sicherung (darf nicht existieren)")],
+) -> None:
+    """Die Datenbank sichern (SQLite: Kopie im laufenden Betrieb; PostgreSQL: pg_dump-Befehl)."""
+    from zukunftsraum.backup import backup_sqlite, pg_dump_command, sqlite_file
+
+    url = _settings().database_url
+    source = sqlite_file(url)
+    if source is None:
+        out.print(
+            "PostgreSQL wird mit pg_dump gesichert (Passwort über PGPASSWORD oder ~/.pgpass):"
+        )
+        out.print(pg_dump_command(url, file))
+        return
+    size = await asyncio.to_thread(backup_sqlite, source, file)
+    out.print(f"Gesichert: {source} -> {file} ({size / 1_000_000:.1f} MB)")
 
 
 # --- municipalities -----------------------------------------------------------------

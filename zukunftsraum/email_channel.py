@@ -26,6 +26,14 @@ class EmailChannel:
     async def run_inbox(self, app: App, stop: asyncio.Event) -> None:
         await self.inbox.run(stop)
 
+    @property
+    def intake_role(self) -> str:
+        """The lock name of this mailbox folder's intake: one process at a time reads it."""
+        inbox = self.inbox
+        if isinstance(inbox, ImapInbox):
+            return f"imap:{inbox.username}@{inbox.host}:{inbox.port}/{inbox.folder}"
+        return f"imap:maildir:{inbox.directory.resolve()}"
+
 
 def build_email_channel(app: App) -> EmailChannel:
     settings = app.settings

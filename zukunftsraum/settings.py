@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # long are taken over by the others.
     heartbeat_seconds: int = 2
     lease_takeover_seconds: int = 15
+    # Singleton roles (scheduler, Telegram polling, IMAP intake): how often a process checks
+    # its role locks; a role of a dead process is taken over within about this long.
+    role_check_seconds: int = 5
+    # /healthz and /metrics (Prometheus); 0: off.
+    http_port: int = 0
+    http_listen: str = "0.0.0.0"
 
     sweep_seconds: int = 60
     staff_digest_time: str = "07:30"
@@ -127,11 +133,19 @@ class Settings(BaseSettings):
         "lease_takeover_seconds",
         "knowledge_max_mb",
         "knowledge_mail_attachment_mb",
+        "role_check_seconds",
     )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("http_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("expected a TCP port 1-65535 (0: off)")
         return value
 
     @field_validator("staff_digest_time", "member_digest_time")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.exchange.match_index import MatchIndex
-from core.kernel import german_format
+from core.kernel import german_format, telemetry
 from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
@@ -163,6 +164,7 @@ async def propose(
     The author of ``post`` sees both in the reply; the other sides of Vorschläge are
     notified through the outbox when ``notify`` is set.
     """
+    started = time.perf_counter()
     exclude = await uow.matches.partner_ids(post.id)
     candidates = await index.candidates(uow, post, k=k + 5, exclude=exclude)
     partners = await uow.posts.many(c.post_id for c in candidates)
@@ -193,6 +195,7 @@ async def propose(
         if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
             announce_proposal(uow, match, partner.author, now)
+    telemetry.observe("match_seconds", time.perf_counter() - started)
     return created
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from core.kernel import telemetry
 from core.kernel.replies import Reply
 from core.messaging.outbox import channel_for, queue_answers
 from core.store.models import Member, OutboxMessage, ProcessedEvent, ReplyToken
@@ -66,6 +67,16 @@ async def claim(
     return messages
 
 
+async def preload(uow: UnitOfWork, message_ids: Collection[int]) -> None:
+    """Load many messages in one query, so that recording a batch of outcomes costs one round
+    trip for the reads instead of one per message (``_get`` then finds them in the session)."""
+    ids = sorted(set(message_ids))
+    for start in range(0, len(ids), 1000):
+        await uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids[start : start + 1000]))
+        )
+
+
 async def _get(uow: UnitOfWork, message_id: int) -> OutboxMessage:
     message = await uow.session.get(OutboxMessage, message_id)
     if message is None:
@@ -79,6 +90,7 @@ async def mark_sent(
     message = await _get(uow, message_id)
     message.status = "sent"
     message.sent_at = now
+    telemetry.count("outbox_outcomes", channel=message.channel, outcome="sent")
     message.claimed_until = None
     message.claimed_by = None
     message.external_id = external_id
@@ -97,7 +109,9 @@ async def mark_retry(uow: UnitOfWork, message_id: int, now: datetime, error: str
     message.claimed_by = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
+        telemetry.count("outbox_outcomes", channel=message.channel, outcome="failed")
         return False
+    telemetry.count("outbox_outcomes", channel=message.channel, outcome="retried")
     message.status = "pending"
     base = ANSWER_BACKOFF_BASE if message.kind == "answer" else BACKOFF_BASE
     message.not_before = now + backoff(message.attempts, base)
@@ -110,6 +124,7 @@ async def give_up(uow: UnitOfWork, message_id: int, error: str) -> None:
     message.status = "failed"
     message.last_error = error[:300]
     message.claimed_until = None
+    telemetry.count("outbox_outcomes", channel=message.channel, outcome="failed")
 
 
 async def defer(uow: UnitOfWork, message_id: int, until: datetime) -> None:
@@ -154,7 +169,9 @@ async def mark_unknown(
     message.claimed_by = None
     if message.unconfirmed >= 1:
         message.status = "uncertain"
+        telemetry.count("outbox_outcomes", channel=message.channel, outcome="uncertain")
         return False
+    telemetry.count("outbox_outcomes", channel=message.channel, outcome="unknown")
     message.unconfirmed += 1
     message.status = "pending"
     message.not_before = now + pause
@@ -173,6 +190,7 @@ async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, erro
     message.claimed_until = None
     message.claimed_by = None
     message.status = "failed"
+    telemetry.count("outbox_outcomes", channel=message.channel, outcome="unreachable")
     member = await uow.session.get(Member, message.member_id) if message.member_id else None
     if member is None:
         return "failed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.digests.schedule import DigestSchedule
+from core.kernel import telemetry
 from core.kernel.context import Services
 from core.kernel.features import SweepContext
 from core.store.unit_of_work import Database
@@ -41,9 +42,10 @@ async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule)
     )
     for sweep in services.features.sweeps:
         try:
-            async with db.uow() as uow:
-                report.counts[sweep.name] = await sweep.run(uow, ctx)
-                await uow.commit()
+            with telemetry.timed("sweep_seconds", sweep=sweep.name):
+                async with db.uow() as uow:
+                    report.counts[sweep.name] = await sweep.run(uow, ctx)
+                    await uow.commit()
         except Exception as error:  # one sweep's failure must not stop the others or the loop
             _log_once(sweep.name, error)
             report.failed.append(sweep.name)

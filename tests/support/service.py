@@ -13,9 +13,10 @@ from pathlib import Path
 class ServiceUnderTest:
     """One ``zukunftsraum run`` after another, on the same database and configuration."""
 
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
         self.workdir = Path(workdir)
         self.env = env
+        self.args = args  # after ``run``, e.g. ("--roles", "outbox")
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
@@ -33,6 +34,7 @@ class ServiceUnderTest:
             "-m",
             "zukunftsraum",
             "run",
+            *self.args,
             cwd=self.workdir,  # no .env of the developer's
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
