@@ -67,16 +67,6 @@ async def claim(
     return messages
 
 
-async def preload(uow: UnitOfWork, message_ids: Collection[int]) -> None:
-    """Load many messages in one query, so that recording a batch of outcomes costs one round
-    trip for the reads instead of one per message (``_get`` then finds them in the session)."""
-    ids = sorted(set(message_ids))
-    for start in range(0, len(ids), 1000):
-        await uow.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids[start : start + 1000]))
-        )
-
-
 async def _get(uow: UnitOfWork, message_id: int) -> OutboxMessage:
     message = await uow.session.get(OutboxMessage, message_id)
     if message is None:
