@@ -15,16 +15,16 @@ from rich.table import Table
 from core.conversation import inbound_mail
 from core.conversation.inbound_mail import masked
 from core.messaging import outbox as outbox_cases
-from zukunftsraum.cli import _app, _cli, fail, out
+from zukunftsraum.cli.common import async_command, fail, open_app, out
 
 mail_app = typer.Typer(help="E-Mail: zurückgestellte Nachrichten.", no_args_is_help=True)
 
 
 @mail_app.command("failed")
-@_cli
+@async_command
 async def mail_failed() -> None:
     """Zurückgestellte E-Mails zeigen (eingehend und ausgehend) mit dem Grund."""
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         incoming = await inbound_mail.failed_mails(uow)
         outgoing = await outbox_cases.failed_messages(uow, "email")
     if not incoming and not outgoing:
@@ -50,13 +50,13 @@ async def mail_failed() -> None:
 
 
 @mail_app.command("retry")
-@_cli
+@async_command
 async def mail_retry(
     id: Annotated[int, typer.Argument(help="Nummer aus „mail failed“")],
     outbox: Annotated[bool, typer.Option("--outbox", help="eine ausgehende E-Mail")] = False,
 ) -> None:
     """Eine zurückgestellte E-Mail erneut verarbeiten (oder mit --outbox: erneut senden)."""
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         if outbox:
             done = await outbox_cases.retry_failed(uow, id, application.services.clock())
         else:

@@ -14,7 +14,7 @@ from rich.table import Table
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
 from core.store.models import KnowledgeEntry
-from zukunftsraum.cli import _app, _cli, _progress, fail, out
+from zukunftsraum.cli.common import async_command, fail, open_app, out, progress_bar
 
 knowledge_app = typer.Typer(
     help="Wissenssammlung: Leitfäden, Checklisten, Vorlagen, Studien, Praxisbeispiele.",
@@ -25,7 +25,7 @@ KIND_HELP = "leitfaden, checkliste, vorlage, studie, praxisbeispiel, aufzeichnun
 
 
 @knowledge_app.command("add")
-@_cli
+@async_command
 async def knowledge_add(
     title: Annotated[str, typer.Option(help="Titel (ohne: aus dem Dateinamen)")] = "",
     file: Annotated[Path | None, typer.Option(help="Datei: PDF, DOCX, ODT/ODP, TXT, MD")] = None,
@@ -39,7 +39,7 @@ async def knowledge_add(
 ) -> None:
     """Einen Eintrag anlegen (Datei und/oder Link)."""
     data = file.read_bytes() if file is not None else None
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         new = entries.NewEntry(
             title=title,
             summary=summary,
@@ -58,7 +58,7 @@ async def knowledge_add(
 
 
 @knowledge_app.command("import")
-@_cli
+@async_command
 async def knowledge_import_cmd(
     folder: Annotated[Path, typer.Argument(help="Ordner mit den Dateien")],
     index: Annotated[
@@ -75,8 +75,8 @@ async def knowledge_import_cmd(
         found = [folder / f"index{s}" for s in knowledge_import.INDEX_SUFFIXES]
         index = next((p for p in found if p.is_file()), None)
     items = knowledge_import.plan(folder, index)
-    async with _app() as application:
-        progress, advance = _progress("Wissenssammlung", len(items))
+    async with open_app() as application:
+        progress, advance = progress_bar("Wissenssammlung", len(items))
         with progress:
             report = await knowledge_import.import_planned(
                 application.db,
@@ -112,7 +112,7 @@ def _row(entry: KnowledgeEntry) -> dict:
 
 
 @knowledge_app.command("list")
-@_cli
+@async_command
 async def knowledge_list(
     status: Annotated[str, typer.Option(help="draft, published, withdrawn oder all")] = "all",
     format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
@@ -122,7 +122,7 @@ async def knowledge_list(
         fail("--format muss table oder json sein.", 2)
     if status != "all" and status not in entries.STATUSES:
         fail(f"Unbekannter Status „{status}“. Möglich: all, {', '.join(entries.STATUSES)}.", 2)
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         found = await uow.knowledge.listing(None if status == "all" else (status,))
         rows = [_row(e) for e in found]
     if format == "json":
@@ -145,7 +145,7 @@ async def knowledge_list(
 
 def _status_command(action: str, done: str):
     async def command(entry_id: Annotated[int, typer.Argument(help="Nr. des Eintrags")]) -> None:
-        async with _app() as application, application.db.uow() as uow:
+        async with open_app() as application, application.db.uow() as uow:
             now = application.services.clock()
             entry = await entries.change_status(uow, entry_id, action, now)
             await uow.commit()
@@ -155,11 +155,11 @@ def _status_command(action: str, done: str):
 
 
 knowledge_app.command("publish", help="Einen Eintrag (oder Vorschlag) veröffentlichen.")(
-    _cli(_status_command("publish", "veröffentlicht"))
+    async_command(_status_command("publish", "veröffentlicht"))
 )
 knowledge_app.command("withdraw", help="Einen veröffentlichten Eintrag zurückziehen.")(
-    _cli(_status_command("withdraw", "zurückgezogen"))
+    async_command(_status_command("withdraw", "zurückgezogen"))
 )
 knowledge_app.command("decline", help="Einen Vorschlag eines Mitglieds ablehnen.")(
-    _cli(_status_command("decline", "abgelehnt"))
+    async_command(_status_command("decline", "abgelehnt"))
 )

@@ -14,15 +14,15 @@ from core.events.ics import EventData, read_calendar
 from core.events.timing import local_text, parse_local
 from core.kernel.german_format import counted
 from scheduler.config import digest_schedule, reminder_defaults
-from zukunftsraum import cli_labels
-from zukunftsraum.cli import FormatOption, _app, _cli, _format, fail, out
+from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 events_app = typer.Typer(help="Seminare, Kurse und Netzwerktreffen.", no_args_is_help=True)
 digest_app = typer.Typer(help="Zusammenfassungen.", no_args_is_help=True)
 
 
 @events_app.command("add")
-@_cli
+@async_command
 async def events_add(
     title: Annotated[str, typer.Option(help="Titel")],
     start: Annotated[str, typer.Option(help="Beginn, Ortszeit: 2026-12-03 10:00")],
@@ -39,7 +39,7 @@ async def events_add(
     draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
 ) -> None:
     """Einen Termin anlegen (und veröffentlichen)."""
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         tz = application.settings.tz
         parent_uid = (await event_cases.get(uow, course)).uid if course else None
         data = EventData(
@@ -65,13 +65,13 @@ async def events_add(
 
 
 @events_app.command("import")
-@_cli
+@async_command
 async def events_import(
     file: Annotated[Path, typer.Argument(help="iCalendar-Datei (.ics)")],
 ) -> None:
     """Termine aus einer iCalendar-Datei anlegen oder aktualisieren (gleiche UID)."""
     data = file.read_bytes()
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         tz = application.settings.tz
         now = application.services.clock()
         defaults = reminder_defaults(application.settings)
@@ -92,14 +92,14 @@ async def events_import(
 
 
 @events_app.command("list")
-@_cli
+@async_command
 async def events_list(
     all_: Annotated[bool, typer.Option("--all", help="auch Entwürfe")] = False,
     format: FormatOption = "table",
 ) -> None:
     """Kommende Termine mit Anmeldungen."""
-    _format(format)
-    async with _app() as application, application.db.uow() as uow:
+    checked_format(format)
+    async with open_app() as application, application.db.uow() as uow:
         tz = application.settings.tz
         now = application.services.clock()
         upcoming = await event_cases.upcoming(uow, now, include_drafts=all_)
@@ -143,10 +143,10 @@ async def events_list(
 
 
 @events_app.command("cancel")
-@_cli
+@async_command
 async def events_cancel(event_id: Annotated[int, typer.Argument(help="Nr. des Termins")]) -> None:
     """Einen Termin absagen; alle Angemeldeten werden benachrichtigt."""
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         event = await event_cases.get(uow, event_id)
         await event_cases.cancel(uow, event, application.services.clock(), application.settings.tz)
         await uow.commit()
@@ -154,7 +154,7 @@ async def events_cancel(event_id: Annotated[int, typer.Argument(help="Nr. des Te
 
 
 @digest_app.command("send")
-@_cli
+@async_command
 async def digest_send(
     staff: Annotated[
         bool, typer.Option("--staff", help="Zusammenfassung der Geschäftsstelle")
@@ -169,7 +169,7 @@ async def digest_send(
     """Zusammenfassungen bauen und in den Postausgang stellen (ohne --now: nur fällige)."""
     if staff == members:
         fail("Bitte genau eine Option angeben: --staff oder --members.", 2)
-    async with _app() as application, application.db.uow() as uow:
+    async with open_app() as application, application.db.uow() as uow:
         schedule = digest_schedule(application.settings)
         moment = application.services.clock()
         if staff:
