@@ -134,7 +134,8 @@ async def test_suggestion_decision_export_and_erasure(db, services, clock, perso
     ]
     assert [s["status"] for s in data["knowledge_suggestions"]] == ["published", "draft"]
 
-    await anna.say("/loeschen bestaetigen")
+    await anna.say("/loeschen")
+    await anna.say(anna.choice("endgültig"))
     assert "gelöscht" in anna.text
     async with db.uow() as uow:
         kept = {e.title: e for e in await uow.knowledge.listing()}

@@ -55,6 +55,7 @@ async def test_request_sharing_no_word_finds_the_offer_as_maybe(person, db):
     assert "Vielleicht passend" in ben.text and "Mitfahrbänke" in ben.text, ben.text
     suggestion = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
     assert "Warum vielleicht:" in suggestion.text
+    assert ben.choice("Weiter beobachten")  # no Vorschlag: he may keep watching as well
     # Telegram renders the choices as inline buttons.
     buttons = [b for row in keyboard(suggestion.choices).inline_keyboard for b in row]
     assert [b.text for b in buttons] == ["Kontakt anfragen", "Nein, danke"]

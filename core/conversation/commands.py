@@ -99,13 +99,13 @@ async def _with_knowledge(ctx: Ctx, replies: list[Reply], matches, post) -> list
 
 
 def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
-    """The author's answer after matching: Vorschläge first, then Vielleicht passend; with
-    nothing above the lower bar, the offer to keep watching."""
+    """The author's answer after matching: Vorschläge first, then Vielleicht passend; without
+    a Vorschlag, the offer to keep watching (the post's title as a saved interest)."""
     proposed = [m for m in matches if m.status == "proposed"]
     suggested = [m for m in matches if m.status == "suggested"]
     if not matches:
         text = confirmation + "\n" + t(f"posts.no_match_{kind}") + "\n" + t("posts.watch_hint")
-        return [Reply(text, [Choice(t("posts.keep_watching"), f"/beobachten {post_id}")])]
+        return [Reply(text, [_keep_watching(post_id)])]
     replies = []
     if proposed:
         replies.append(Reply(confirmation + "\n" + t("posts.matches_found", count=len(proposed))))
@@ -114,7 +114,13 @@ def match_replies(confirmation: str, post_id: int, kind: str, matches, member: M
         intro = t("posts.suggestions_found", count=len(suggested))
         replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
         replies += [exchange.suggestion_reply(m, member) for m in suggested]
+    if not proposed:  # only "Vielleicht passend": the member may still want to keep watching
+        replies.append(Reply(t("posts.watch_hint"), [_keep_watching(post_id)]))
     return replies
+
+
+def _keep_watching(post_id: int) -> Choice:
+    return Choice(t("posts.keep_watching"), f"/beobachten {post_id}")
 
 
 async def set_interests(ctx: Ctx, args: str) -> Reply:
