@@ -14,6 +14,7 @@ from core.grants.applications import check_may_apply, missing_fields, set_costs,
 from core.grants.budget import held_amount
 from core.grants.costs import parse_lines, total
 from core.grants.programme import GrantProgramme
+from core.kernel.arguments import number, number_and_rest
 from core.kernel.errors import UserError
 from core.store.models import GrantApplication, Member
 
@@ -150,3 +151,15 @@ def test_offsets_are_checked_deduplicated_and_longest_first():
 def test_the_lead_reads_as_german():
     assert lead_text("P1D") == "morgen"
     assert lead_text("PT1H") == "in einer Stunde"
+
+
+# --- a command's number ------------------------------------------------------------------
+
+
+def test_a_number_is_decimal_digits_and_no_longer_than_an_id():
+    assert number_and_rest("12 zu teuer") == (12, "zu teuer")
+    for text in ("¹", "²3", "", "zwölf", "1⁰"):
+        with pytest.raises(UserError):
+            number_and_rest(text, "grants.number_missing")
+    with pytest.raises(UserError, match="gibt es in der Wissenssammlung nicht"):
+        number("99999999999", "knowledge.number_missing", "knowledge.not_found")

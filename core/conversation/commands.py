@@ -10,6 +10,7 @@ from core.conversation import dialogues
 from core.exchange import interests
 from core.exchange import posts as exchange
 from core.kernel import paging
+from core.kernel.arguments import number
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import Command
@@ -21,19 +22,6 @@ from core.members import erasure
 from core.members.roles import role_label
 from core.municipalities.reference import label
 from core.store.models import Member
-
-
-def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None  # guaranteed by Command.needs_member
-    return ctx.member
-
-
-def _number(args: str) -> int:
-    first = args.split()[0] if args.split() else ""
-    if not first.isdecimal():  # isdigit() also takes "¹", which int() refuses
-        raise UserError.of("common.number_missing")
-    return int(first)
-
 
 # --- start, help, cancel ----------------------------------------------------------
 
@@ -48,7 +36,7 @@ async def start(ctx: Ctx, args: str) -> Reply:
 
 async def greeting(ctx: Ctx) -> Reply:
     """Welcome a known member and point at proposals that wait for an answer."""
-    member = _member(ctx)
+    member = ctx.known_member
     pending = len(await exchange.awaiting_answer(ctx.uow, member))
     key = "welcome.back_pending" if pending else "welcome.back"
     choices = dialogues.welcome_choices()
@@ -79,7 +67,7 @@ async def cancel(ctx: Ctx, args: str) -> Reply:
 
 async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
     """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
-    author = _member(ctx)
+    author = ctx.known_member
     post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
     matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
     kind = t(f"posts.kind.{post.kind}")
@@ -124,13 +112,13 @@ def _keep_watching(post_id: int) -> Choice:
 
 
 async def set_interests(ctx: Ctx, args: str) -> Reply:
-    return await interests.set_or_show(ctx.uow, _member(ctx), args, ctx.now)
+    return await interests.set_or_show(ctx.uow, ctx.known_member, args, ctx.now)
 
 
 async def watch(ctx: Ctx, args: str) -> Reply:
     """Keep watching for a post: its title joins the member's saved interests."""
-    post = await exchange.own_post(ctx.uow, _member(ctx), _number(args))
-    return await interests.add(ctx.uow, _member(ctx), post.title, ctx.now)
+    post = await exchange.own_post(ctx.uow, ctx.known_member, number(args))
+    return await interests.add(ctx.uow, ctx.known_member, post.title, ctx.now)
 
 
 async def _post_command(ctx: Ctx, args: str, kind: str) -> Reply | list[Reply]:
@@ -149,7 +137,7 @@ async def request(ctx: Ctx, args: str) -> Reply | list[Reply]:
 
 
 async def my_posts(ctx: Ctx, args: str) -> list[Reply]:
-    posts = [p for p in await ctx.uow.posts.by_author(_member(ctx).id) if p.status != "closed"]
+    posts = [p for p in await ctx.uow.posts.by_author(ctx.known_member.id) if p.status != "closed"]
     if not posts:
         return [Reply(t("posts.none"), dialogues.welcome_choices()[:2])]
     shown = paging.page(posts, paging.page_number(args))
@@ -170,10 +158,10 @@ def _intro(key: str, count: int, page_number: int) -> str:
 
 
 async def edit(ctx: Ctx, args: str) -> Reply | list[Reply]:
-    post_id = _number(args)
+    post_id = number(args)
     text = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
     if not text.strip():
-        await exchange.own_post(ctx.uow, _member(ctx), post_id)
+        await exchange.own_post(ctx.uow, ctx.known_member, post_id)
         return await dialogues.start_edit(ctx, post_id)
     return await republish(ctx, post_id, text)
 
@@ -181,20 +169,20 @@ async def edit(ctx: Ctx, args: str) -> Reply | list[Reply]:
 async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
     """Save the new text and match again; pairs proposed before are not repeated."""
     post = await exchange.edit_post(
-        ctx.uow, ctx.services.index, _member(ctx), post_id, text, ctx.now
+        ctx.uow, ctx.services.index, ctx.known_member, post_id, text, ctx.now
     )
     matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
     confirmation = t("posts.edited", title=post.title, id=post.id)
     if not matches:
         return [Reply(confirmation)]
-    replies = match_replies(confirmation, post.id, post.kind, matches, _member(ctx))
+    replies = match_replies(confirmation, post.id, post.kind, matches, ctx.known_member)
     return await _with_knowledge(ctx, replies, matches, post)
 
 
 def _status_action(action: str):
     async def handler(ctx: Ctx, args: str) -> Reply:
         post = await exchange.change_status(
-            ctx.uow, ctx.services.index, _member(ctx), _number(args), action, ctx.now
+            ctx.uow, ctx.services.index, ctx.known_member, number(args), action, ctx.now
         )
         return Reply(t(f"posts.done.{action}", title=post.title))
 
@@ -206,7 +194,7 @@ def _status_action(action: str):
 
 
 async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
-    member = _member(ctx)
+    member = ctx.known_member
     statuses = ("proposed", "suggested", "accepted")
     matches = await ctx.uow.matches.for_member(member.id, statuses)
     open_ = exchange.unanswered(matches, member)
@@ -247,15 +235,15 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
 
 
 async def accept(ctx: Ctx, args: str) -> Reply:
-    return await exchange.answer(ctx.uow, _member(ctx), _number(args), True, ctx.now)
+    return await exchange.answer(ctx.uow, ctx.known_member, number(args), True, ctx.now)
 
 
 async def decline(ctx: Ctx, args: str) -> Reply:
-    return await exchange.answer(ctx.uow, _member(ctx), _number(args), False, ctx.now)
+    return await exchange.answer(ctx.uow, ctx.known_member, number(args), False, ctx.now)
 
 
 async def ask_contact(ctx: Ctx, args: str) -> Reply:
-    return await exchange.request_contact(ctx.uow, _member(ctx), _number(args), ctx.now)
+    return await exchange.request_contact(ctx.uow, ctx.known_member, number(args), ctx.now)
 
 
 # --- settings, linking, privacy ---------------------------------------------------
@@ -265,7 +253,7 @@ CHANNEL_WORDS = {"automatisch": "auto", "telegram": "telegram", "email": "email"
 
 
 async def settings(ctx: Ctx, args: str) -> Reply:
-    member = _member(ctx)
+    member = ctx.known_member
     words = [w.lower().replace("ä", "ae").replace("ö", "oe") for w in args.split()]
     if len(words) >= 2 and words[0] in ("zusammenfassung", "digest"):
         members.set_digest(member, DIGEST_WORDS.get(words[1], words[1]))
@@ -293,7 +281,7 @@ async def settings(ctx: Ctx, args: str) -> Reply:
 
 
 async def unsubscribe(ctx: Ctx, args: str) -> Reply:
-    members.set_digest(_member(ctx), "none")
+    members.set_digest(ctx.known_member, "none")
     return Reply(t("settings.unsubscribed"))
 
 
@@ -325,7 +313,7 @@ async def _link_with_code(ctx: Ctx, code: str) -> Reply:
 
 
 async def export(ctx: Ctx, args: str) -> Reply:
-    data = await members.export_data(ctx.uow, _member(ctx), ctx.services.features.privacy)
+    data = await members.export_data(ctx.uow, ctx.known_member, ctx.services.features.privacy)
     day = ctx.now.astimezone(ctx.services.tz).date().isoformat()
     attachment = Attachment(f"zukunftsraum-daten-{day}.json", "application/json", data)
     return Reply(t("privacy.export"), attachments=[attachment])
@@ -336,7 +324,7 @@ async def export(ctx: Ctx, args: str) -> Reply:
 
 async def unverified(ctx: Ctx, args: str) -> list[Reply]:
     pending = [
-        m for m in await ctx.uow.members.list(unverified_only=True) if m.id != _member(ctx).id
+        m for m in await ctx.uow.members.list(unverified_only=True) if m.id != ctx.known_member.id
     ]
     if not pending:
         return [Reply(t("staff.none_unverified"))]
@@ -354,9 +342,9 @@ async def unverified(ctx: Ctx, args: str) -> list[Reply]:
 
 
 async def verify(ctx: Ctx, args: str) -> Reply:
-    if _number(args) == _member(ctx).id:
+    if number(args) == ctx.known_member.id:
         raise UserError.of("staff.not_yourself")
-    member = await members.verify(ctx.uow, _number(args), _member(ctx).id, ctx.now)
+    member = await members.verify(ctx.uow, number(args), ctx.known_member.id, ctx.now)
     return Reply(t("staff.verified", name=member.name))
 
 

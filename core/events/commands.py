@@ -12,12 +12,6 @@ from core.kernel.errors import UserError
 from core.kernel.grammar import Command
 from core.kernel.replies import Reply
 from core.kernel.texts import t
-from core.store.models import Member
-
-
-def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None  # guaranteed by Command.needs_member
-    return ctx.member
 
 
 def _event_id(args: str) -> int | None:
@@ -29,7 +23,7 @@ def _event_id(args: str) -> int | None:
 
 
 async def list_events(ctx: Ctx, args: str) -> list[Reply]:
-    return await events.listing(ctx.uow, _member(ctx), ctx.now, ctx.services.tz)
+    return await events.listing(ctx.uow, ctx.known_member, ctx.now, ctx.services.tz)
 
 
 async def register(ctx: Ctx, args: str) -> Reply | list[Reply]:
@@ -38,7 +32,7 @@ async def register(ctx: Ctx, args: str) -> Reply | list[Reply]:
         return await list_events(ctx, args)
     by_email = ctx.sender.channel == "email"
     return await events.register(
-        ctx.uow, _member(ctx), event_id, ctx.now, ctx.services.tz, calendar=by_email
+        ctx.uow, ctx.known_member, event_id, ctx.now, ctx.services.tz, calendar=by_email
     )
 
 
@@ -46,7 +40,7 @@ async def unregister(ctx: Ctx, args: str) -> Reply:
     event_id = _event_id(args)
     if event_id is None:
         raise UserError.of("common.number_missing")
-    return await events.unregister(ctx.uow, _member(ctx), event_id, ctx.now, ctx.services.tz)
+    return await events.unregister(ctx.uow, ctx.known_member, event_id, ctx.now, ctx.services.tz)
 
 
 async def cancel_event(ctx: Ctx, args: str) -> Reply:

@@ -7,31 +7,18 @@ from core.grants import applications as grants
 from core.grants import dialogues as grant_dialogues
 from core.grants import views as grant_views
 from core.kernel import german_format
+from core.kernel.arguments import number_and_rest
 from core.kernel.clock import aware
 from core.kernel.context import Ctx
-from core.kernel.errors import UserError
 from core.kernel.grammar import Command
 from core.kernel.money import format_euro, parse_euro
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.municipalities.reference import label
-from core.store.models import Member
-
-
-def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None  # guaranteed by Command.needs_member
-    return ctx.member
-
-
-def _number_and_rest(args: str) -> tuple[int, str]:
-    first, _, rest = args.strip().partition(" ")
-    if not first.isdigit():
-        raise UserError.of("grants.number_missing")
-    return int(first), rest.strip()
 
 
 def _staff(ctx: Ctx) -> grants.Actor:
-    return grants.Actor(_member(ctx), _member(ctx).name)
+    return grants.Actor(ctx.known_member, ctx.known_member.name)
 
 
 # --- members -----------------------------------------------------------------------
@@ -42,7 +29,7 @@ async def apply(ctx: Ctx, args: str) -> Reply:
 
 
 async def my_applications(ctx: Ctx, args: str) -> list[Reply]:
-    applications = await ctx.uow.grants.for_applicant(_member(ctx).id)
+    applications = await ctx.uow.grants.for_applicant(ctx.known_member.id)
     if not applications:
         return [Reply(t("grants.none_own"), [Choice(t("grants.choice.apply"), "/antrag")])]
     replies = [Reply(t("grants.own_intro", count=len(applications)))]
@@ -58,25 +45,25 @@ async def my_applications(ctx: Ctx, args: str) -> list[Reply]:
 
 
 async def submit(ctx: Ctx, args: str) -> Reply:
-    number, _ = _number_and_rest(args)
+    number, _ = number_and_rest(args, "grants.number_missing")
     return await grant_dialogues.submit(ctx, number)
 
 
 async def withdraw(ctx: Ctx, args: str) -> Reply:
-    number, reason = _number_and_rest(args)
-    application = await grants.withdraw(ctx.uow, _member(ctx), number, ctx.now, reason)
+    number, reason = number_and_rest(args, "grants.number_missing")
+    application = await grants.withdraw(ctx.uow, ctx.known_member, number, ctx.now, reason)
     return Reply(t("grants.withdrawn", id=application.id, title=application.title or "–"))
 
 
 async def supplement(ctx: Ctx, args: str) -> Reply:
-    number, text = _number_and_rest(args)
+    number, text = number_and_rest(args, "grants.number_missing")
     if not text:
         return await grant_dialogues.ask_answer(ctx, number)
     return await grant_dialogues.answer(ctx, number, text)
 
 
 async def proof(ctx: Ctx, args: str) -> Reply:
-    number, rest = _number_and_rest(args)
+    number, rest = number_and_rest(args, "grants.number_missing")
     return await grant_dialogues.proof(ctx, number, rest)
 
 
@@ -123,7 +110,7 @@ def _queue_text(ctx: Ctx, application) -> str:
 
 
 async def approve(ctx: Ctx, args: str) -> Reply:
-    number, amount_text = _number_and_rest(args)
+    number, amount_text = number_and_rest(args, "grants.number_missing")
     amount = parse_euro(amount_text) if amount_text else None
     application = await grants.approve(
         ctx.uow, _staff(ctx), number, amount, ctx.services.grants, ctx.now
@@ -138,7 +125,7 @@ async def approve(ctx: Ctx, args: str) -> Reply:
 
 
 async def reject(ctx: Ctx, args: str) -> Reply:
-    number, reason = _number_and_rest(args)
+    number, reason = number_and_rest(args, "grants.number_missing")
     if not reason:
         return await grant_dialogues.ask_staff_text(ctx, "reason", number)
     return await reject_with(ctx, number, reason)
@@ -150,7 +137,7 @@ async def reject_with(ctx: Ctx, number: int, reason: str) -> Reply:
 
 
 async def ask(ctx: Ctx, args: str) -> Reply:
-    number, question = _number_and_rest(args)
+    number, question = number_and_rest(args, "grants.number_missing")
     if not question:
         return await grant_dialogues.ask_staff_text(ctx, "question", number)
     return await ask_with(ctx, number, question)
@@ -162,7 +149,7 @@ async def ask_with(ctx: Ctx, number: int, question: str) -> Reply:
 
 
 async def pay(ctx: Ctx, args: str) -> Reply:
-    number, _ = _number_and_rest(args)
+    number, _ = number_and_rest(args, "grants.number_missing")
     application = await grants.mark_paid(ctx.uow, _staff(ctx), number, ctx.now)
     return Reply(
         t("grants.staff_paid", id=application.id, amount=format_euro(application.paid_cents or 0))

@@ -41,11 +41,6 @@ _AMOUNT_FIRST = re.compile(
 )
 
 
-def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None
-    return ctx.member
-
-
 def _cancel() -> Choice:
     return Choice(t("common.cancel"), "/abbrechen")
 
@@ -59,7 +54,7 @@ def _done() -> Choice:
 
 async def start(ctx: Ctx, args: str) -> Reply:
     """``/antrag`` [number | filled form]: begin, resume a draft, or take an email form."""
-    member = _member(ctx)
+    member = ctx.known_member
     programme = ctx.services.grants
     grants.check_may_apply(member, programme, ctx.now)
     if grant_form.looks_like_form(args):
@@ -118,7 +113,7 @@ async def _next_step(ctx: Ctx, application: GrantApplication, data: dict) -> Rep
         return Reply(t("grants.ask_partners"), [_done(), _cancel()])
     if not application.cost_lines:
         await ctx.begin("grant", "costs", data)
-        values = await _budget_values(ctx, _member(ctx))
+        values = await _budget_values(ctx, ctx.known_member)
         return Reply(t("grants.ask_costs", **values), [_cancel()])
     await ctx.begin("grant", "summary", data)
     return summary_reply(application, ctx.sender.channel)
@@ -142,10 +137,12 @@ async def _draft(ctx: Ctx, dialogue: Dialogue) -> GrantApplication:
     """The dialogue's draft, created on the first real answer."""
     number = dialogue.data.get("application")
     if number is None:
-        application = await grants.start_draft(ctx.uow, _member(ctx), ctx.services.grants, ctx.now)
+        application = await grants.start_draft(
+            ctx.uow, ctx.known_member, ctx.services.grants, ctx.now
+        )
         dialogue.data = {**dialogue.data, "application": application.id}
         return application
-    return await grants.own_draft(ctx.uow, _member(ctx), int(number))
+    return await grants.own_draft(ctx.uow, ctx.known_member, int(number))
 
 
 # --- the chat steps ------------------------------------------------------------------
@@ -307,7 +304,7 @@ async def _over_budget(ctx: Ctx, application_id: int) -> Reply | None:
     """The refusal of a draft the budget cannot take, with the ways back; None when it fits.
 
     A read-only look: the submission itself checks again under its lock."""
-    application = await grants.own(ctx.uow, _member(ctx), application_id)
+    application = await grants.own(ctx.uow, ctx.known_member, application_id)
     if application.state != "draft" or grants.missing_fields(application):
         return None
     programme = ctx.services.grants
@@ -331,7 +328,7 @@ async def submit(ctx: Ctx, application_id: int) -> Reply:
     if refused is not None:
         return refused
     application = await grants.submit(
-        ctx.uow, _member(ctx), application_id, ctx.services.grants, ctx.now
+        ctx.uow, ctx.known_member, application_id, ctx.services.grants, ctx.now
     )
     await ctx.end()
     return Reply(
@@ -351,7 +348,7 @@ async def submit(ctx: Ctx, application_id: int) -> Reply:
 async def _send_form(ctx: Ctx, application: GrantApplication | None) -> Reply:
     data = {"application": application.id if application else None}
     await ctx.begin("grant", "form", data)
-    values = await _budget_values(ctx, _member(ctx))
+    values = await _budget_values(ctx, ctx.known_member)
     return Reply(
         t("grants.form_intro", **values) + "\n\n" + grant_form.render(application),
         ref=f"grant:{application.id}" if application else None,
@@ -369,7 +366,7 @@ async def _apply_form(ctx: Ctx, dialogue: Dialogue | None, text: str) -> Reply:
     if dialogue is not None:
         application = await _draft(ctx, dialogue)
     else:  # "/antrag" with the form in the same message: fill the open draft, if any
-        member = _member(ctx)
+        member = ctx.known_member
         application = await ctx.uow.grants.latest_draft(member.id)
         if application is None:
             application = await grants.start_draft(ctx.uow, member, ctx.services.grants, ctx.now)
@@ -413,13 +410,13 @@ async def _apply_form(ctx: Ctx, dialogue: Dialogue | None, text: str) -> Reply:
 
 
 async def answer(ctx: Ctx, application_id: int, text: str) -> Reply:
-    application = await grants.answer_info(ctx.uow, _member(ctx), application_id, text, ctx.now)
+    application = await grants.answer_info(ctx.uow, ctx.known_member, application_id, text, ctx.now)
     await ctx.end()
     return Reply(t("grants.answer_sent", id=application.id), ref=f"grant:{application.id}")
 
 
 async def ask_answer(ctx: Ctx, application_id: int) -> Reply:
-    application = await grants.own(ctx.uow, _member(ctx), application_id)
+    application = await grants.own(ctx.uow, ctx.known_member, application_id)
     if application.state != "info_requested":
         raise UserError.of(
             "grants.wrong_state",
@@ -443,7 +440,7 @@ def split_amount(text: str) -> tuple[int, str] | None:
 
 
 async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
-    application = await grants.own(ctx.uow, _member(ctx), application_id)
+    application = await grants.own(ctx.uow, ctx.known_member, application_id)
     if application.state != "approved":
         raise UserError.of(
             "grants.wrong_state",
@@ -470,7 +467,7 @@ async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
 
 async def _submit_proof(ctx: Ctx, application_id: int, amount: int, note: str) -> Reply:
     application = await grants.submit_proof(
-        ctx.uow, _member(ctx), application_id, amount, note, ctx.services.grants, ctx.now
+        ctx.uow, ctx.known_member, application_id, amount, note, ctx.services.grants, ctx.now
     )
     await ctx.end()
     paid = min(amount, application.approved_cents or 0)

@@ -70,6 +70,13 @@ class Ctx:
     # before registering or consenting); the assistant acts on it right after the step.
     then: str | None = None
 
+    @property
+    def known_member(self) -> Member:
+        """The member: commands that need one are only called with one
+        (``Command.needs_member``), and so are the dialogue steps after registration."""
+        assert self.member is not None
+        return self.member
+
     async def begin(self, flow: str, step: str, data: dict | None = None) -> None:
         """Start or advance a guided dialogue; it is stored so a restart keeps it."""
         await self.uow.dialogues.begin(self.sender.key, flow, step, data or {}, self.now)

@@ -4,6 +4,7 @@ entries; staff publish or decline suggestions. ``commands()`` is spliced into
 
 from __future__ import annotations
 
+from core.kernel import arguments
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import Command
@@ -13,25 +14,15 @@ from core.knowledge import entries
 from core.knowledge.library import MB
 from core.knowledge.search import GOOD, Hit
 from core.municipalities.reference import label
-from core.store.models import KnowledgeEntry, Member
+from core.store.models import KnowledgeEntry
 
 SHOWN = 5
 QUERY_MAX = 200
 SUMMARY_SHOWN = 300
 
 
-def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None  # guaranteed by Command.needs_member
-    return ctx.member
-
-
-def _number(args: str) -> int:
-    first = args.split()[0] if args.split() else ""
-    if not first.isdigit():
-        raise UserError.of("knowledge.number_missing")
-    if len(first) > 9:  # beyond any id; the database's integer would overflow
-        raise UserError.of("knowledge.not_found", id=first)
-    return int(first)
+def _entry_id(args: str) -> int:
+    return arguments.number(args, "knowledge.number_missing", "knowledge.not_found")
 
 
 def reason(hit: Hit) -> str:
@@ -97,7 +88,7 @@ def _file_attachments(ctx: Ctx, entry: KnowledgeEntry) -> list[Attachment]:
 
 
 async def send_file(ctx: Ctx, args: str) -> Reply:
-    entry = await entries.get(ctx.uow, _number(args))
+    entry = await entries.get(ctx.uow, _entry_id(args))
     if entry.status != "published":
         raise UserError.of("knowledge.not_published", id=entry.id)
     link = t("knowledge.file_link", link=entry.link) if entry.link else ""
@@ -132,9 +123,9 @@ async def suggest(ctx: Ctx, args: str) -> Reply:
         summary=summary,
         kind="praxisbeispiel",
         link=link,
-        municipality_ags=_member(ctx).municipality_ags,
+        municipality_ags=ctx.known_member.municipality_ags,
         status="draft",
-        suggested_by=_member(ctx).id,
+        suggested_by=ctx.known_member.id,
     )
     if not link:
         return Reply(t("knowledge.link_or_file") + "\n\n" + t("knowledge.suggest_usage"))
@@ -172,7 +163,12 @@ async def pending(ctx: Ctx, args: str) -> list[Reply]:
 
 def _status_action(action: str, done_key: str):
     async def handler(ctx: Ctx, args: str) -> Reply:
-        entry = await entries.change_status(ctx.uow, _number(args), action, ctx.now)
+        entry = await entries.change_status(
+            ctx.uow,
+            _entry_id(args),
+            action,
+            ctx.now,
+        )
         return Reply(t(done_key, id=entry.id, title=entry.title))
 
     handler.__name__ = f"knowledge_{action}"
