@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-
 from core.digests.schedule import (
     LENGTH,
     DigestSchedule,
@@ -166,12 +164,7 @@ def digest_reply(
 
 
 async def _readers(uow: UnitOfWork) -> Sequence[Member]:
-    stmt = select(Member).where(
-        Member.erased_at.is_(None),
-        Member.consent_at.is_not(None),
-        Member.digest.in_(("daily", "weekly")),
-    )
-    return (await uow.session.scalars(stmt)).all()
+    return await uow.members.digest_readers(("daily", "weekly"))
 
 
 async def sweep_member_digests(

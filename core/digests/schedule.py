@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.kernel.clock import aware
 from core.store.models import DigestRun
 from core.store.unit_of_work import UnitOfWork
@@ -63,12 +61,7 @@ def manual_period(now: datetime) -> str:
 
 async def last_runs(uow: UnitOfWork, audience: str) -> dict[int, DigestRun]:
     """The latest run per member for ``audience``."""
-    stmt = (
-        select(DigestRun)
-        .where(DigestRun.audience == audience)
-        .order_by(DigestRun.member_id, DigestRun.covered_until)
-    )
-    return {run.member_id: run for run in (await uow.session.scalars(stmt)).all()}
+    return await uow.digest_runs.latest(audience)
 
 
 def record(

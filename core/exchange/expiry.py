@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.exchange.posts import ACTION_COMMANDS
 from core.kernel.clock import aware
 from core.kernel.replies import Choice, Reply
@@ -39,9 +37,8 @@ def renewal_question(post: Post, tz: ZoneInfo) -> Reply:
 
 async def sweep_expiry(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> tuple[int, int]:
     """Returns (questions queued, posts expired)."""
-    stmt = select(Post).where(Post.status.in_(LIVE), Post.expires_at <= now + ASK_BEFORE)
     asked = expired = 0
-    for post in (await uow.session.scalars(stmt)).unique().all():
+    for post in await uow.posts.expiring(LIVE, now + ASK_BEFORE):
         if aware(post.expires_at) <= now:
             post.status = "expired"
             post.updated_at = now

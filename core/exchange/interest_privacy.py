@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
-
 from core.kernel.clock import aware
-from core.store.models import Interest, Member
+from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
 
 
 async def export_for(uow: UnitOfWork, member: Member) -> dict | None:
-    interest = await uow.session.get(Interest, member.id)
+    interest = await uow.interests.get(member.id)
     if interest is None:
         return None
     updated = aware(interest.updated_at).isoformat() if interest.updated_at else None
@@ -21,4 +19,4 @@ async def export_for(uow: UnitOfWork, member: Member) -> dict | None:
 
 
 async def erase_for(uow: UnitOfWork, member: Member, now: datetime, tz: ZoneInfo) -> None:
-    await uow.session.execute(delete(Interest).where(Interest.member_id == member.id))
+    await uow.interests.remove_for(member.id)

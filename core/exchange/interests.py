@@ -14,13 +14,13 @@ CLEAR_WORDS = ("-", "keine", "loeschen", "löschen")
 
 
 async def get(uow: UnitOfWork, member_id: int) -> str:
-    interest = await uow.session.get(Interest, member_id)
+    interest = await uow.interests.get(member_id)
     return interest.keywords if interest else ""
 
 
 async def set_or_show(uow: UnitOfWork, member: Member, text: str, now: datetime) -> Reply:
     text = " ".join(text.split())[:KEYWORDS_MAX]
-    interest = await uow.session.get(Interest, member.id)
+    interest = await uow.interests.get(member.id)
     if not text:
         if interest is None:
             return Reply(t("interests.none"))
@@ -30,7 +30,7 @@ async def set_or_show(uow: UnitOfWork, member: Member, text: str, now: datetime)
         )
     if text.lower() in CLEAR_WORDS:
         if interest is not None:
-            await uow.session.delete(interest)
+            await uow.interests.remove(interest)
         return Reply(t("interests.cleared"))
     if interest is None:
         interest = Interest(member_id=member.id)
@@ -43,7 +43,7 @@ async def set_or_show(uow: UnitOfWork, member: Member, text: str, now: datetime)
 async def add(uow: UnitOfWork, member: Member, words: str, now: datetime) -> Reply:
     """Add words to the saved interests (keep watching for a post), without repeating any."""
     words = " ".join(words.split())
-    interest = await uow.session.get(Interest, member.id)
+    interest = await uow.interests.get(member.id)
     current = [k.strip() for k in (interest.keywords if interest else "").split(",") if k.strip()]
     if words and words.lower() not in (k.lower() for k in current):
         current.append(words)

@@ -99,7 +99,7 @@ async def create_post(
     post = new_post(author, await check_post(uow, author, new), now)
     uow.add(post)
     await uow.flush()
-    await uow.session.refresh(post, ["author", "municipality"])
+    await uow.refresh(post, ["author", "municipality"])
     if index_now:
         await index.put_after_commit(uow, post)
     return post
@@ -191,7 +191,7 @@ async def propose(
     post.matched_at = now
     await uow.flush()
     for match in created:
-        await uow.session.refresh(match, ["offer", "request"])
+        await uow.refresh(match, ["offer", "request"])
         if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
             announce_proposal(uow, match, partner.author, now)

@@ -123,7 +123,7 @@ async def start_draft(
     )
     uow.add(application)
     await uow.flush()
-    await uow.session.refresh(application, ["applicant", "municipality"])
+    await uow.refresh(application, ["applicant", "municipality"])
     return application
 
 
@@ -231,7 +231,7 @@ async def _move(
         raise wrong_state(current or application, to_state)
     # From here on this transaction holds the row (row lock / SQLite's write lock), so what
     # the application holds in the budget is read fresh, never from an earlier snapshot.
-    await uow.session.refresh(application)
+    await uow.refresh(application)
     transition = GrantTransition(
         application_id=application.id,
         from_state=previous,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from core.kernel.replies import Attachment, Reply
 from core.store.models import Member, OutboxMessage
 
@@ -148,18 +146,12 @@ def attachment_json(attachment: Attachment) -> dict:
 
 async def failed_messages(uow, channel: str, limit: int = 200) -> list[OutboxMessage]:
     """Messages of ``channel`` given up on, oldest first (for operators)."""
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.channel == channel, OutboxMessage.status == "failed")
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    return list((await uow.session.scalars(stmt)).all())
+    return list(await uow.outbox.failed(channel, limit))
 
 
 async def retry_failed(uow, message_id: int, now: datetime) -> bool:
     """Queue a message given up on once more, as if new."""
-    message = await uow.session.get(OutboxMessage, message_id)
+    message = (await uow.outbox.many([message_id]) or [None])[0]
     if message is None or message.status != "failed":
         return False
     message.status, message.attempts, message.not_before = "pending", 0, now

@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 
 from core.store.events import EventRepo
 from core.store.grants import GrantRepo
+from core.store.interests import DigestRunRepo, InterestRepo
 from core.store.knowledge import KnowledgeRepo
 from core.store.models import (
     Base,
@@ -148,6 +149,8 @@ class UnitOfWork:
         self.outbox = OutboxRepo(self.session)
         self.grants = GrantRepo(self.session)
         self.events = EventRepo(self.session)
+        self.interests = InterestRepo(self.session)
+        self.digest_runs = DigestRunRepo(self.session)
         self.knowledge = KnowledgeRepo(self.session)
 
     async def __aexit__(self, *exc_info) -> None:
@@ -182,6 +185,10 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def refresh(self, obj: Base, attributes: list[str] | None = None) -> None:
+        """Read an object's columns (or the named relations) again from the database."""
+        await self.session.refresh(obj, attributes)
 
     def add(self, obj: Base) -> None:
         self.session.add(obj)
@@ -257,6 +264,15 @@ class MemberRepo(_Repo):
     async def by_telegram(self, chat_id: int) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.telegram_chat_id == chat_id))
 
+    async def digest_readers(self, frequencies: Sequence[str]) -> Sequence[Member]:
+        """Members who consented, are not erased and read a digest this often."""
+        stmt = select(Member).where(
+            Member.erased_at.is_(None),
+            Member.consent_at.is_not(None),
+            Member.digest.in_(frequencies),
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def list(self, *, unverified_only: bool = False) -> Sequence[Member]:
         stmt = select(Member).where(Member.erased_at.is_(None)).order_by(Member.id)
         if unverified_only:
@@ -287,6 +303,11 @@ class CodeRepo(_Repo):
 class PostRepo(_Repo):
     async def get(self, post_id: int) -> Post | None:
         return await self.session.get(Post, post_id)
+
+    async def expiring(self, statuses: Sequence[str], until: datetime) -> Sequence[Post]:
+        """Posts in one of ``statuses`` whose expiry is no later than ``until``."""
+        stmt = select(Post).where(Post.status.in_(statuses), Post.expires_at <= until)
+        return (await self.session.scalars(stmt)).unique().all()
 
     async def by_author(self, member_id: int) -> Sequence[Post]:
         stmt = (
@@ -502,6 +523,16 @@ class DialogueRepo(_Repo):
 
 
 class OutboxRepo(_Repo):
+    async def failed(self, channel: str, limit: int) -> Sequence[OutboxMessage]:
+        """Messages of ``channel`` given up on, oldest first."""
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def many(self, ids: Collection[int]) -> Sequence[OutboxMessage]:
         if not ids:
             return []

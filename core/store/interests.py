@@ -1,0 +1,36 @@
+"""Persistence of the small per-member records: saved interests and the digests' runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.store.models import DigestRun, Interest
+
+
+class InterestRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, member_id: int) -> Interest | None:
+        return await self.session.get(Interest, member_id)
+
+    async def remove(self, interest: Interest) -> None:
+        await self.session.delete(interest)
+
+    async def remove_for(self, member_id: int) -> None:
+        await self.session.execute(delete(Interest).where(Interest.member_id == member_id))
+
+
+class DigestRunRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def latest(self, audience: str) -> dict[int, DigestRun]:
+        """The latest run per member for ``audience``."""
+        stmt = (
+            select(DigestRun)
+            .where(DigestRun.audience == audience)
+            .order_by(DigestRun.member_id, DigestRun.covered_until)
+        )
+        return {run.member_id: run for run in await self.session.scalars(stmt)}
