@@ -88,7 +88,7 @@ async def test_member_digest_has_new_fitting_entries_and_staff_digest_vain_searc
             uow, clock() - timedelta(hours=1), clock() + timedelta(1), BERLIN
         )
     assert section is not None
-    assert section.lines[:2] == ["Suchen ohne gutes Ergebnis: 1", "• „Raumfahrtbehörde“"]
+    assert section.lines[:2] == ["Suchen ohne gutes Ergebnis: 1", "„Raumfahrtbehörde“"]
 
 
 async def test_suggestion_decision_export_and_erasure(db, services, clock, person):

@@ -100,10 +100,12 @@ def match_replies(confirmation: str, post_id: int, kind: str, matches, member: M
         replies += [exchange.proposal_reply(m, member) for m in proposed]
     if suggested:
         intro = t("posts.suggestions_found", count=len(suggested))
-        replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
+        if proposed:
+            replies.append(Reply(intro))
+        else:  # only "Vielleicht passend": the member may still want to keep watching
+            text = confirmation + "\n" + intro + "\n" + t("posts.watch_hint")
+            replies.append(Reply(text, [_keep_watching(post_id)]))
         replies += [exchange.suggestion_reply(m, member) for m in suggested]
-    if not proposed:  # only "Vielleicht passend": the member may still want to keep watching
-        replies.append(Reply(t("posts.watch_hint"), [_keep_watching(post_id)]))
     return replies
 
 

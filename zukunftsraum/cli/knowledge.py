@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from core.kernel.german_format import counted, number
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
 from core.store.models import KnowledgeEntry
@@ -88,7 +89,8 @@ async def knowledge_import_cmd(
             )
     for name, reason in report.failed:
         out.print(f"Nicht importiert: {name}: {reason}")
-    out.print(f"{len(report.added)} Einträge importiert, {len(report.failed)} nicht importiert.")
+    added = counted(len(report.added), "Eintrag", "Einträge")
+    out.print(f"{added} importiert, {number(len(report.failed))} nicht importiert.")
     if report.failed and not report.added:
         raise typer.Exit(1)
 
