@@ -16,6 +16,7 @@ from core.grants.costs import parse_lines, total
 from core.grants.programme import GrantProgramme
 from core.kernel.arguments import number, number_and_rest
 from core.kernel.errors import UserError
+from core.kernel.paging import page_number
 from core.store.models import GrantApplication, Member
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -163,3 +164,10 @@ def test_a_number_is_decimal_digits_and_no_longer_than_an_id():
             number_and_rest(text, "grants.number_missing")
     with pytest.raises(UserError, match="gibt es in der Wissenssammlung nicht"):
         number("99999999999", "knowledge.number_missing", "knowledge.not_found")
+
+
+def test_a_page_number_is_decimal_digits_of_a_sensible_length():
+    assert page_number("") == 1 and page_number("3") == 3
+    for text in ("¹", "0", "1" * 5000):
+        with pytest.raises(UserError):
+            page_number(text)

@@ -42,7 +42,7 @@ class TerminalChat:
     def resolve(self, line: str) -> str:
         """A bare number picks the numbered choice of the last answer."""
         stripped = line.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
+        if stripped.isdecimal() and len(stripped) < 6 and 1 <= int(stripped) <= len(self.choices):
             return self.choices[int(stripped) - 1]
         return stripped
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from core.events import calendar as events
+from core.kernel.arguments import MAX_DIGITS
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import Command
@@ -17,7 +18,7 @@ from core.kernel.texts import t
 def _event_id(args: str) -> int | None:
     """ "12", "Nr. 12" or "event:12" (an email reply's ref) -> 12."""
     for word in args.replace(":", " ").replace(".", " ").split():
-        if word.isdecimal():  # not isdigit(): "¹" is a digit int() refuses
+        if word.isdecimal() and len(word) <= MAX_DIGITS:  # isdigit() takes "¹", int() not
             return int(word)
     return None
 

@@ -95,7 +95,7 @@ def _read_event(vevent, tz: ZoneInfo, number: int) -> EventData:
     if kind_word and kind_word not in KIND_WORDS:
         raise ImportFileError(t("events.ics_bad_kind", where=where, kind=kind_word))
     capacity_text = _text(vevent, "X-ZR-CAPACITY")
-    if capacity_text and not capacity_text.isdigit():
+    if capacity_text and (not capacity_text.isdecimal() or len(capacity_text) > 6):
         raise ImportFileError(t("events.ics_bad_capacity", where=where, value=capacity_text))
     try:
         offsets = _offsets(vevent, starts_at)

@@ -16,6 +16,7 @@ from core.grants import costs as grant_costs
 from core.grants import form as grant_form
 from core.grants import views as grant_views
 from core.kernel import german_format
+from core.kernel.arguments import MAX_DIGITS
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import fold
@@ -59,7 +60,7 @@ async def start(ctx: Ctx, args: str) -> Reply:
     grants.check_may_apply(member, programme, ctx.now)
     if grant_form.looks_like_form(args):
         return await _apply_form(ctx, None, args)
-    if args.strip().isdigit():
+    if args.strip().isdecimal() and len(args.strip()) <= MAX_DIGITS:
         application = await grants.own_draft(ctx.uow, member, int(args.strip()))
     else:
         application = await ctx.uow.grants.latest_draft(member.id)

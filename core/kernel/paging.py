@@ -37,7 +37,7 @@ class Page(Generic[T]):
 def page_number(args: str) -> int:
     """The page asked for ("" -> 1, "2" -> 2); anything else is a clear error."""
     text = args.strip().split(maxsplit=1)[0] if args.strip() else "1"
-    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+    if not text.isdecimal() or len(text) > 5 or not 1 <= int(text) <= 10_000:
         raise UserError.of("paging.bad_page", value=text[:20])
     return int(text)
 

@@ -92,7 +92,7 @@ async def members_verify(
     """Ein Mitglied verifizieren (Voraussetzung für Mikroförderung)."""
     async with open_app() as application, application.db.uow() as uow:
         found = await (
-            uow.members.get(int(member)) if member.isdigit() else uow.members.by_email(member)
+            uow.members.get(int(member)) if member.isdecimal() else uow.members.by_email(member)
         )
         if found is None:
             fail(f"Mitglied „{member}“ gibt es nicht.", 2)
