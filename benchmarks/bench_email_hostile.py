@@ -58,7 +58,8 @@ class _Counted:
         return None
 
 
-async def run(count: int, clean: int, database: str, seed: int, send: int) -> None:
+async def run(count: int, clean: int, database: str, seed: int, send: int) -> bool:
+    """One run; True when every mail reached a final status."""
     directory = Path(tempfile.mkdtemp(prefix="zr-bench-"))
     try:
         db, assistant, addresses = await _world(directory, 200, database)
@@ -126,6 +127,7 @@ async def run(count: int, clean: int, database: str, seed: int, send: int) -> No
         kind = kind_of[number] if 0 <= number < len(kind_of) else "clean"
         print(f"    mail {number} ({kind}): {status} after {attempts} attempt(s): {error}")
     print(f"  kinds: {dict(sorted(kinds.items()))}")
+    return not unfinished
 
 
 async def _not_final(uow) -> list[tuple[int, str, int, str | None]]:
@@ -154,12 +156,13 @@ def main() -> int:
     # One log line per mail set aside is right for operators; here it would be 1,000s of lines.
     logging.getLogger("core.conversation.inbound_mail").setLevel(logging.CRITICAL)
     logging.getLogger("mail").setLevel(logging.CRITICAL)
-    asyncio.run(run(args.messages, args.clean, "", args.seed, args.send))
+    # The run fails when a mail did not reach a final status: the inbox must drain.
+    drained = asyncio.run(run(args.messages, args.clean, "", args.seed, args.send))
     if args.database.startswith("postgres"):
-        asyncio.run(run(args.messages, args.clean, args.database, args.seed, args.send))
+        drained &= asyncio.run(run(args.messages, args.clean, args.database, args.seed, args.send))
     else:
         print("PostgreSQL: skipped (give --database or ZR_TEST_DATABASE_URL)")
-    return 0
+    return 0 if drained else 1
 
 
 if __name__ == "__main__":
