@@ -11,6 +11,7 @@ from sqlalchemy import text
 from core.runtime.role_locks import RoleLocks, lock_key
 from core.store.unit_of_work import Database
 from tests.conftest import database_url
+from tests.support.waiting import eventually
 from zukunftsraum.roles import ROLES, ElectedComponent, Election, RolesError, parse_roles
 
 on_postgresql = pytest.mark.skipif(
@@ -78,6 +79,22 @@ async def _backend_pid(locks: RoleLocks) -> int:
     return await locks._conn.scalar(text("SELECT pg_backend_pid()"))
 
 
+async def _kill_backend(db: Database, pid: int) -> None:
+    """End a connection's server process, as a kill -9 of its client would, and wait until it
+    is gone: pg_terminate_backend only sends the signal, the locks go when the process exits."""
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    async def gone() -> bool:
+        async with db.engine.connect() as conn:
+            alive = await conn.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+        return not alive
+
+    await eventually(gone, 30, "the terminated backend to exit")
+
+
 @on_postgresql
 async def test_one_holder_and_takeover_when_the_holder_connection_dies():
     one, two = Database(database_url()), Database(database_url())  # two processes
@@ -87,10 +104,7 @@ async def test_one_holder_and_takeover_when_the_holder_connection_dies():
         assert await b.refresh(["scheduler", "imap:x", "telegram-polling"]) == {"telegram-polling"}
         assert await a.refresh(["scheduler", "imap:x"]) == {"scheduler", "imap:x"}
         # The holder's connection dies (as when its process is killed with -9).
-        async with two.engine.connect() as conn:
-            await conn.execute(
-                text("SELECT pg_terminate_backend(:pid)"), {"pid": await _backend_pid(a)}
-            )
+        await _kill_backend(two, await _backend_pid(a))
         assert await b.refresh(["scheduler", "imap:x", "telegram-polling"]) == {
             "scheduler",
             "imap:x",
@@ -116,10 +130,7 @@ async def test_a_component_that_loses_its_role_stops_and_the_other_process_start
         await b.check()
         await asyncio.sleep(0)
         assert first.running and not second.running
-        async with two.engine.connect() as conn:
-            await conn.execute(
-                text("SELECT pg_terminate_backend(:pid)"), {"pid": await _backend_pid(a.locks)}
-            )
+        await _kill_backend(two, await _backend_pid(a.locks))
         await b.check()
         await a.check()
         await asyncio.sleep(0)
