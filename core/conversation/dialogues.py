@@ -102,13 +102,18 @@ def _consent_question() -> Reply:
     )
 
 
-async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
+    """The answer to a refused or unclear consent question; None when the member agreed."""
     answer = text.strip().lower()
     if answer in NO:
         await ctx.end()
         return Reply(t("register.consent_refused"))
-    if answer not in YES:
-        return _consent_question()
+    return None if answer in YES else _consent_question()
+
+
+async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    if (refused := await _unless_consent(ctx, text)) is not None:
+        return refused
     return await finish_registration(ctx, dialogue.data)
 
 
@@ -121,12 +126,8 @@ async def ask_consent(ctx: Ctx, pending: str | None = None) -> Reply:
 
 
 async def _consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
-    answer = text.strip().lower()
-    if answer in NO:
-        await ctx.end()
-        return Reply(t("register.consent_refused"))
-    if answer not in YES:
-        return _consent_question()
+    if (refused := await _unless_consent(ctx, text)) is not None:
+        return refused
     assert ctx.member is not None
     ctx.member.consent_at = ctx.now
     await ctx.end()
