@@ -77,7 +77,10 @@ async def test_metrics_and_health_of_a_running_service(tmp_path):
             async def answered():
                 body = (await http.get(f"{base}/metrics")).text
                 done = _value(body, 'zr_outbox_outcomes_total{channel="email",outcome="sent"}')
-                return body if done == 1.0 else None
+                # The counter moves when the send returns; the row's status is read from the
+                # database, and it is recorded a moment later.
+                recorded = _value(body, 'zr_outbox_messages{channel="email",status="sent"}')
+                return body if done == 1.0 and recorded == 1.0 else None
 
             metrics = await _until(answered, "the answer to the stranger's mail in /metrics")
             assert _value(metrics, 'zr_inbound_mails{status="done"}') == 1.0
