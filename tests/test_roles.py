@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from core.runtime.role_locks import RoleLocks, lock_key
+from core.store.role_locks import RoleLocks, lock_key
 from core.store.unit_of_work import Database
 from tests.conftest import database_url
 from tests.support.waiting import eventually

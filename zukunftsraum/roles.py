@@ -3,7 +3,7 @@
 Roles (``zukunftsraum run --roles``): ``outbox`` (the dispatchers; every process may, leases
 keep them apart), ``scheduler`` (the sweep tick), ``telegram`` (receiving updates) and ``imap``
 (mail intake, one role per mailbox folder). The singleton roles are elected: a process runs
-such a component only while it holds the role's lock (``core.runtime.role_locks``), checks every
+such a component only while it holds the role's lock (``core.store.role_locks``), checks every
 ``interval`` seconds, and stops the component when it loses the lock. A process that dies
 frees its locks at once; the others notice at their next check, so a role is taken over
 within ``interval`` plus the component's start.
@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.runtime.role_locks import RoleLocks
+from core.store.role_locks import RoleLocks
 
 log = logging.getLogger(__name__)
 

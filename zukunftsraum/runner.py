@@ -16,7 +16,7 @@ from rich.console import Console
 
 from core.runtime.leader import HeldRole
 from core.runtime.processes import LeaseOwner
-from core.runtime.role_locks import RoleLocks
+from core.store.role_locks import RoleLocks
 from scheduler import service as scheduler_service
 from zukunftsraum.bootstrap import App
 from zukunftsraum.email_channel import build_email_channel

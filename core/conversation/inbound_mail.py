@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, insert, select, update
-
 from core.kernel.context import Sender
 from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar
@@ -29,7 +27,7 @@ from core.kernel.reply_words import answer_words, command_for_word, picked_by_it
 from core.kernel.texts import t
 from core.messaging import delivery
 from core.messaging.outbox import attachment_json
-from core.store.models import InboundMail, Member, OutboxMessage, ProcessedEvent, ReplyToken
+from core.store.models import InboundMail, Member, OutboxMessage, ReplyToken
 from core.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -134,25 +132,13 @@ async def store_many(
 
     Same rule as ``store``: a server message already kept is not stored again.
     """
-    uids = [uid for uid, _, _ in mails]
-    rows = await uow.session.execute(
-        select(InboundMail.uid, InboundMail.id, InboundMail.status).where(
-            InboundMail.folder == folder[:200],
-            InboundMail.uidvalidity == uidvalidity,
-            InboundMail.uid.in_(uids),
-        )
-    )
-    kept = {uid: (row_id, status) for uid, row_id, status in rows.all()}
+    kept = await uow.inbound.kept(folder[:200], uidvalidity, [uid for uid, _, _ in mails])
     new: dict[int, dict] = {}
     for uid, message_id, raw in mails:
         if uid not in kept:
             new.setdefault(uid, _inbound_row(folder, uidvalidity, uid, message_id, raw, now))
-    if new:
-        # One multi-row INSERT for the batch, returning the new ids.
-        inserted = await uow.session.execute(
-            insert(InboundMail).returning(InboundMail.uid, InboundMail.id), list(new.values())
-        )
-        kept.update({uid: (row_id, "new") for uid, row_id in inserted.all()})
+    inserted = await uow.inbound.add_many(list(new.values()))
+    kept.update({uid: (row_id, "new") for uid, row_id in inserted.items()})
     return kept
 
 
@@ -175,32 +161,17 @@ async def unprocessed(
 ) -> list[tuple[int, int]]:
     """Stored mails not processed yet (e.g. after a crash between storing and acting), as
     (id, size in bytes); with ``now``, mails waiting for a retry later are left out."""
-    due = InboundMail.status == "new"
-    if now is not None:
-        due = due & (InboundMail.not_before.is_(None) | (InboundMail.not_before <= now))
-    rows = await uow.session.execute(
-        select(InboundMail.id, func.length(InboundMail.raw))
-        .where(due)
-        .order_by(InboundMail.id)
-        .limit(limit)
-    )
-    return [(inbound_id, size or 0) for inbound_id, size in rows.all()]
+    return await uow.inbound.due(limit, now)
 
 
 async def raws_of(uow: UnitOfWork, ids: Sequence[int]) -> list[tuple[int, bytes]]:
     """The raw bytes of stored mails, in the order of ``ids`` (missing ones left out)."""
-    rows = await uow.session.execute(
-        select(InboundMail.id, InboundMail.raw).where(InboundMail.id.in_(ids))
-    )
-    raws = dict(rows.all())
+    raws = await uow.inbound.raws(ids)
     return [(inbound_id, raws[inbound_id]) for inbound_id in ids if inbound_id in raws]
 
 
 async def status_counts(uow: UnitOfWork) -> dict[str, int]:
-    rows = await uow.session.execute(
-        select(InboundMail.status, func.count()).group_by(InboundMail.status)
-    )
-    return {status: count for status, count in rows.all()}
+    return await uow.inbound.status_counts()
 
 
 # --- the use case ----------------------------------------------------------------------------
@@ -369,7 +340,7 @@ async def fail(
     now = assistant.services.clock()
     inbound_id = mail_or_id.inbound_id if isinstance(mail_or_id, MailIn) else mail_or_id
     async with assistant.db.uow() as uow:
-        row = await uow.session.get(InboundMail, inbound_id) if inbound_id is not None else None
+        row = await uow.inbound.get(inbound_id) if inbound_id is not None else None
         attempts = (row.attempts or 0) + 1 if row is not None else MAX_ATTEMPTS
         if row is not None and not final and attempts < MAX_ATTEMPTS:
             row.attempts, row.error = attempts, error[:300]
@@ -409,11 +380,7 @@ async def _set_aside(
     now = services.clock()
     async with assistant.db.uow() as uow:
         if inbound_id is not None:
-            await uow.session.execute(
-                update(InboundMail)
-                .where(InboundMail.id == inbound_id)
-                .values(status="failed", error=error[:300], attempts=attempts, processed_at=now)
-            )
+            await uow.inbound.set_aside(inbound_id, error[:300], attempts, now)
         answerable = (
             apologise
             and mail
@@ -432,19 +399,12 @@ async def _set_aside(
 
 async def failed_mails(uow: UnitOfWork, limit: int = 200) -> Sequence[InboundMail]:
     """Incoming mails set aside as failed, oldest first (for operators)."""
-    return (
-        await uow.session.scalars(
-            select(InboundMail)
-            .where(InboundMail.status == "failed")
-            .order_by(InboundMail.id)
-            .limit(limit)
-        )
-    ).all()
+    return await uow.inbound.with_status("failed", limit)
 
 
 async def retry(uow: UnitOfWork, inbound_id: int) -> bool:
     """Put a failed incoming mail back to be processed at the next round."""
-    row = await uow.session.get(InboundMail, inbound_id)
+    row = await uow.inbound.get(inbound_id)
     if row is None or row.status != "failed":
         return False
     row.status, row.attempts, row.not_before, row.processed_at = "new", 0, None, None
@@ -467,17 +427,12 @@ class _Known:
         tokens = await delivery.preload_reply_tokens(uow, {m.token for m in mails if m.token})
         # Loaded into the session, where the token's message is then found without a query.
         await uow.outbox.many({t.outbox_id for t in tokens if t.outbox_id is not None})
-        processed = await uow.session.scalars(
-            select(ProcessedEvent.key).where(
-                ProcessedEvent.source == SOURCE,
-                ProcessedEvent.key.in_({m.dedupe_key for m in mails}),
-            )
-        )
+        processed = await uow.processed.known(SOURCE, {m.dedupe_key for m in mails})
         replied_to = {m.in_reply_to for m in mails if m.in_reply_to and m.from_address}
         answered = {}
         for message in await uow.outbox.by_external_ids("email", replied_to):
             answered.setdefault((message.external_id, message.address.lower()), message)
-        return cls(set(processed), answered)
+        return cls(processed, answered)
 
 
 class _Writes:
@@ -506,25 +461,9 @@ class _Writes:
         self.answers += _answer_rows(mail, member, replies, self.now, grammar)
 
     async def apply(self, uow: UnitOfWork) -> None:
-        if self.processed:
-            await uow.session.execute(
-                insert(ProcessedEvent.__table__),
-                [{"source": SOURCE, "key": k, "processed_at": self.now} for k in self.processed],
-            )
-        if self.answers:
-            await uow.session.execute(insert(OutboxMessage.__table__), self.answers)
-        if self.statuses:
-            table = InboundMail.__table__
-            await uow.session.execute(
-                update(table)
-                .where(table.c.id == bindparam("row"))
-                .values(
-                    status=bindparam("new_status"),
-                    error=bindparam("new_error"),
-                    processed_at=self.now,
-                ),
-                self.statuses,
-            )
+        await uow.processed.record_many(SOURCE, self.processed, self.now)
+        await uow.outbox.add_rows(self.answers)
+        await uow.inbound.set_statuses(self.statuses, self.now)
 
 
 async def _decide(
@@ -630,7 +569,7 @@ async def _answered_message(
 ) -> OutboxMessage | None:
     """The assistant's message this mail answers (for its choices)."""
     if token is not None and token.outbox_id is not None:
-        message = await uow.session.get(OutboxMessage, token.outbox_id)
+        message = await uow.outbox.get(token.outbox_id)
         if message is not None:
             return message
     if mail.in_reply_to and mail.from_address:
@@ -746,12 +685,7 @@ async def _count_today(uow: UnitOfWork, kind: str, address: str, now: datetime, 
     """How often ``_counted_today`` counted this sender today."""
     prefix = _limit_key(kind, address, now, tz)
     keys = [f"{prefix}:{n}" for n in range(1, STRANGER_MISSES + 1)]
-    found = await uow.session.scalars(
-        select(func.count()).where(
-            ProcessedEvent.source == LIMIT_SOURCE, ProcessedEvent.key.in_(keys)
-        )
-    )
-    return found.one()
+    return await uow.processed.count(LIMIT_SOURCE, keys)
 
 
 async def _counted_today(uow: UnitOfWork, kind: str, address: str, now: datetime, tz) -> bool:

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from core.digests.schedule import (
     DigestSchedule,
     last_runs,
@@ -38,7 +36,6 @@ from core.messaging.outbox import channel_for, enqueue
 from core.municipalities.reference import label
 from core.reporting.charts import activity_chart
 from core.reporting.sections import LISTED, DigestChart, DigestSection, SectionBuilder
-from core.store.models import InboundMail, Match, Member, OutboxMessage, Post
 from core.store.unit_of_work import UnitOfWork
 
 CHART_DAYS = 28
@@ -128,29 +125,11 @@ async def to_verify_section(uow: UnitOfWork, since: datetime, now: datetime, tz:
     )
 
 
-def _counted_posts(since: datetime, until: datetime) -> tuple:
-    """The posts a digest counts: created in [since, until), not deleted."""
-    return (Post.created_at >= since, Post.created_at < until, Post.status != "deleted")
-
-
 async def exchange_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
-    posts = (
-        await uow.session.scalars(
-            select(Post).where(*_counted_posts(since, now)).order_by(Post.created_at)
-        )
-    ).all()
-    matches = Counter(
-        (
-            await uow.session.scalars(
-                select(Match.status).where(Match.created_at >= since, Match.created_at < now)
-            )
-        ).all()
-    )
-    accepted = await uow.session.scalar(
-        select(func.count())
-        .select_from(Match)
-        .where(Match.decided_at >= since, Match.decided_at < now, Match.status == "accepted")
-    )
+    # The posts a digest counts: created in [since, now), not deleted.
+    posts = await uow.posts.created_between(since, now)
+    matches = Counter(await uow.matches.statuses_created_between(since, now))
+    accepted = await uow.matches.accepted_between(since, now)
     if not posts and not matches and not accepted:
         return None
     kinds = Counter(p.kind for p in posts)
@@ -204,46 +183,13 @@ async def events_section(uow: UnitOfWork, since: datetime, now: datetime, tz: Zo
 
 
 async def delivery_section(uow: UnitOfWork, since: datetime, now: datetime, tz: ZoneInfo):
-    failed = Counter(
-        (
-            await uow.session.scalars(
-                select(OutboxMessage.channel).where(
-                    OutboxMessage.status == "failed",
-                    OutboxMessage.created_at >= since - timedelta(days=7),
-                )
-            )
-        ).all()
-    )
-    suspended = (
-        await uow.session.scalars(
-            select(Member).where(Member.email_suspended_at.is_not(None), Member.erased_at.is_(None))
-        )
-    ).all()
-    unreachable = (
-        await uow.session.scalars(
-            select(Member).where(
-                Member.telegram_unreachable_at.is_not(None), Member.erased_at.is_(None)
-            )
-        )
-    ).all()
+    failed = Counter(await uow.outbox.failed_channels_since(since - timedelta(days=7)))
+    suspended = await uow.members.email_suspended()
+    unreachable = await uow.members.telegram_unreachable()
     # Incoming mails set aside after repeated failures wait for an operator (mail failed).
-    inbound_failed = await uow.session.scalar(
-        select(func.count()).select_from(InboundMail).where(InboundMail.status == "failed")
-    )
+    inbound_failed = await uow.inbound.count("failed")
     # Messages that met a dead address and had no other channel: staff must reach them.
-    unrouted = (
-        await uow.session.execute(
-            select(Member.id, Member.name, func.count(OutboxMessage.id))
-            .join(OutboxMessage, OutboxMessage.member_id == Member.id)
-            .where(
-                OutboxMessage.status == "unrouted",
-                OutboxMessage.created_at >= since - timedelta(days=7),
-                Member.erased_at.is_(None),
-            )
-            .group_by(Member.id, Member.name)
-            .order_by(Member.id)
-        )
-    ).all()
+    unrouted = await uow.outbox.unrouted_per_member(since - timedelta(days=7))
     lines = [
         t("digest.failed_line", channel=t(f"settings.channel.{c}"), count=n)
         for c, n in sorted(failed.items())
@@ -276,14 +222,8 @@ async def activity(
     days = [today - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1)]
     start = now - timedelta(days=CHART_DAYS + 1)
     # The same posts and proposals the text counts, so chart and text agree.
-    post_times = (
-        await uow.session.scalars(select(Post.created_at).where(*_counted_posts(start, now)))
-    ).all()
-    match_times = (
-        await uow.session.scalars(
-            select(Match.created_at).where(Match.created_at >= start, Match.created_at < now)
-        )
-    ).all()
+    post_times = await uow.posts.creation_times(start, now)
+    match_times = await uow.matches.creation_times(start, now)
 
     def per_day(times: Sequence[datetime]) -> list[int]:
         counted = Counter(aware(x).astimezone(tz).date() for x in times)
@@ -318,11 +258,6 @@ async def build(
 # --- the sweep ------------------------------------------------------------------------
 
 
-async def _staff(uow: UnitOfWork) -> Sequence[Member]:
-    stmt = select(Member).where(Member.role == "network_staff", Member.erased_at.is_(None))
-    return (await uow.session.scalars(stmt)).all()
-
-
 async def sweep_staff_digests(
     uow: UnitOfWork,
     now: datetime,
@@ -338,7 +273,7 @@ async def sweep_staff_digests(
     weekly = slot.astimezone(tz).weekday() == schedule.weekly_day
     built: dict[datetime, StaffDigest] = {}
     runs = queued = 0
-    for member in await _staff(uow):
+    for member in await uow.members.staff():
         last = previous.get(member.id)
         if not manual and last is not None and aware(last.covered_until) >= slot:
             continue

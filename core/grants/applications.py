@@ -562,7 +562,7 @@ async def _notify_staff(
     choices = review_choices(application) if review else []
     if pay:
         choices = [Choice(t("grants.choice.pay"), f"/auszahlen {application.id}")]
-    for staff in await uow.grants.staff():
+    for staff in await uow.members.staff():
         if staff.id == transition.actor_id or channel_for(staff) is None:
             continue
         enqueue(

@@ -19,13 +19,11 @@ import string
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-
 from core.kernel import telemetry
 from core.kernel.replies import Reply
 from core.messaging.outbox import channel_for, queue_answers
-from core.store.models import Member, OutboxMessage, ProcessedEvent, ReplyToken
-from core.store.unit_of_work import UnitOfWork, insert_if_absent
+from core.store.models import OutboxMessage, ReplyToken
+from core.store.unit_of_work import UnitOfWork
 
 # The last resort for leases without a live owner; owned leases are taken over as soon as
 # their process is known to be dead (core.runtime.processes).
@@ -44,22 +42,7 @@ async def claim(
     uow: UnitOfWork, channel: str, now: datetime, limit: int = 100, owner: int | None = None
 ) -> Sequence[OutboxMessage]:
     """Lease up to ``limit`` due messages of ``channel``; commit to make the lease visible."""
-    stmt = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.not_before <= now,
-            or_(
-                OutboxMessage.status == "pending",
-                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
-            ),
-        )
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
-        .limit(limit)
-    )
-    if uow.session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    messages = (await uow.session.scalars(stmt)).all()
+    messages = await uow.outbox.due(channel, now, limit)
     for message in messages:
         message.status = "sending"
         message.claimed_until = now + LEASE
@@ -68,7 +51,7 @@ async def claim(
 
 
 async def _get(uow: UnitOfWork, message_id: int) -> OutboxMessage:
-    message = await uow.session.get(OutboxMessage, message_id)
+    message = await uow.outbox.get(message_id)
     if message is None:
         raise LookupError(f"outbox message {message_id} does not exist")
     return message
@@ -134,16 +117,7 @@ async def hand_back(uow: UnitOfWork, message_ids: Sequence[int], owner: int | No
     """
     if not message_ids:
         return 0
-    held = (
-        OutboxMessage.claimed_by.is_(None) if owner is None else OutboxMessage.claimed_by == owner
-    )
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "sending", held)
-        .values(status="pending", claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    return await uow.outbox.unclaim(message_ids, owner)
 
 
 async def mark_unknown(
@@ -181,7 +155,7 @@ async def mark_unreachable(uow: UnitOfWork, message_id: int, now: datetime, erro
     message.claimed_by = None
     message.status = "failed"
     telemetry.count("outbox_outcomes", channel=message.channel, outcome="unreachable")
-    member = await uow.session.get(Member, message.member_id) if message.member_id else None
+    member = await uow.members.get(message.member_id) if message.member_id else None
     if member is None:
         return "failed"
     if message.channel == "telegram":
@@ -229,9 +203,7 @@ async def answer_later(
 
 async def first_time(uow: UnitOfWork, source: str, key: str, now: datetime) -> bool:
     """Record an incoming event; False if it was processed before (dedupe)."""
-    return await insert_if_absent(
-        uow, ProcessedEvent, {"source": source, "key": key, "processed_at": now}
-    )
+    return await uow.processed.first_time(source, key, now)
 
 
 async def reply_token(
@@ -248,10 +220,9 @@ async def reply_token(
     "2" can pick that message's second choice.
     """
     token = new_token()
-    uow.add(
+    await uow.reply_tokens.add(
         ReplyToken(token=token, member_id=member_id, ref=ref, created_at=now, outbox_id=outbox_id)
     )
-    await uow.flush()
     return token
 
 
@@ -268,7 +239,7 @@ async def resolve_reply_token(uow: UnitOfWork, token: str) -> ReplyToken | None:
     database collation that ignores case could not make a near miss count.
     """
     key = _token_key(token)
-    found = await uow.session.get(ReplyToken, key)
+    found = await uow.reply_tokens.get(key)
     if found is None or not hmac.compare_digest(found.token.encode(), key.encode()):
         return None
     return found
@@ -276,10 +247,7 @@ async def resolve_reply_token(uow: UnitOfWork, token: str) -> ReplyToken | None:
 
 async def preload_reply_tokens(uow: UnitOfWork, tokens: Collection[str]) -> Sequence[ReplyToken]:
     """Load many tokens in one query; ``resolve_reply_token`` then finds them in the session."""
-    keys = {_token_key(token) for token in tokens}
-    if not keys:
-        return []
-    return (await uow.session.scalars(select(ReplyToken).where(ReplyToken.token.in_(keys)))).all()
+    return await uow.reply_tokens.many({_token_key(token) for token in tokens})
 
 
 def _token_key(token: str) -> str:

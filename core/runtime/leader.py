@@ -1,4 +1,4 @@
-"""Only one process ticks the scheduler: the "scheduler" role of ``core.runtime.role_locks``.
+"""Only one process ticks the scheduler: the "scheduler" role of ``core.store.role_locks``.
 
 ``LeaderLock`` is the scheduler's view of a role: ``acquire`` says whether this process may tick
 now. Standing alone it holds the role itself; ``zukunftsraum run`` instead hands the ticker a
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.runtime.role_locks import SCHEDULER_LOCK, RoleLocks
+from core.store.role_locks import SCHEDULER_LOCK, RoleLocks
 from core.store.unit_of_work import Database
 
 __all__ = ["SCHEDULER_LOCK", "HeldRole", "LeaderLock"]

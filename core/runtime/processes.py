@@ -17,9 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
-from core.store.models import OutboxMessage, ServiceProcess
+from core.store.models import ServiceProcess
 from core.store.unit_of_work import UnitOfWork
 
 DEFAULT_TAKEOVER = timedelta(seconds=15)
@@ -45,19 +43,13 @@ async def register(
     uow: UnitOfWork, role: str, host: str, pid: int, now: datetime
 ) -> ServiceProcess:
     process = ServiceProcess(role=role, host=host, pid=pid, started_at=now, heartbeat_at=now)
-    uow.add(process)
-    await uow.flush()
-    return process
+    return await uow.processes.add(process)
 
 
 async def beat(uow: UnitOfWork, process_id: int, now: datetime) -> None:
     """We are alive; a process given up for dead while it hung counts as alive again (its
     leases from before are gone, those it takes from now on must be watched again)."""
-    await uow.session.execute(
-        update(ServiceProcess)
-        .where(ServiceProcess.id == process_id)
-        .values(heartbeat_at=now, ended_at=None)
-    )
+    await uow.processes.beat(process_id, now)
 
 
 async def release_predecessors(
@@ -67,34 +59,19 @@ async def release_predecessors(
     is_gone: Callable[[ServiceProcess], bool],
 ) -> int:
     """End the processes of our host and role that are gone; returns how many leases came back."""
-    candidates = (
-        await uow.session.scalars(
-            select(ServiceProcess).where(
-                ServiceProcess.host == me.host,
-                ServiceProcess.role == me.role,
-                ServiceProcess.ended_at.is_(None),
-                ServiceProcess.id != me.id,
-            )
-        )
-    ).all()
+    candidates = await uow.processes.running_beside(me)
     return await _end(uow, [p for p in candidates if is_gone(p)], now, dead=True)
 
 
 async def take_over_silent(uow: UnitOfWork, now: datetime, takeover: timedelta) -> int:
     """End every process whose heartbeat stopped; returns how many leases came back."""
-    silent = (
-        await uow.session.scalars(
-            select(ServiceProcess).where(
-                ServiceProcess.ended_at.is_(None), ServiceProcess.heartbeat_at < now - takeover
-            )
-        )
-    ).all()
+    silent = await uow.processes.silent_since(now - takeover)
     return await _end(uow, silent, now, dead=True)
 
 
 async def end(uow: UnitOfWork, process_id: int, now: datetime) -> int:
     """A clean shutdown: what we still hold goes back without counting as unconfirmed."""
-    process = await uow.session.get(ServiceProcess, process_id)
+    process = await uow.processes.get(process_id)
     return await _end(uow, [process] if process else [], now, dead=False)
 
 
@@ -103,16 +80,6 @@ async def _end(
 ) -> int:
     if not processes:
         return 0
-    ids = [p.id for p in processes]
     for process in processes:
         process.ended_at = now
-    values: dict = {"status": "pending", "claimed_by": None, "claimed_until": None}
-    if dead:
-        values["unconfirmed"] = OutboxMessage.unconfirmed + 1
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_by.in_(ids))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    return await uow.processes.free_leases([p.id for p in processes], unconfirmed=dead)

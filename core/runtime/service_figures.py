@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
-
-from core.store.models import InboundMail, OutboxMessage
 from core.store.unit_of_work import Database
 
 
@@ -21,29 +18,15 @@ class QueueFigures:
 
 
 async def database_reachable(db: Database) -> bool:
-    async with db.engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
-    return True
+    return await db.ping()
 
 
 async def queue_figures(db: Database) -> QueueFigures:
     figures = QueueFigures()
     async with db.uow() as uow:
-        rows = await uow.session.execute(
-            select(
-                OutboxMessage.channel,
-                OutboxMessage.status,
-                func.count(),
-                func.coalesce(func.sum(OutboxMessage.attempts), 0),
-                func.coalesce(func.sum(OutboxMessage.unconfirmed), 0),
-            ).group_by(OutboxMessage.channel, OutboxMessage.status)
-        )
-        for channel, status, count, attempts, unconfirmed in rows:
+        for channel, status, count, attempts, unconfirmed in await uow.outbox.figures():
             figures.outbox[(channel, status)] = count
-            figures.attempts[channel] = figures.attempts.get(channel, 0) + int(attempts)
-            figures.unconfirmed[channel] = figures.unconfirmed.get(channel, 0) + int(unconfirmed)
-        inbound = await uow.session.execute(
-            select(InboundMail.status, func.count()).group_by(InboundMail.status)
-        )
-        figures.inbound = {status: count for status, count in inbound}
+            figures.attempts[channel] = figures.attempts.get(channel, 0) + attempts
+            figures.unconfirmed[channel] = figures.unconfirmed.get(channel, 0) + unconfirmed
+        figures.inbound = await uow.inbound.status_counts()
     return figures

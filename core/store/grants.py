@@ -196,14 +196,6 @@ class GrantRepo:
 
     # --- people to notify ----------------------------------------------------------
 
-    async def staff(self) -> Sequence[Member]:
-        stmt = (
-            select(Member)
-            .where(Member.role == "network_staff", Member.erased_at.is_(None))
-            .order_by(Member.id)
-        )
-        return (await self.session.scalars(stmt)).all()
-
     async def verified_with_drafts(self) -> Sequence[Member]:
         has_draft = select(GrantApplication.applicant_id).where(GrantApplication.state == "draft")
         stmt = (

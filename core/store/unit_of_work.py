@@ -14,7 +14,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Text, bindparam, cast, event, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,6 +44,7 @@ from core.store.events import EventRepo
 from core.store.grants import GrantRepo
 from core.store.interests import DigestRunRepo, InterestRepo
 from core.store.knowledge import KnowledgeRepo
+from core.store.mail import InboundMailRepo, ProcessedEventRepo, ReplyTokenRepo
 from core.store.models import (
     Base,
     Dialogue,
@@ -43,6 +57,7 @@ from core.store.models import (
     PostEmbedding,
     PostTerms,
 )
+from core.store.processes import ProcessRepo
 from core.store.write_gate import WriteGate, WritePriority
 
 if TYPE_CHECKING:  # the store keeps what the matching computed; it does not compute
@@ -94,6 +109,12 @@ class Database:
         (SQLite only, see core/store/write_gate.py): for transactions that write at once."""
         turn = self.gate.turn(priority) if priority is not None and self.is_sqlite else None
         return UnitOfWork(self._sessions, turn)
+
+    async def ping(self) -> bool:
+        """One round trip to the database; raises when it cannot be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
 
     async def create_all(self) -> None:
         """Create the schema directly (tests); production uses migrations."""
@@ -152,6 +173,10 @@ class UnitOfWork:
         self.interests = InterestRepo(self.session)
         self.digest_runs = DigestRunRepo(self.session)
         self.knowledge = KnowledgeRepo(self.session)
+        self.inbound = InboundMailRepo(self.session)
+        self.processed = ProcessedEventRepo(self.session)
+        self.reply_tokens = ReplyTokenRepo(self.session)
+        self.processes = ProcessRepo(self.session)
 
     async def __aexit__(self, *exc_info) -> None:
         # close() rolls back what was not committed; unlike rollback() it leaves loaded
@@ -283,6 +308,27 @@ class MemberRepo(_Repo):
         rows = await self.session.scalars(select(Member.email).where(Member.email.is_not(None)))
         return {e.lower() for e in rows}
 
+    async def staff(self) -> Sequence[Member]:
+        """The network's staff (not erased), by id."""
+        stmt = (
+            select(Member)
+            .where(Member.role == "network_staff", Member.erased_at.is_(None))
+            .order_by(Member.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def email_suspended(self) -> Sequence[Member]:
+        stmt = select(Member).where(
+            Member.email_suspended_at.is_not(None), Member.erased_at.is_(None)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def telegram_unreachable(self) -> Sequence[Member]:
+        stmt = select(Member).where(
+            Member.telegram_unreachable_at.is_not(None), Member.erased_at.is_(None)
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def per_municipality(self) -> dict[str, int]:
         """How many members (not erased, not staff) each municipality has."""
         stmt = (
@@ -308,6 +354,16 @@ class PostRepo(_Repo):
         """Posts in one of ``statuses`` whose expiry is no later than ``until``."""
         stmt = select(Post).where(Post.status.in_(statuses), Post.expires_at <= until)
         return (await self.session.scalars(stmt)).unique().all()
+
+    async def created_between(self, since: datetime, until: datetime) -> Sequence[Post]:
+        """Posts created in [since, until) and not deleted, oldest first."""
+        stmt = select(Post).where(*_created_between(since, until)).order_by(Post.created_at)
+        return (await self.session.scalars(stmt)).all()
+
+    async def creation_times(self, since: datetime, until: datetime) -> Sequence[datetime]:
+        """When the posts of ``created_between`` were created."""
+        stmt = select(Post.created_at).where(*_created_between(since, until))
+        return (await self.session.scalars(stmt)).all()
 
     async def by_author(self, member_id: int) -> Sequence[Post]:
         stmt = (
@@ -437,6 +493,10 @@ class PostRepo(_Repo):
         return set(rows)
 
 
+def _created_between(since: datetime, until: datetime) -> tuple:
+    return (Post.created_at >= since, Post.created_at < until, Post.status != "deleted")
+
+
 class MatchRepo(_Repo):
     async def get(self, match_id: int) -> Match | None:
         return await self.session.get(Match, match_id)
@@ -465,6 +525,24 @@ class MatchRepo(_Repo):
         if statuses:
             stmt = stmt.where(Match.status.in_(statuses))
         return (await self.session.scalars(stmt)).unique().all()
+
+    async def statuses_created_between(self, since: datetime, until: datetime) -> list[str]:
+        """The status of each match created in [since, until)."""
+        stmt = select(Match.status).where(Match.created_at >= since, Match.created_at < until)
+        return list(await self.session.scalars(stmt))
+
+    async def creation_times(self, since: datetime, until: datetime) -> Sequence[datetime]:
+        stmt = select(Match.created_at).where(Match.created_at >= since, Match.created_at < until)
+        return (await self.session.scalars(stmt)).all()
+
+    async def accepted_between(self, since: datetime, until: datetime) -> int:
+        """How many matches were accepted in [since, until)."""
+        stmt = (
+            select(func.count())
+            .select_from(Match)
+            .where(Match.decided_at >= since, Match.decided_at < until, Match.status == "accepted")
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     async def stale_for_post(self, post_id: int) -> None:
         """A closed post's open proposals and suggestions can no longer be answered."""
@@ -523,6 +601,85 @@ class DialogueRepo(_Repo):
 
 
 class OutboxRepo(_Repo):
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def due(self, channel: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Messages of ``channel`` due now: pending, or sending with a lapsed lease. On
+        PostgreSQL the rows are locked, and rows another transaction locked are skipped."""
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.not_before <= now,
+                or_(
+                    OutboxMessage.status == "pending",
+                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+                ),
+            )
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
+
+    async def unclaim(self, message_ids: Collection[int], owner: int | None) -> int:
+        """Messages still being sent under ``owner``'s lease become pending; how many."""
+        held = (
+            OutboxMessage.claimed_by.is_(None)
+            if owner is None
+            else OutboxMessage.claimed_by == owner
+        )
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status == "sending", held)
+            .values(status="pending", claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    async def add_rows(self, rows: Sequence[dict]) -> None:
+        """Queue many messages given as column values, in one statement."""
+        if rows:
+            await self.session.execute(insert(OutboxMessage.__table__), list(rows))
+
+    async def figures(self) -> list[tuple[str, str, int, int, int]]:
+        """Per channel and status: messages, failed attempts, sends of unknown outcome."""
+        stmt = select(
+            OutboxMessage.channel,
+            OutboxMessage.status,
+            func.count(),
+            func.coalesce(func.sum(OutboxMessage.attempts), 0),
+            func.coalesce(func.sum(OutboxMessage.unconfirmed), 0),
+        ).group_by(OutboxMessage.channel, OutboxMessage.status)
+        return [
+            (channel, status, count, int(attempts), int(unconfirmed))
+            for channel, status, count, attempts, unconfirmed in await self.session.execute(stmt)
+        ]
+
+    async def failed_channels_since(self, since: datetime) -> list[str]:
+        """The channel of each message created since ``since`` and given up on."""
+        stmt = select(OutboxMessage.channel).where(
+            OutboxMessage.status == "failed", OutboxMessage.created_at >= since
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def unrouted_per_member(self, since: datetime) -> list[tuple[int, str, int]]:
+        """(member id, name, count) of messages since ``since`` left without a channel."""
+        stmt = (
+            select(Member.id, Member.name, func.count(OutboxMessage.id))
+            .join(OutboxMessage, OutboxMessage.member_id == Member.id)
+            .where(
+                OutboxMessage.status == "unrouted",
+                OutboxMessage.created_at >= since,
+                Member.erased_at.is_(None),
+            )
+            .group_by(Member.id, Member.name)
+            .order_by(Member.id)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
     async def failed(self, channel: str, limit: int) -> Sequence[OutboxMessage]:
         """Messages of ``channel`` given up on, oldest first."""
         stmt = (
@@ -579,21 +736,6 @@ class OutboxRepo(_Repo):
             wanted, OutboxMessage, OutboxMessage.dedupe_key == wanted.c.value
         )
         return set(await self.session.scalars(stmt))
-
-
-async def insert_if_absent(uow: UnitOfWork, model: type[Base], values: dict) -> bool:
-    """Insert one row unless its key is taken; True if it was inserted.
-
-    One statement, and safe when two transactions race: the loser's insert waits for the
-    winner and then does nothing, where a look-then-insert would fail on the unique key.
-    """
-    table = model.__table__
-    if uow.session.bind.dialect.name == "postgresql":
-        stmt = postgresql_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    result = await uow.session.execute(stmt)
-    return result.rowcount == 1
 
 
 async def insert_ignoring_duplicates(
