@@ -11,15 +11,16 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from core.conversation.commands import conversation_commands, exchange_commands, member_commands
-from core.conversation.dialogues import EXCHANGE_STEPS, MEMBER_STEPS
+from core.conversation import commands as conversation_commands
 from core.digests import network_map
 from core.digests import staff as staff_digest
 from core.digests.members import sweep_member_digests
 from core.events import commands as event_commands
 from core.events import privacy as event_privacy
 from core.events.reminders import sweep_reminders
+from core.exchange import commands as exchange_commands
 from core.exchange import interest_privacy
+from core.exchange.dialogues import EXCHANGE_STEPS
 from core.exchange.expiry import sweep_expiry
 from core.exchange.match_index import MatchIndex
 from core.grants import commands as grant_commands
@@ -32,6 +33,8 @@ from core.kernel.context import Services
 from core.kernel.features import Feature, Features, PrivacyHook, Sweep, SweepContext, assemble
 from core.knowledge.feature import KNOWLEDGE
 from core.knowledge.library import KnowledgeLibrary
+from core.members import commands as member_commands
+from core.members.dialogues import MEMBER_STEPS
 from core.municipalities.directory import MunicipalityIndex
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
@@ -66,11 +69,11 @@ async def _member_digests(uow: UnitOfWork, ctx: SweepContext) -> object:
 
 
 # Starting, help and cancelling come first in every menu.
-CONVERSATION = Feature("conversation", commands=conversation_commands(), menu_rank=0)
+CONVERSATION = Feature("conversation", commands=conversation_commands.commands(), menu_rank=0)
 
 MEMBERS = Feature(
     "members",
-    commands=member_commands(),
+    commands=member_commands.commands(),
     menu_rank=2,  # settings and privacy after what members come for
     steps=MEMBER_STEPS,
     staff_digest=(staff_digest.to_verify_section, network_map.staff_section),
@@ -78,7 +81,7 @@ MEMBERS = Feature(
 
 EXCHANGE = Feature(
     "exchange",
-    commands=exchange_commands(),
+    commands=exchange_commands.commands(),
     steps=EXCHANGE_STEPS,
     sweeps=(Sweep("expiry", _post_expiry),),
     staff_digest=(staff_digest.exchange_section,),

@@ -17,6 +17,7 @@ from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
+from core.members import dialogues as member_dialogues
 from core.messaging import delivery
 from core.store.models import Member
 from core.store.unit_of_work import Database, UnitOfWork
@@ -73,9 +74,9 @@ class Assistant:
 
         async def run(ctx: Ctx):
             if ctx.member is None:
-                return await dialogues.start_registration(ctx)
+                return await member_dialogues.start_registration(ctx)
             if ctx.member.consent_at is None:
-                return await dialogues.ask_consent(ctx)
+                return await member_dialogues.ask_consent(ctx)
             return await commands.greeting(ctx)
 
         return await self._in_transaction(sender, run)
@@ -125,9 +126,9 @@ class Assistant:
         if dialogue is not None:
             return await self._then(ctx, await dialogues.continue_dialogue(ctx, dialogue, text))
         if ctx.member is None:
-            return await dialogues.start_registration(ctx)
+            return await member_dialogues.start_registration(ctx)
         if ctx.member.consent_at is None:
-            return await dialogues.ask_consent(ctx)
+            return await member_dialogues.ask_consent(ctx)
         return Reply(t("common.not_understood"), _hint_choices())
 
     async def _command(self, ctx: Ctx, parsed) -> Reply | list[Reply]:
@@ -141,9 +142,9 @@ class Assistant:
             # What the member asked for is kept and carried out once they are registered.
             pending = _worth_keeping(command, parsed.args)
             if ctx.member is None:
-                return await dialogues.start_registration(ctx, pending)
+                return await member_dialogues.start_registration(ctx, pending)
             if ctx.member.consent_at is None:
-                return await dialogues.ask_consent(ctx, pending)
+                return await member_dialogues.ask_consent(ctx, pending)
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         return await command.handler(ctx, parsed.args)

@@ -1,5 +1,5 @@
 """Grant commands of the one grammar: members apply and follow their applications,
-staff review, decide and pay. ``commands()`` is spliced into ``core.conversation.commands``."""
+staff review, decide and pay. ``commands()`` is declared in ``core/feature_set.py``."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import fold
 from core.kernel.money import AMOUNT, CURRENCY, format_euro, parse_euro
-from core.kernel.replies import Choice, Reply
+from core.kernel.replies import Choice, Reply, cancel_choice
 from core.kernel.texts import t
 from core.municipalities.directory import Municipality
 from core.municipalities.reference import label
@@ -40,10 +40,6 @@ _AMOUNT_FIRST = re.compile(
     rf"^\s*(?P<amount>{AMOUNT})\s*{CURRENCY}?\s*[,;:]?\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-
-
-def _cancel() -> Choice:
-    return Choice(t("common.cancel"), "/abbrechen")
 
 
 def _done() -> Choice:
@@ -93,7 +89,7 @@ def _purpose_choices() -> list[Choice]:
     return [
         Choice(t("grants.purpose.consulting"), "beratung"),
         Choice(t("grants.purpose.networking"), "vernetzung"),
-        _cancel(),
+        cancel_choice(),
     ]
 
 
@@ -105,17 +101,17 @@ async def _next_step(ctx: Ctx, application: GrantApplication, data: dict) -> Rep
         return Reply(t("grants.ask_purpose"), _purpose_choices())
     if not application.title:
         await ctx.begin("grant", "title", data)
-        return Reply(t("grants.ask_title"), [_cancel()])
+        return Reply(t("grants.ask_title"), [cancel_choice()])
     if not application.description:
         await ctx.begin("grant", "description", data)
-        return Reply(t("grants.ask_description"), [_cancel()])
+        return Reply(t("grants.ask_description"), [cancel_choice()])
     if not application.cost_lines and not application.partners and not data.get("partners_done"):
         await ctx.begin("grant", "partners", data)
-        return Reply(t("grants.ask_partners"), [_done(), _cancel()])
+        return Reply(t("grants.ask_partners"), [_done(), cancel_choice()])
     if not application.cost_lines:
         await ctx.begin("grant", "costs", data)
         values = await _budget_values(ctx, ctx.known_member)
-        return Reply(t("grants.ask_costs", **values), [_cancel()])
+        return Reply(t("grants.ask_costs", **values), [cancel_choice()])
     await ctx.begin("grant", "summary", data)
     return summary_reply(application, ctx.sender.channel)
 
@@ -210,7 +206,7 @@ async def _partners(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     grants.add_partner(application, found.canonical_ags, found.display_name, ctx.now)
     names = ", ".join(p["name"] for p in application.partners)
     await ctx.begin("grant", "partners", dialogue.data)
-    return Reply(t("grants.partner_added", partners=names), [_done(), _cancel()])
+    return Reply(t("grants.partner_added", partners=names), [_done(), cancel_choice()])
 
 
 async def _costs(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
@@ -240,7 +236,7 @@ async def _costs(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
             total=format_euro(application.requested_cents),
             remaining=format_euro(left - application.requested_cents),
         ),
-        [_done(), Choice(t("grants.choice.reset_costs"), "neu"), _cancel()],
+        [_done(), Choice(t("grants.choice.reset_costs"), "neu"), cancel_choice()],
     )
 
 
@@ -277,10 +273,10 @@ async def back_to(ctx: Ctx, application: GrantApplication, step: str, data: dict
     if step == "partners":
         names = ", ".join(p["name"] for p in application.partners or []) or t("grants.none")
         reset = Choice(t("grants.choice.reset_partners"), "neu")
-        return Reply(t("grants.change_partners", partners=names), [_done(), reset, _cancel()])
+        return Reply(t("grants.change_partners", partners=names), [_done(), reset, cancel_choice()])
     if step == "costs":
         return await _costs_plan(ctx, application)
-    return Reply(t(f"grants.ask_{step}"), [_cancel()])
+    return Reply(t(f"grants.ask_{step}"), [cancel_choice()])
 
 
 async def _costs_plan(ctx: Ctx, application: GrantApplication) -> Reply:
@@ -297,7 +293,7 @@ async def _costs_plan(ctx: Ctx, application: GrantApplication) -> Reply:
             total=format_euro(application.requested_cents or 0),
             remaining=format_euro(left - (application.requested_cents or 0)),
         ),
-        [_done(), Choice(t("grants.choice.reset_costs"), "neu"), _cancel()],
+        [_done(), Choice(t("grants.choice.reset_costs"), "neu"), cancel_choice()],
     )
 
 
@@ -425,7 +421,7 @@ async def ask_answer(ctx: Ctx, application_id: int) -> Reply:
             state=grant_views.state_label(application.state),
         )
     await ctx.begin("grant_answer", "answer", {"application": application.id})
-    return Reply(t("grants.ask_answer", id=application.id), [_cancel()])
+    return Reply(t("grants.ask_answer", id=application.id), [cancel_choice()])
 
 
 async def _answer(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
@@ -453,7 +449,7 @@ async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
         data = {"application": application.id}
         if found is not None:
             await ctx.begin("grant_proof", "note", {**data, "amount": found[0]})
-            return Reply(t("grants.ask_proof_note"), [_cancel()])
+            return Reply(t("grants.ask_proof_note"), [cancel_choice()])
         await ctx.begin("grant_proof", "amount", data)
         return Reply(
             t(
@@ -461,7 +457,7 @@ async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
                 id=application.id,
                 approved=format_euro(application.approved_cents or 0),
             ),
-            [_cancel()],
+            [cancel_choice()],
         )
     return await _submit_proof(ctx, application.id, *found)
 
@@ -486,7 +482,7 @@ async def _submit_proof(ctx: Ctx, application_id: int, amount: int, note: str) -
 async def _proof_amount(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     amount = parse_euro(text)
     await ctx.begin("grant_proof", "note", {**dialogue.data, "amount": amount})
-    return Reply(t("grants.ask_proof_note"), [_cancel()])
+    return Reply(t("grants.ask_proof_note"), [cancel_choice()])
 
 
 async def _proof_note(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
@@ -504,7 +500,7 @@ async def ask_staff_text(ctx: Ctx, step: str, application_id: int) -> Reply:
         raise grants.wrong_state(application, "rejected" if step == "reason" else "info_requested")
     await ctx.begin("grant_staff", step, {"application": application.id})
     return Reply(
-        t(f"grants.ask_staff_{step}", id=application.id, title=application.title), [_cancel()]
+        t(f"grants.ask_staff_{step}", id=application.id, title=application.title), [cancel_choice()]
     )
 
 

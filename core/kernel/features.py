@@ -47,6 +47,8 @@ SweepJob = Callable[["UnitOfWork", SweepContext], Awaitable[object]]
 # A step of a guided dialogue: (ctx, dialogue, text) -> replies; keyed by (flow, step).
 DialogueStep = Callable[..., Awaitable[object]]
 ExportHook = Callable[["UnitOfWork", "Member"], Awaitable[object]]
+# A line a feature adds beside a post's new proposals: (ctx, title, body) -> text or None.
+MatchNote = Callable[..., Awaitable["str | None"]]
 EraseHook = Callable[["UnitOfWork", "Member", datetime, "ZoneInfo"], Awaitable[None]]
 
 # Keys of the ``/daten`` export that the member record itself fills (core/members/accounts.py).
@@ -81,7 +83,7 @@ class Feature:
     ``commands`` join the one grammar; the Telegram menu, the email help and ``/hilfe`` list
     them by ``menu_rank``, then in the order the features were given (the staff digest's
     order), so a member's most used commands come first. ``steps`` join the guided
-    dialogues by (flow, step).
+    dialogues by (flow, step). ``match_notes`` add a line beside a post's new proposals.
     """
 
     name: str
@@ -91,6 +93,7 @@ class Feature:
     sweeps: tuple[Sweep, ...] = ()
     staff_digest: tuple[SectionBuilder, ...] = ()
     privacy: tuple[PrivacyHook, ...] = ()
+    match_notes: tuple[MatchNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,10 @@ class Features:
     @property
     def privacy(self) -> list[PrivacyHook]:
         return [hook for feature in self.features for hook in feature.privacy]
+
+    @property
+    def match_notes(self) -> list[MatchNote]:
+        return [note for feature in self.features for note in feature.match_notes]
 
 
 def assemble(features: Iterable[Feature]) -> Features:

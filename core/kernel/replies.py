@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.kernel.texts import t
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -40,3 +42,8 @@ class Reply:
     def from_json(cls, data: dict, ref: str | None = None) -> Reply:
         choices = [Choice(c["label"], c["command"]) for c in data.get("choices", [])]
         return cls(text=data["text"], choices=choices, ref=ref)
+
+
+def cancel_choice() -> Choice:
+    """Leave the dialogue (``/abbrechen``): offered beside every question of one."""
+    return Choice(t("common.cancel"), "/abbrechen")

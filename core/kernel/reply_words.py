@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from core.kernel.grammar import Command, Grammar
 from core.kernel.replies import Choice
 
+# Answers that leave an optional question of a dialogue blank (no email, no description).
+SKIP_WORDS = frozenset({"-", "ueberspringen", "überspringen", "weiter", "ohne"})
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?(?:\s|$)")
 # "3 PAUSIEREN", "3: ja", "3.2": an action on item 3 of a mail that lists several items.
 _ITEM = re.compile(r"^\s*(\d{1,3})\s*(?:\.(\d{1,2})(?!\d)|[:)]?\s+([^\W\d_][\w-]*))")

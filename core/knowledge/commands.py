@@ -1,6 +1,6 @@
 """Knowledge commands of the one grammar: members search, fetch files and suggest
-entries; staff publish or decline suggestions. ``commands()`` is spliced into
-``core.conversation.commands``."""
+entries; staff publish or decline suggestions. ``commands()`` is declared in
+``core/knowledge/feature.py``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """What the knowledge collection contributes to the shared machinery: its staff digest
-section (searches in vain, suggestions waiting) and how ``/daten`` and ``/loeschen``
+section (searches in vain, suggestions waiting), fitting entries beside a post's new
+proposals, and how ``/daten`` and ``/loeschen``
 reach a member's suggestions (joined in ``core.feature_set``)."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.kernel.context import Ctx
 from core.kernel.features import Feature, PrivacyHook
 from core.kernel.texts import t
 from core.knowledge import commands as knowledge_commands
-from core.knowledge import entries
+from core.knowledge import entries, related
 from core.reporting.sections import DigestSection
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
@@ -47,9 +49,14 @@ async def _erase(uow: UnitOfWork, member: Member, now: datetime, tz: ZoneInfo) -
     await entries.forget_suggester(uow, member, now)
 
 
+async def _beside_matches(ctx: Ctx, title: str, body: str) -> str | None:
+    return await related.beside_matches(ctx.uow, ctx.services.knowledge, title, body)
+
+
 KNOWLEDGE = Feature(
     "knowledge",
     commands=tuple(knowledge_commands.commands()),
     staff_digest=(staff_section,),
     privacy=(PrivacyHook("knowledge_suggestions", _export, _erase),),
+    match_notes=(_beside_matches,),
 )

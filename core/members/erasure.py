@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 
 from core.kernel.context import Ctx
-from core.kernel.replies import Choice, Reply
+from core.kernel.replies import Choice, Reply, cancel_choice
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.store.models import Dialogue
@@ -58,6 +58,6 @@ def _question(token: str) -> Reply:
         t("privacy.erase_confirm"),
         [
             Choice(t("privacy.erase_yes"), f"/loeschen {CONFIRM_WORD} {token}"),
-            Choice(t("common.cancel"), "/abbrechen"),
+            cancel_choice(),
         ],
     )

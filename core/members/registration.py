@@ -1,5 +1,5 @@
 """Finishing a registration, whichever way the data came: the guided steps of the chat or
-the one form by mail (core/conversation/registration_form.py)."""
+the one form by mail (core/members/registration_form.py)."""
 
 from __future__ import annotations
 

@@ -5,19 +5,19 @@ municipality, role, consent), prefilled from what the mail already tells
 (``core.members.registration_hints``). The reply with the form filled in registers the member and
 carries out what the first mail asked for; only what is still missing or unclear is asked
 in a second mail. Telegram and the terminal keep the guided steps of
-``core.conversation.dialogues``.
+``core.members.dialogues``.
 """
 
 from __future__ import annotations
 
 import re
 
-from core.conversation.registration import NO, YES, finish_registration
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
+from core.members.registration import NO, YES, finish_registration
 from core.members.registration_hints import exact_town, fold, hints_for, role_in
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue

@@ -1,0 +1,73 @@
+"""Publishing a post and answering its author: the one path of ``/biete text``, the
+posting dialogue and a post's new text (``/aendern``), below both the commands and the
+dialogues of the exchange."""
+
+from __future__ import annotations
+
+from core.exchange import posts as exchange
+from core.kernel.context import Ctx
+from core.kernel.replies import Choice, Reply
+from core.kernel.texts import t
+from core.store.models import Member
+
+
+async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
+    """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
+    author = ctx.known_member
+    post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    kind = t(f"posts.kind.{post.kind}")
+    confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
+    replies = match_replies(confirmation, post.id, post.kind, matches, author)
+    return await _with_notes(ctx, replies, matches, post)
+
+
+async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
+    """Save the new text and match again; pairs proposed before are not repeated."""
+    post = await exchange.edit_post(
+        ctx.uow, ctx.services.index, ctx.known_member, post_id, text, ctx.now
+    )
+    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    confirmation = t("posts.edited", title=post.title, id=post.id)
+    if not matches:
+        return [Reply(confirmation)]
+    replies = match_replies(confirmation, post.id, post.kind, matches, ctx.known_member)
+    return await _with_notes(ctx, replies, matches, post)
+
+
+async def _with_notes(ctx: Ctx, replies: list[Reply], matches, post) -> list[Reply]:
+    """Beside new Vorschläge or Vielleicht passend: what other features declared to say
+    about the post (the knowledge collection: up to two fitting entries)."""
+    if matches:
+        for note in ctx.services.features.match_notes:
+            line = await note(ctx, post.title, post.body)
+            if line:
+                replies[0].text += "\n\n" + line
+    return replies
+
+
+def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
+    """The author's answer after matching: Vorschläge first, then Vielleicht passend; without
+    a Vorschlag, the offer to keep watching (the post's title as a saved interest)."""
+    proposed = [m for m in matches if m.status == "proposed"]
+    suggested = [m for m in matches if m.status == "suggested"]
+    if not matches:
+        text = confirmation + "\n" + t(f"posts.no_match_{kind}") + "\n" + t("posts.watch_hint")
+        return [Reply(text, [_keep_watching(post_id)])]
+    replies = []
+    if proposed:
+        replies.append(Reply(confirmation + "\n" + t("posts.matches_found", count=len(proposed))))
+        replies += [exchange.proposal_reply(m, member) for m in proposed]
+    if suggested:
+        intro = t("posts.suggestions_found", count=len(suggested))
+        if proposed:
+            replies.append(Reply(intro))
+        else:  # only "Vielleicht passend": the member may still want to keep watching
+            text = confirmation + "\n" + intro + "\n" + t("posts.watch_hint")
+            replies.append(Reply(text, [_keep_watching(post_id)]))
+        replies += [exchange.suggestion_reply(m, member) for m in suggested]
+    return replies
+
+
+def _keep_watching(post_id: int) -> Choice:
+    return Choice(t("posts.keep_watching"), f"/beobachten {post_id}")

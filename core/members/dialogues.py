@@ -1,0 +1,141 @@
+"""The members' guided dialogues: registration step by step (Telegram, the terminal; by
+mail the one form of ``core/members/registration_form.py``) and the consent of invited
+members, one function per step.
+
+A dialogue is a flow name, a step name and collected data, stored per sender,
+so it survives a restart and works the same in every channel.
+"""
+
+from __future__ import annotations
+
+from core.kernel.context import Ctx
+from core.kernel.errors import UserError
+from core.kernel.features import DialogueStep
+from core.kernel.replies import Choice, Reply, cancel_choice
+from core.kernel.reply_words import SKIP_WORDS
+from core.kernel.texts import t
+from core.members import accounts as members
+from core.members import erasure, registration_form
+from core.members.registration import NO, YES, finish_registration, welcome_choices
+from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
+from core.store.models import Dialogue
+
+SEARCH_RESULTS = 8
+
+# --- registration -----------------------------------------------------------------
+
+
+def _pending(text: str | None) -> dict:
+    """The input that led into a dialogue, kept so it is carried out when the dialogue ends."""
+    return {"pending": text} if text else {}
+
+
+def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
+    ctx.then = dialogue.data.get("pending")
+    return ctx.then
+
+
+async def start_registration(ctx: Ctx, pending: str | None = None) -> Reply:
+    if ctx.sender.channel == "email":  # one form to send back instead of four mails
+        return await registration_form.start(ctx, pending)
+    await ctx.begin("register", "name", _pending(pending))
+    key = "register.intro_pending" if pending else "register.intro"
+    return Reply(t(key), [cancel_choice()])
+
+
+async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    name = members.check_name(text)
+    await ctx.begin("register", "municipality", {**dialogue.data, "name": name})
+    return Reply(t("register.ask_municipality", name=name), [cancel_choice()])
+
+
+async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    query = text.strip()
+    town = ctx.services.municipalities.get(query)
+    if town is None:
+        hits = ctx.services.municipalities.search(query, limit=SEARCH_RESULTS)
+        if not hits:
+            raise UserError.of("register.municipality_not_found", query=query[:60])
+        if len(hits) > 1:
+            choices = [Choice(h.display_name, h.ags) for h in hits]
+            return Reply(t("register.pick_municipality"), [*choices, cancel_choice()])
+        town = hits[0]
+    data = {**dialogue.data, "ags": town.canonical_ags, "town": town.display_name}
+    await ctx.begin("register", "role", data)
+    choices = [Choice(role_label(r), r) for r in SELF_SERVICE_ROLES]
+    return Reply(t("register.ask_role", town=town.display_name), [*choices, cancel_choice()])
+
+
+async def _register_role(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    role = parse_role(text)
+    if role not in SELF_SERVICE_ROLES:
+        choices = [Choice(role_label(r), r) for r in SELF_SERVICE_ROLES]
+        return Reply(t("register.bad_role"), choices)
+    data = {**dialogue.data, "role": role}
+    if ctx.sender.email is None:
+        await ctx.begin("register", "email", data)
+        return Reply(t("register.ask_email"), [Choice(t("register.skip_email"), "-")])
+    await ctx.begin("register", "consent", data)
+    return _consent_question()
+
+
+async def _register_email(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    email = None if text.strip().lower() in SKIP_WORDS else members.normalise_email(text)
+    if email and await ctx.uow.members.by_email(email):
+        raise UserError.of("register.email_known", email=email)
+    await ctx.begin("register", "consent", {**dialogue.data, "email": email})
+    return _consent_question()
+
+
+def _consent_question() -> Reply:
+    return Reply(
+        t("register.consent"),
+        [Choice(t("register.consent_yes"), "ja"), Choice(t("register.consent_no"), "nein")],
+    )
+
+
+async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
+    """The answer to a refused or unclear consent question; None when the member agreed."""
+    answer = text.strip().lower()
+    if answer in NO:
+        await ctx.end()
+        return Reply(t("register.consent_refused"))
+    return None if answer in YES else _consent_question()
+
+
+async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    if (refused := await _unless_consent(ctx, text)) is not None:
+        return refused
+    return await finish_registration(ctx, dialogue.data)
+
+
+# --- consent for invited members --------------------------------------------------
+
+
+async def ask_consent(ctx: Ctx, pending: str | None = None) -> Reply:
+    await ctx.begin("consent", "consent", _pending(pending))
+    return _consent_question()
+
+
+async def _consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
+    if (refused := await _unless_consent(ctx, text)) is not None:
+        return refused
+    assert ctx.member is not None
+    ctx.member.consent_at = ctx.now
+    await ctx.end()
+    if _carry_out_pending(ctx, dialogue):
+        return Reply(t("register.consent_thanks_pending", name=ctx.member.name))
+    return Reply(t("register.consent_thanks", name=ctx.member.name), welcome_choices())
+
+
+# Declared by the members feature in core/feature_set.py.
+MEMBER_STEPS: dict[tuple[str, str], DialogueStep] = {
+    ("register", "name"): _register_name,
+    ("register", "municipality"): _register_municipality,
+    ("register", "role"): _register_role,
+    ("register", "email"): _register_email,
+    ("register", "consent"): _register_consent,
+    ("consent", "consent"): _consent,
+    (registration_form.FLOW, "form"): registration_form.form_step,
+    (erasure.FLOW, erasure.STEP): erasure.answer,
+}
