@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from core.events.ics import EventData, ics_attachment
 from core.events.timing import local_text, normalise_offsets
 from core.kernel.clock import aware
-from core.kernel.errors import UserError
+from core.kernel.errors import UserError, found
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.messaging.outbox import channel_for, enqueue
@@ -46,10 +46,7 @@ class ReminderDefaults:
 
 
 async def get(uow: UnitOfWork, event_id: int) -> Event:
-    event = await uow.events.get(event_id)
-    if event is None:
-        raise UserError.of("events.unknown", id=event_id)
-    return event
+    return found(await uow.events.get(event_id), "events.unknown", id=event_id)
 
 
 async def by_uid(uow: UnitOfWork, uid: str) -> Event | None:
@@ -245,18 +242,25 @@ async def _notify_all(
             course=t("events.of_course", course=course.title) if course else "",
             details=details(event, tz),
         )
-        reply = Reply(text, ref=ref(event))
-        if _by_email(member):
-            reply.attachments.append(ics_attachment(event, now))
-        enqueue(
+        _send(
             uow,
             member,
-            reply,
+            event,
+            Reply(text, ref=ref(event)),
+            now,
             kind=f"event_{what}",
             subject=t(f"events.subject_{what}", title=event.title),
-            now=now,
             dedupe_key=f"event:{event.id}:{what}:{event.sequence}:{member.id}",
         )
+
+
+def _send(
+    uow: UnitOfWork, member: Member, event: Event, reply: Reply, now: datetime, **fields
+) -> None:
+    """Queue a message about ``event``; by email it carries the calendar file."""
+    if _by_email(member):
+        reply.attachments.append(ics_attachment(event, now))
+    enqueue(uow, member, reply, now=now, **fields)
 
 
 def _by_email(member: Member) -> bool:
@@ -336,10 +340,7 @@ async def _registrations(uow: UnitOfWork, member_id: int, event_ids) -> dict[int
 
 async def _locked(uow: UnitOfWork, event_id: int) -> Event:
     """The event row, locked on PostgreSQL so two last-seat registrations queue up."""
-    event = await uow.events.locked(event_id)
-    if event is None:
-        raise UserError.of("events.unknown", id=event_id)
-    return event
+    return found(await uow.events.locked(event_id), "events.unknown", id=event_id)
 
 
 async def register(
@@ -410,13 +411,5 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime, tz: ZoneInfo) -
             [Choice(t("events.choice_unregister"), f"/abmelden {event.id}")],
             ref=ref(event),
         )
-        if _by_email(member):
-            reply.attachments.append(ics_attachment(event, now))
-        enqueue(
-            uow,
-            member,
-            reply,
-            kind="event_promoted",
-            subject=t("events.subject_promoted", title=event.title),
-            now=now,
-        )
+        subject = t("events.subject_promoted", title=event.title)
+        _send(uow, member, event, reply, now, kind="event_promoted", subject=subject)

@@ -32,11 +32,7 @@ async def set_or_show(uow: UnitOfWork, member: Member, text: str, now: datetime)
         if interest is not None:
             await uow.interests.remove(interest)
         return Reply(t("interests.cleared"))
-    if interest is None:
-        interest = Interest(member_id=member.id)
-        uow.add(interest)
-    interest.keywords = text
-    interest.updated_at = now
+    _keep(uow, member, interest, text, now)
     return Reply(t("interests.saved", keywords=text))
 
 
@@ -47,10 +43,16 @@ async def add(uow: UnitOfWork, member: Member, words: str, now: datetime) -> Rep
     current = [k.strip() for k in (interest.keywords if interest else "").split(",") if k.strip()]
     if words and words.lower() not in (k.lower() for k in current):
         current.append(words)
-    keywords = ", ".join(current)[:KEYWORDS_MAX]
+    _keep(uow, member, interest, ", ".join(current)[:KEYWORDS_MAX], now)
+    return Reply(t("interests.watching", words=words))
+
+
+def _keep(
+    uow: UnitOfWork, member: Member, interest: Interest | None, keywords: str, now: datetime
+) -> None:
+    """Save the member's keywords in their interest row, made the first time."""
     if interest is None:
         interest = Interest(member_id=member.id)
         uow.add(interest)
     interest.keywords = keywords
     interest.updated_at = now
-    return Reply(t("interests.watching", words=words))

@@ -43,10 +43,31 @@ UPSERT_SLICE = 16
 Progress = Callable[[int], None]
 
 
+# Where a post is, for the matching: Kreis, Land, latitude, longitude, BBSR type and
+# whether it is structurally weak (the staff's override already applied).
+_NOWHERE = (None, None, None, None, None, False)
+
+
 def post_doc(
     post: Post, vector: np.ndarray | None = None, terms: StoredTerms | None = None
 ) -> PostDoc:
     town = post.municipality
+    place = _NOWHERE
+    if town is not None:
+        weak = town.is_structurally_weak
+        place = (town.kreis_ags, town.land, town.lat, town.lon, town.bbsr_type, weak)
+    return _doc(post, place, vector, terms)
+
+
+def _row_doc(row, vector: np.ndarray, terms: StoredTerms) -> PostDoc:
+    """A post as ``PostRepo.index_rows`` reads it (plain columns, no ORM objects)."""
+    weak = row.structurally_weak if row.weak_override is None else row.weak_override
+    place = (row.kreis_ags, row.land, row.lat, row.lon, row.bbsr_type, weak)
+    return _doc(row, place, vector, terms)
+
+
+def _doc(post, place: tuple, vector: np.ndarray | None, terms: StoredTerms | None) -> PostDoc:
+    kreis_ags, land, lat, lon, municipality_type, weak = place
     return PostDoc(
         id=post.id,
         kind=post.kind,
@@ -54,31 +75,11 @@ def post_doc(
         body=post.body,
         topics=tuple(post.topics or ()),
         municipality_ags=post.municipality_ags,
-        kreis_ags=town.kreis_ags if town else None,
-        land=town.land if town else None,
-        lat=town.lat if town else None,
-        lon=town.lon if town else None,
-        municipality_type=town.bbsr_type if town else None,
-        structurally_weak=town.is_structurally_weak if town else False,
-        vector=vector,
-        terms=terms,
-    )
-
-
-def _row_doc(row, vector: np.ndarray, terms: StoredTerms) -> PostDoc:
-    weak = row.structurally_weak if row.weak_override is None else row.weak_override
-    return PostDoc(
-        id=row.id,
-        kind=row.kind,
-        title=row.title,
-        body=row.body,
-        topics=tuple(row.topics or ()),
-        municipality_ags=row.municipality_ags,
-        kreis_ags=row.kreis_ags,
-        land=row.land,
-        lat=row.lat,
-        lon=row.lon,
-        municipality_type=row.bbsr_type,
+        kreis_ags=kreis_ags,
+        land=land,
+        lat=lat,
+        lon=lon,
+        municipality_type=municipality_type,
         structurally_weak=bool(weak),
         vector=vector,
         terms=terms,

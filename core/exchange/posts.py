@@ -266,10 +266,7 @@ def match_reply(match: Match, member: Member) -> Reply:
 async def request_contact(uow: UnitOfWork, member: Member, match_id: int, now: datetime) -> Reply:
     """The member who sees a suggestion asks for contact: it becomes a Vorschlag with their
     yes, and the other side is asked as for any Vorschlag."""
-    match = await uow.matches.get(match_id)
-    side = _visible_side(match, member) if match else None
-    if match is None or side is None:
-        raise UserError.of("match.unknown", id=match_id)
+    match, side = await _visible_match(uow, member, match_id)
     if match.status == "proposed":
         raise UserError.of("match.already_asked")
     if match.status != "suggested":
@@ -287,6 +284,16 @@ async def request_contact(uow: UnitOfWork, member: Member, match_id: int, now: d
         dedupe_key=f"match:{match.id}:proposal:{other_post.author_id}",
     )
     return Reply(t("match.contact_requested"))
+
+
+async def _visible_match(uow: UnitOfWork, member: Member, match_id: int) -> tuple[Match, str]:
+    """A match the member may see and their side of it; the same answer for one that does
+    not exist and one they may not see."""
+    match = await uow.matches.get(match_id)
+    side = _visible_side(match, member) if match else None
+    if match is None or side is None:
+        raise UserError.of("match.unknown", id=match_id)
+    return match, side
 
 
 def _visible_side(match: Match, member: Member) -> str | None:
@@ -321,10 +328,7 @@ def introduction(match: Match, reader: Member, other: Member) -> Reply:
 async def answer(
     uow: UnitOfWork, member: Member, match_id: int, accept: bool, now: datetime
 ) -> Reply:
-    match = await uow.matches.get(match_id)
-    side = _visible_side(match, member) if match else None
-    if match is None or side is None:
-        raise UserError.of("match.unknown", id=match_id)
+    match, side = await _visible_match(uow, member, match_id)
     if match.status == "suggested":
         if accept:
             return await request_contact(uow, member, match_id, now)

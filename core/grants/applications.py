@@ -17,7 +17,7 @@ from core.grants import budget as grant_budget
 from core.grants.costs import LINES_MAX, CostLine
 from core.grants.programme import GrantProgramme
 from core.grants.views import review_choices, state_label
-from core.kernel.errors import UserError
+from core.kernel.errors import UserError, found
 from core.kernel.money import format_euro
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
@@ -71,6 +71,16 @@ async def own(uow: UnitOfWork, member: Member, application_id: int) -> GrantAppl
     return application
 
 
+async def own_in_state(
+    uow: UnitOfWork, member: Member, application_id: int, state: str, wanted: str
+) -> GrantApplication:
+    """The member's own application, which must be in ``state`` to move on to ``wanted``."""
+    application = await own(uow, member, application_id)
+    if application.state != state:
+        raise wrong_state(application, wanted)
+    return application
+
+
 async def own_draft(uow: UnitOfWork, member: Member, application_id: int) -> GrantApplication:
     application = await own(uow, member, application_id)
     if application.state != "draft":
@@ -81,10 +91,7 @@ async def own_draft(uow: UnitOfWork, member: Member, application_id: int) -> Gra
 
 
 async def existing(uow: UnitOfWork, application_id: int) -> GrantApplication:
-    application = await uow.grants.get(application_id)
-    if application is None:
-        raise UserError.of("grants.unknown", id=application_id)
-    return application
+    return found(await uow.grants.get(application_id), "grants.unknown", id=application_id)
 
 
 # --- who may apply, when -------------------------------------------------------------
@@ -139,22 +146,29 @@ def set_purpose(application: GrantApplication, purpose: str, now: datetime) -> N
 
 def set_title(application: GrantApplication, text: str, now: datetime) -> None:
     title = " ".join(text.split())
-    if len(title) < 3:
-        raise UserError.of("grants.title_missing")
-    if len(title) > TITLE_MAX:
-        raise UserError.of("grants.title_too_long", max=TITLE_MAX)
+    _check_length(title, 3, TITLE_MAX, "grants.title_missing", "grants.title_too_long")
     application.title = title
     application.updated_at = now
 
 
 def set_description(application: GrantApplication, text: str, now: datetime) -> None:
     description = text.strip()
-    if len(description) < 10:
-        raise UserError.of("grants.description_missing")
-    if len(description) > DESCRIPTION_MAX:
-        raise UserError.of("grants.description_too_long", max=DESCRIPTION_MAX)
+    _check_length(
+        description,
+        10,
+        DESCRIPTION_MAX,
+        "grants.description_missing",
+        "grants.description_too_long",
+    )
     application.description = description
     application.updated_at = now
+
+
+def _check_length(text: str, shortest: int, longest: int, missing: str, too_long: str) -> None:
+    if len(text) < shortest:
+        raise UserError.of(missing)
+    if len(text) > longest:
+        raise UserError.of(too_long, max=longest)
 
 
 def add_partner(application: GrantApplication, ags: str, name: str, now: datetime) -> None:
@@ -267,9 +281,7 @@ async def submit(
     programme: GrantProgramme,
     now: datetime,
 ) -> GrantApplication:
-    application = await own(uow, member, application_id)
-    if application.state != "draft":
-        raise wrong_state(application, "submitted")
+    application = await own_in_state(uow, member, application_id, "draft", "submitted")
     check_may_apply(member, programme, now)
     missing = missing_fields(application)
     if missing:
@@ -455,9 +467,7 @@ async def submit_proof(
     programme: GrantProgramme,
     now: datetime,
 ) -> GrantApplication:
-    application = await own(uow, member, application_id)
-    if application.state != "approved":
-        raise wrong_state(application, "proof_submitted")
+    application = await own_in_state(uow, member, application_id, "approved", "proof_submitted")
     if not programme.invoices_open(application.year, now):
         deadline = programme.invoice_deadline_in(application.year).strftime("%d.%m.%Y")
         raise UserError.of("grants.invoice_deadline_passed", deadline=deadline)

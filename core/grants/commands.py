@@ -16,11 +16,6 @@ from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.municipalities.reference import label
 
-
-def _staff(ctx: Ctx) -> grants.Actor:
-    return grants.Actor(ctx.known_member, ctx.known_member.name)
-
-
 # --- members -----------------------------------------------------------------------
 
 
@@ -113,7 +108,7 @@ async def approve(ctx: Ctx, args: str) -> Reply:
     number, amount_text = number_and_rest(args, "grants.number_missing")
     amount = parse_euro(amount_text) if amount_text else None
     application = await grants.approve(
-        ctx.uow, _staff(ctx), number, amount, ctx.services.grants, ctx.now
+        ctx.uow, grant_dialogues.staff_actor(ctx), number, amount, ctx.services.grants, ctx.now
     )
     return Reply(
         t(
@@ -124,33 +119,27 @@ async def approve(ctx: Ctx, args: str) -> Reply:
     )
 
 
-async def reject(ctx: Ctx, args: str) -> Reply:
-    number, reason = number_and_rest(args, "grants.number_missing")
-    if not reason:
-        return await grant_dialogues.ask_staff_text(ctx, "reason", number)
-    return await reject_with(ctx, number, reason)
+def _with_staff_text(step: str):
+    """A staff command ``NR Text`` (a reason, a question); without the text, a dialogue
+    asks for it (a button sends only the number)."""
+
+    async def handler(ctx: Ctx, args: str) -> Reply:
+        number, text = number_and_rest(args, "grants.number_missing")
+        if not text:
+            return await grant_dialogues.ask_staff_text(ctx, step, number)
+        return await grant_dialogues.STAFF_TEXT_ACTIONS[step](ctx, number, text)
+
+    handler.__name__ = f"staff_{step}"
+    return handler
 
 
-async def reject_with(ctx: Ctx, number: int, reason: str) -> Reply:
-    application = await grants.reject(ctx.uow, _staff(ctx), number, reason, ctx.now)
-    return Reply(t("grants.staff_rejected", id=application.id))
-
-
-async def ask(ctx: Ctx, args: str) -> Reply:
-    number, question = number_and_rest(args, "grants.number_missing")
-    if not question:
-        return await grant_dialogues.ask_staff_text(ctx, "question", number)
-    return await ask_with(ctx, number, question)
-
-
-async def ask_with(ctx: Ctx, number: int, question: str) -> Reply:
-    application = await grants.request_info(ctx.uow, _staff(ctx), number, question, ctx.now)
-    return Reply(t("grants.staff_asked", id=application.id))
+reject = _with_staff_text("reason")
+ask = _with_staff_text("question")
 
 
 async def pay(ctx: Ctx, args: str) -> Reply:
     number, _ = number_and_rest(args, "grants.number_missing")
-    application = await grants.mark_paid(ctx.uow, _staff(ctx), number, ctx.now)
+    application = await grants.mark_paid(ctx.uow, grant_dialogues.staff_actor(ctx), number, ctx.now)
     return Reply(
         t("grants.staff_paid", id=application.id, amount=format_euro(application.paid_cents or 0))
     )

@@ -413,13 +413,9 @@ async def answer(ctx: Ctx, application_id: int, text: str) -> Reply:
 
 
 async def ask_answer(ctx: Ctx, application_id: int) -> Reply:
-    application = await grants.own(ctx.uow, ctx.known_member, application_id)
-    if application.state != "info_requested":
-        raise UserError.of(
-            "grants.wrong_state",
-            id=application.id,
-            state=grant_views.state_label(application.state),
-        )
+    application = await grants.own_in_state(
+        ctx.uow, ctx.known_member, application_id, "info_requested", "submitted"
+    )
     await ctx.begin("grant_answer", "answer", {"application": application.id})
     return Reply(t("grants.ask_answer", id=application.id), [cancel_choice()])
 
@@ -437,13 +433,9 @@ def split_amount(text: str) -> tuple[int, str] | None:
 
 
 async def proof(ctx: Ctx, application_id: int, rest: str) -> Reply:
-    application = await grants.own(ctx.uow, ctx.known_member, application_id)
-    if application.state != "approved":
-        raise UserError.of(
-            "grants.wrong_state",
-            id=application.id,
-            state=grant_views.state_label(application.state),
-        )
+    application = await grants.own_in_state(
+        ctx.uow, ctx.known_member, application_id, "approved", "proof_submitted"
+    )
     found = split_amount(rest) if rest.strip() else None
     if found is None or not found[1]:
         data = {"application": application.id}
@@ -493,6 +485,10 @@ async def _proof_note(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
 # --- staff: a reason or a question typed after pressing the button ---------------------
 
 
+def staff_actor(ctx: Ctx) -> grants.Actor:
+    return grants.Actor(ctx.known_member, ctx.known_member.name)
+
+
 async def ask_staff_text(ctx: Ctx, step: str, application_id: int) -> Reply:
     application = await grants.existing(ctx.uow, application_id)
     allowed = grants.REJECTABLE if step == "reason" else grants.DECIDABLE
@@ -504,18 +500,25 @@ async def ask_staff_text(ctx: Ctx, step: str, application_id: int) -> Reply:
     )
 
 
-async def _staff_reason(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
-    from core.grants.commands import reject_with
+async def reject_with(ctx: Ctx, number: int, reason: str) -> Reply:
+    """``/ablehnen_antrag NR Grund``, or the reason typed after pressing the button."""
+    application = await grants.reject(ctx.uow, staff_actor(ctx), number, reason, ctx.now)
+    return Reply(t("grants.staff_rejected", id=application.id))
 
+
+async def ask_with(ctx: Ctx, number: int, question: str) -> Reply:
+    """``/rueckfrage NR Text``, or the question typed after pressing the button."""
+    application = await grants.request_info(ctx.uow, staff_actor(ctx), number, question, ctx.now)
+    return Reply(t("grants.staff_asked", id=application.id))
+
+
+STAFF_TEXT_ACTIONS = {"reason": reject_with, "question": ask_with}
+
+
+async def _staff_text(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     await ctx.end()
-    return await reject_with(ctx, int(dialogue.data["application"]), text)
-
-
-async def _staff_question(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
-    from core.grants.commands import ask_with
-
-    await ctx.end()
-    return await ask_with(ctx, int(dialogue.data["application"]), text)
+    act = STAFF_TEXT_ACTIONS[dialogue.step]
+    return await act(ctx, int(dialogue.data["application"]), text)
 
 
 # The grant dialogues' steps, declared by the grants feature (core/feature_set.py).
@@ -530,6 +533,6 @@ STEPS = {
     ("grant_answer", "answer"): _answer,
     ("grant_proof", "amount"): _proof_amount,
     ("grant_proof", "note"): _proof_note,
-    ("grant_staff", "reason"): _staff_reason,
-    ("grant_staff", "question"): _staff_question,
+    ("grant_staff", "reason"): _staff_text,
+    ("grant_staff", "question"): _staff_text,
 }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from core.kernel.texts import t
+
+Found = TypeVar("Found")
 
 
 class UserError(Exception):
@@ -21,6 +25,13 @@ class UserError(Exception):
         error = cls(t(key, **values))
         error.key, error.values = key, values
         return error
+
+
+def found(record: Found | None, key: str, **values: object) -> Found:
+    """``record``, or the user error ``key`` when there is none (an unknown number)."""
+    if record is None:
+        raise UserError.of(key, **values)
+    return record
 
 
 class ImportFileError(Exception):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
 
-from core.kernel.errors import UserError
+from core.kernel.errors import UserError, found
 from core.kernel.replies import Reply
 from core.kernel.texts import t
 from core.knowledge.extract import extract_text
@@ -160,10 +160,7 @@ async def add_entry(
 
 
 async def get(uow: UnitOfWork, entry_id: int) -> KnowledgeEntry:
-    entry = await uow.knowledge.get(entry_id)
-    if entry is None:
-        raise UserError.of("knowledge.not_found", id=entry_id)
-    return entry
+    return found(await uow.knowledge.get(entry_id), "knowledge.not_found", id=entry_id)
 
 
 async def change_status(
