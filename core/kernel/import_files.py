@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.kernel.errors import ImportFileError
+from core.kernel.os_errors import os_error_text
 from core.kernel.texts import t
 
 
@@ -19,7 +20,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(
-            t("importing.unreadable", file=str(path), error=exc.strerror)
+            t("importing.unreadable", file=str(path), error=os_error_text(exc))
         ) from None
     try:
         text = raw.decode("utf-8-sig")

@@ -9,6 +9,8 @@ German like the rest of the shell.
 
 from __future__ import annotations
 
+import sys
+
 import typer.rich_utils as typer_help
 from typer import _click as click
 from typer.core import TyperGroup
@@ -25,11 +27,37 @@ class GermanHelpFormatter(click.HelpFormatter):
 
 
 class GermanGroup(TyperGroup):
-    """The top-level group: every command below it gets the German help option."""
+    """The top-level group: every command below it gets the German help option, and a
+    parsing error (an unknown option, a missing argument, a bad value) ends as one German
+    line on stderr with exit code 2 instead of Click's English usage block."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _german_help_option(self)
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        from zukunftsraum.cli.errors import one_line
+
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:
+            if not standalone_mode:
+                raise
+            sys.exit(error.exit_code)  # the help has been printed
+        except click.exceptions.ClickException as error:
+            if not standalone_mode:
+                raise
+            click.echo(f"Fehler: {one_line(error)}", err=True)
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            if not standalone_mode:
+                raise
+            click.echo("Abgebrochen.", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        # Without standalone mode Typer returns the code of an ``Exit`` instead of leaving.
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def _german_help_option(command: click.Command) -> None:
