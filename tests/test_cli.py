@@ -241,7 +241,14 @@ def test_invite_prints_code_and_deep_link_and_code_links_member(cli):
 
 def test_municipality_search(cli):
     result = cli("municipalities", "search", "dueren")
-    assert "05358008" in result.stdout and "05358\t" in result.stdout
+    assert "05358008" in result.stdout and "05358 " in result.stdout
+    rows = [
+        json.loads(line)
+        for line in cli(
+            "municipalities", "search", "dueren", "--format", "json"
+        ).stdout.splitlines()
+    ]
+    assert {"05358008", "05358"} <= {row["ags"] for row in rows}
     assert cli("municipalities", "search", "Atlantis").returncode == 1
 
 

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.kernel.german_format import counted, number
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
 from core.store.models import KnowledgeEntry
-from zukunftsraum.cli.common import async_command, fail, open_app, out, progress_bar
+from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import (
+    FormatOption,
+    async_command,
+    checked_format,
+    fail,
+    open_app,
+    out,
+    progress_bar,
+)
 
 knowledge_app = typer.Typer(
     help="Wissenssammlung: Leitfäden, Checklisten, Vorlagen, Studien, Praxisbeispiele.",
@@ -55,7 +62,8 @@ async def knowledge_add(
         )
         library = application.services.knowledge
         entry = await entries.add_entry(uow, library, new, application.services.clock())
-    out.print(f"Eintrag {entry.id} angelegt ({entry.status}): {entry.title}")
+    status = cli_labels.knowledge_status_label(entry.status)
+    out.print(f"Eintrag {entry.id} angelegt ({status}): {entry.title}")
 
 
 @knowledge_app.command("import")
@@ -116,33 +124,37 @@ def _row(entry: KnowledgeEntry) -> dict:
 @knowledge_app.command("list")
 @async_command
 async def knowledge_list(
-    status: Annotated[str, typer.Option(help="draft, published, withdrawn oder all")] = "all",
-    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+    status: Annotated[
+        str,
+        typer.Option(help="Entwurf, veröffentlicht, zurückgezogen oder alle (auch als Code)"),
+    ] = "alle",
+    format: FormatOption = "table",
 ) -> None:
     """Einträge auflisten."""
-    if format not in ("table", "json"):
-        fail("--format muss table oder json sein.", 2)
-    if status != "all" and status not in entries.STATUSES:
-        fail(f"Unbekannter Status „{status}“. Möglich: all, {', '.join(entries.STATUSES)}.", 2)
+    checked_format(format)
+    if status.strip().lower() in cli_labels.ALL:
+        wanted = None
+    elif (code := cli_labels.parse_knowledge_status(status)) is not None:
+        wanted = (code,)
+    else:
+        choices = cli_labels.labels_of(cli_labels.KNOWLEDGE_STATUS)
+        fail(f"Unbekannter Status „{status}“. Möglich: alle, {choices}.", 2)
     async with open_app() as application, application.db.uow() as uow:
-        found = await uow.knowledge.listing(None if status == "all" else (status,))
-        rows = [_row(e) for e in found]
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    table = Table("Nr.", "Art", "Titel", "Status", "Datei", "Link", "Datum")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            entries.kind_label(row["kind"]),
-            row["title"],
-            row["status"],
-            row["file"] or "–",
-            row["link"] or "–",
-            row["date"] or "–",
-        )
-    out.print(table if rows else "Keine Einträge.")
+        rows = [_row(e) for e in await uow.knowledge.listing(wanted)]
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Art", lambda r: entries.kind_label(r["kind"])),
+            tables.Column("Titel", lambda r: r["title"], limit=80),
+            tables.Column("Status", lambda r: cli_labels.knowledge_status_label(r["status"])),
+            tables.Column("Datei", lambda r: r["file"], limit=40),
+            tables.Column("Link", lambda r: r["link"], limit=60),
+            tables.Column("Datum", lambda r: r["date"], wrap=False),
+        ],
+        empty="Keine Einträge.",
+    )
 
 
 def _status_command(action: str, done: str):

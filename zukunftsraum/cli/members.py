@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from core.members import accounts as member_cases
 from core.members.accounts import NewMember
 from core.members.roles import role_label
 from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 members_app = typer.Typer(help="Mitglieder verwalten.", no_args_is_help=True)
@@ -123,23 +120,17 @@ async def members_list(
             }
             for m in await uow.members.list(unverified_only=unverified)
         ]
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    # At 80 columns (a terminal or a pipe) addresses wrap instead of being cut off.
-    table = Table("ID", "Name", box=box.SIMPLE_HEAD)
-    table.add_column("E-Mail", overflow="fold", min_width=14)
-    for header in ("Funktion", "Kommune", "verif."):
-        table.add_column(header)
-    for row in rows:
-        verified_mark = "ja" if row["verified"] else "nein"
-        table.add_row(
-            str(row["id"]),
-            row["name"],
-            row["email"] or "–",
-            role_label(row["role"]),
-            row["municipality_name"].split(", ", 1)[0],
-            verified_mark,
-        )
-    out.print(table)
+    # At 80 columns (a terminal or a pipe) names and addresses wrap instead of being cut.
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Name", lambda r: r["name"]),
+            tables.Column("E-Mail", lambda r: r["email"]),
+            tables.Column("Funktion", lambda r: role_label(r["role"])),
+            tables.Column("Kommune", lambda r: r["municipality_name"].split(", ", 1)[0]),
+            tables.Column("verif.", lambda r: "ja" if r["verified"] else "nein", wrap=False),
+        ],
+        empty="Keine Mitglieder.",
+    )
