@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from zukunftsraum.cli import app
 
-ENGLISH = ("Show this message", "Usage:", "[OPTIONS]", "COMMAND [ARGS]", "Options", "Commands")
+ENGLISH = (
+    "Show this message", "Usage:", "[OPTIONS]", "COMMAND [ARGS]", "Options", "Commands",
+    "<str>", "<int>", "<bool>", "<path>", "[Standard: no-", "[Standard: submitted]",
+)  # fmt: skip
 
 
 def _paths(command, prefix=()):
@@ -85,7 +88,7 @@ ENGLISH_ERRORS = (
     ("args", "expected"),
     [
         (["members", "list", "--bogus"], "Unbekannte Option --bogus."),
-        (["members", "list", "--unverifed"], "Meinten Sie --no-unverified oder --unverified?"),
+        (["members", "list", "--unverifed"], "Meinten Sie --unverified?"),
         (["members", "add", "--name", "X"], "Option --email fehlt."),
         (["members", "verify"], "Argument MEMBER fehlt."),
         (["grants", "approve", "abc"], "Ungültiger Wert für ID: „abc“ ist keine ganze Zahl."),

@@ -47,7 +47,7 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(t("importing.bad_json", line=number, error=exc.msg)) from None
+            raise ImportFileError(t("importing.bad_json", line=number, column=exc.colno)) from None
         if not isinstance(row, dict):
             raise ImportFileError(t("importing.not_object", line=number))
         yield number, row

@@ -36,7 +36,7 @@ async def events_add(
             help="Art: Online-Seminar (seminar), E-Learning-Kurs (course) oder "
             "Netzwerktreffen (meeting)"
         ),
-    ] = "seminar",
+    ] = "Online-Seminar",
     description: Annotated[str, typer.Option(help="Beschreibung")] = "",
     location: Annotated[str, typer.Option(help="Ort")] = "",
     url: Annotated[str, typer.Option(help="Link (Online-Seminar)")] = "",
@@ -45,7 +45,9 @@ async def events_add(
         str | None, typer.Option(help="Erinnerungen vor Beginn, z. B. P7D,P1D,PT1H")
     ] = None,
     course: Annotated[int | None, typer.Option(help="Nr. des Kurses (für ein Modul)")] = None,
-    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="als Entwurf, noch nicht veröffentlichen")
+    ] = False,
 ) -> None:
     """Einen Termin anlegen (und veröffentlichen)."""
     chosen_kind = cli_labels.parse_event_kind(kind)

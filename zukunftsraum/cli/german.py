@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import sys
 
+import typer
 import typer.rich_utils as typer_help
 from typer import _click as click
 from typer.core import TyperGroup
+from typer.core import _TyperParameter as TyperParameter
 
 HELP_OPTION_TEXT = "Diese Hilfe anzeigen und beenden."
 USAGE_PREFIX = "Aufruf: "
@@ -49,7 +51,7 @@ class GermanGroup(TyperGroup):
                 raise
             click.echo(f"Fehler: {one_line(error)}", err=True)
             sys.exit(error.exit_code)
-        except click.exceptions.Abort:
+        except typer.Abort:
             if not standalone_mode:
                 raise
             click.echo("Abgebrochen.", err=True)
@@ -71,8 +73,32 @@ def _german_help_option(command: click.Command) -> None:
         _german_help_option(sub)
 
 
+# The value types Typer shows beside each option in --help ("<int>"); a flag shows none.
+TYPE_LABELS = {
+    "<str>": "<Text>",
+    "<int>": "<Zahl>",
+    "<float>": "<Zahl>",
+    "<bool>": "",
+    "<path>": "<Pfad>",
+    "<file>": "<Datei>",
+    "<directory>": "<Ordner>",
+    "<datetime>": "<Zeitpunkt>",
+}
+
+
+def _german_type(display_type):
+    def display(self, ctx):
+        label = display_type(self, ctx)
+        return TYPE_LABELS.get(label, label)
+
+    display.german = True
+    return display
+
+
 def use_german() -> None:
     click.Context.formatter_class = GermanHelpFormatter
+    if not getattr(TyperParameter.display_type, "german", False):
+        TyperParameter.display_type = _german_type(TyperParameter.display_type)
     typer_help.DEPRECATED_STRING = "(veraltet) "
     typer_help.DEFAULT_STRING = "[Standard: {}]"
     typer_help.ENVVAR_STRING = "[Umgebungsvariable: {}]"

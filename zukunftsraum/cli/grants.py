@@ -41,7 +41,7 @@ async def grants_list(
             help="Status als Bezeichnung oder Code: eingereicht (Prüfliste), bewilligt, "
             "abgelehnt, … oder alle"
         ),
-    ] = "submitted",
+    ] = "eingereicht",
     year: Annotated[int | None, typer.Option(help="nur dieses Förderjahr")] = None,
     format: FormatOption = "table",
 ) -> None:
@@ -135,7 +135,7 @@ async def grants_export(
     file: Annotated[Path | None, typer.Argument(help="Zieldatei (ohne: Standardausgabe)")] = None,
     year: Annotated[int | None, typer.Option(help="Förderjahr (Standard: das laufende)")] = None,
     summary: Annotated[
-        bool, typer.Option(help="je Kommune, Jahr und Status zusammengefasst")
+        bool, typer.Option("--summary", help="je Kommune, Jahr und Status zusammengefasst")
     ] = False,
 ) -> None:
     """CSV für die Buchhaltung (Semikolon, Dezimalkomma, Beträge in Euro)."""

@@ -49,7 +49,7 @@ async def import_members_cmd(file: Path) -> None:
 async def import_posts_cmd(
     file: Path,
     notify: Annotated[
-        bool, typer.Option(help="Neue Vorschläge sofort beiden Seiten senden")
+        bool, typer.Option("--notify", help="Neue Vorschläge sofort beiden Seiten senden")
     ] = False,
 ) -> None:
     """Beiträge importieren (id, kind, title, body, author_email, municipality?, topics?).

@@ -43,7 +43,9 @@ async def knowledge_add(
     topics: Annotated[str, typer.Option(help="Themen, durch Komma getrennt")] = "",
     municipality: Annotated[str, typer.Option(help="AGS der Kommune, von der es stammt")] = "",
     date: Annotated[str, typer.Option(help="Datum: 2026-03-01 oder 01.03.2026")] = "",
-    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="als Entwurf, noch nicht veröffentlichen")
+    ] = False,
 ) -> None:
     """Einen Eintrag anlegen (Datei und/oder Link)."""
     data = file.read_bytes() if file is not None else None

@@ -8,7 +8,7 @@ import typer
 
 from core.members import accounts as member_cases
 from core.members.accounts import NewMember
-from core.members.roles import role_label
+from core.members.roles import ROLES, role_label
 from zukunftsraum.cli import labels as cli_labels
 from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
@@ -28,8 +28,11 @@ def _role(text: str) -> str:
 RoleOption = Annotated[
     str,
     typer.Option(
-        help="Funktion, als Code oder Bezeichnung: mayor (Bürgermeisterin oder Bürgermeister), "
-        "district_admin, municipal_staff, volunteer, network_staff (Geschäftsstelle)"
+        help="Funktion: "
+        + ", ".join(role_label(role) for role in ROLES)
+        + " (auch als Code: "
+        + ", ".join(ROLES)
+        + ")"
     ),
 ]
 
@@ -42,7 +45,7 @@ async def members_add(
     municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
     role: RoleOption,
     telegram_chat_id: Annotated[int | None, typer.Option()] = None,
-    verified: Annotated[bool, typer.Option(help="gleich verifizieren")] = False,
+    verified: Annotated[bool, typer.Option("--verified", help="gleich verifizieren")] = False,
 ) -> None:
     """Ein Mitglied anlegen (die Einwilligung holt der Assistent beim ersten Kontakt ein)."""
     async with open_app() as application, application.db.uow() as uow:
@@ -101,7 +104,9 @@ async def members_verify(
 @members_app.command("list")
 @async_command
 async def members_list(
-    unverified: Annotated[bool, typer.Option(help="nur noch nicht verifizierte")] = False,
+    unverified: Annotated[
+        bool, typer.Option("--unverified", help="nur noch nicht verifizierte")
+    ] = False,
     format: FormatOption = "table",
 ) -> None:
     """Mitglieder auflisten."""
