@@ -14,6 +14,7 @@ from zukunftsraum.cli import app
 ENGLISH = (
     "Show this message", "Usage:", "[OPTIONS]", "COMMAND [ARGS]", "Options", "Commands",
     "<str>", "<int>", "<bool>", "<path>", "[Standard: no-", "[Standard: submitted]",
+    "{id}", "{file}", "{member}", "{folder}", "{query}", "{entry_id}", "{event_id}",
 )  # fmt: skip
 
 
@@ -90,8 +91,8 @@ ENGLISH_ERRORS = (
         (["members", "list", "--bogus"], "Unbekannte Option --bogus."),
         (["members", "list", "--unverifed"], "Meinten Sie --unverified?"),
         (["members", "add", "--name", "X"], "Option --email fehlt."),
-        (["members", "verify"], "Argument MEMBER fehlt."),
-        (["grants", "approve", "abc"], "Ungültiger Wert für ID: „abc“ ist keine ganze Zahl."),
+        (["members", "verify"], "Argument MITGLIED fehlt."),
+        (["grants", "approve", "abc"], "Ungültiger Wert für NR: „abc“ ist keine ganze Zahl."),
         (["grants", "list", "--year", "zwei"], "Ungültiger Wert für --year: „zwei“"),
         (["members", "list", "--format"], "Die Option --format braucht einen Wert."),
         (["members", "list", "extra"], "Zu viele Argumente: extra."),

@@ -92,7 +92,7 @@ def _param_hint(error: click.exceptions.BadParameter) -> str:
     if param is None:
         return ""
     if getattr(param, "param_type_name", "") == "argument":
-        return (param.name or "").upper()
+        return param.metavar or (param.name or "").upper()
     return " / ".join(getattr(param, "opts", None) or [param.name or ""])
 
 

@@ -85,7 +85,7 @@ async def events_add(
 @events_app.command("import")
 @async_command
 async def events_import(
-    file: Annotated[Path, typer.Argument(help="iCalendar-Datei (.ics)")],
+    file: Annotated[Path, typer.Argument(metavar="DATEI", help="iCalendar-Datei (.ics)")],
 ) -> None:
     """Termine aus einer iCalendar-Datei anlegen oder aktualisieren (gleiche UID)."""
     data = file.read_bytes()
@@ -171,7 +171,9 @@ def _seats(row: dict) -> str:
 
 @events_app.command("cancel")
 @async_command
-async def events_cancel(event_id: Annotated[int, typer.Argument(help="Nr. des Termins")]) -> None:
+async def events_cancel(
+    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
+) -> None:
     """Einen Termin absagen; alle Angemeldeten werden benachrichtigt."""
     async with open_app() as application, application.db.uow() as uow:
         event = await event_cases.get(uow, event_id)

@@ -86,7 +86,7 @@ async def grants_list(
 @grants_app.command("approve")
 @async_command
 async def grants_approve(
-    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
     amount: Annotated[
         str | None, typer.Option(help="geringerer Betrag in Euro, z. B. 1.200,00")
     ] = None,
@@ -109,7 +109,7 @@ async def grants_approve(
 @grants_app.command("reject")
 @async_command
 async def grants_reject(
-    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
     reason: Annotated[str, typer.Option(help="Begründung für die Antragstellerin/den -steller")],
 ) -> None:
     """Einen Antrag mit Begründung ablehnen."""
@@ -121,7 +121,9 @@ async def grants_reject(
 
 @grants_app.command("pay")
 @async_command
-async def grants_pay(id: Annotated[int, typer.Argument(help="Nummer des Antrags")]) -> None:
+async def grants_pay(
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
+) -> None:
     """Einen Antrag nach geprüftem Verwendungsnachweis als ausgezahlt vermerken."""
     async with open_app() as application, application.db.uow() as uow:
         done = await grants.mark_paid(uow, _operator(), id, application.services.clock())
@@ -132,7 +134,9 @@ async def grants_pay(id: Annotated[int, typer.Argument(help="Nummer des Antrags"
 @grants_app.command("export")
 @async_command
 async def grants_export(
-    file: Annotated[Path | None, typer.Argument(help="Zieldatei (ohne: Standardausgabe)")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="DATEI", help="Zieldatei (ohne: Standardausgabe)")
+    ] = None,
     year: Annotated[int | None, typer.Option(help="Förderjahr (Standard: das laufende)")] = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="je Kommune, Jahr und Status zusammengefasst")

@@ -71,7 +71,7 @@ async def knowledge_add(
 @knowledge_app.command("import")
 @async_command
 async def knowledge_import_cmd(
-    folder: Annotated[Path, typer.Argument(help="Ordner mit den Dateien")],
+    folder: Annotated[Path, typer.Argument(metavar="ORDNER", help="Ordner mit den Dateien")],
     index: Annotated[
         Path | None,
         typer.Option(help="CSV/JSON Lines: file,title,summary,kind,topics,municipality,link,date"),
@@ -160,7 +160,9 @@ async def knowledge_list(
 
 
 def _status_command(action: str, done: str):
-    async def command(entry_id: Annotated[int, typer.Argument(help="Nr. des Eintrags")]) -> None:
+    async def command(
+        entry_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Eintrags")],
+    ) -> None:
         async with open_app() as application, application.db.uow() as uow:
             now = application.services.clock()
             entry = await entries.change_status(uow, entry_id, action, now)

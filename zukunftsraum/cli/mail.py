@@ -89,7 +89,7 @@ def _when(iso: str | None) -> str | None:
 @mail_app.command("retry")
 @async_command
 async def mail_retry(
-    id: Annotated[int, typer.Argument(help="Nummer aus „mail failed“")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer aus „mail failed“")],
     outbox: Annotated[bool, typer.Option("--outbox", help="eine ausgehende E-Mail")] = False,
 ) -> None:
     """Eine zurückgestellte E-Mail erneut verarbeiten (oder mit --outbox: erneut senden)."""

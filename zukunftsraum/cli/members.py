@@ -87,7 +87,7 @@ async def members_invite(
 @members_app.command("verify")
 @async_command
 async def members_verify(
-    member: Annotated[str, typer.Argument(help="ID oder E-Mail-Adresse")],
+    member: Annotated[str, typer.Argument(metavar="MITGLIED", help="ID oder E-Mail-Adresse")],
 ) -> None:
     """Ein Mitglied verifizieren (Voraussetzung für Mikroförderung)."""
     async with open_app() as application, application.db.uow() as uow:

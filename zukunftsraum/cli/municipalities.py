@@ -20,7 +20,8 @@ municipalities_app = typer.Typer(help="Kommunen-Referenzliste.", no_args_is_help
 @async_command
 async def municipalities_import(
     file: Annotated[
-        Path | None, typer.Argument(help="Datei im Format der mitgelieferten Liste")
+        Path | None,
+        typer.Argument(metavar="DATEI", help="Datei im Format der mitgelieferten Liste"),
     ] = None,
 ) -> None:
     """Referenzliste der Kommunen laden (Standard: die mitgelieferte)."""
@@ -32,7 +33,9 @@ async def municipalities_import(
 @municipalities_app.command("search")
 @async_command
 async def municipalities_search(
-    query: Annotated[str, typer.Argument(help="Name, Postleitzahl oder AGS")],
+    query: Annotated[
+        str, typer.Argument(metavar="SUCHBEGRIFF", help="Name, Postleitzahl oder AGS")
+    ],
     limit: Annotated[int, typer.Option(help="höchstens so viele")] = 10,
     format: FormatOption = "table",
 ) -> None:
