@@ -72,12 +72,12 @@ async def open_app():
         await application.close()
 
 
-FormatOption = Annotated[str, typer.Option(help="table oder json (JSON Lines)")]
+FormatOption = Annotated[str, typer.Option(help="tabelle oder json (JSON Lines, alle Felder)")]
 
 
 def checked_format(format: str) -> str:
     if format not in cli_labels.FORMATS:
-        fail("--format muss table oder json sein.", 2)
+        fail("--format muss tabelle oder json sein.", 2)
     return format
 
 

@@ -113,7 +113,7 @@ async def events_import(
 @async_command
 async def events_list(
     all_: Annotated[bool, typer.Option("--all", help="auch Entwürfe")] = False,
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Kommende Termine mit Anmeldungen."""
     checked_format(format)

@@ -43,7 +43,7 @@ async def grants_list(
         ),
     ] = "eingereicht",
     year: Annotated[int | None, typer.Option(help="nur dieses Förderjahr")] = None,
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Anträge auflisten; ohne Optionen die Prüfliste (strukturschwache Regionen zuerst)."""
     checked_format(format)

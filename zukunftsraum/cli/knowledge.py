@@ -130,7 +130,7 @@ async def knowledge_list(
         str,
         typer.Option(help="Entwurf, veröffentlicht, zurückgezogen oder alle (auch als Code)"),
     ] = "alle",
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Einträge auflisten."""
     checked_format(format)

@@ -18,7 +18,7 @@ from core.members.roles import ROLES, role_label
 
 ALL = ("all", "alle")
 EVENT_KINDS = ("seminar", "course", "meeting")
-FORMATS = ("table", "json")
+FORMATS = ("tabelle", "table", "json")  # "table": the word scripts used before
 
 
 def _parse(text: str, codes: Iterable[str], label: Callable[[str], str]) -> str | None:

@@ -22,7 +22,7 @@ mail_app = typer.Typer(help="E-Mail: zurückgestellte Nachrichten.", no_args_is_
 
 @mail_app.command("failed")
 @async_command
-async def mail_failed(format: FormatOption = "table") -> None:
+async def mail_failed(format: FormatOption = "tabelle") -> None:
     """Zurückgestellte E-Mails zeigen (eingehend und ausgehend) mit dem Grund."""
     checked_format(format)
     async with open_app() as application, application.db.uow() as uow:

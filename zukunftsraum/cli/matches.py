@@ -19,7 +19,7 @@ matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 @matches_app.command("export")
 @async_command
 async def matches_export(
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
     status: Annotated[
         str | None,
         typer.Option(

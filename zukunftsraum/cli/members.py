@@ -107,7 +107,7 @@ async def members_list(
     unverified: Annotated[
         bool, typer.Option("--unverified", help="nur noch nicht verifizierte")
     ] = False,
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Mitglieder auflisten."""
     checked_format(format)

@@ -37,7 +37,7 @@ async def municipalities_search(
         str, typer.Argument(metavar="SUCHBEGRIFF", help="Name, Postleitzahl oder AGS")
     ],
     limit: Annotated[int, typer.Option(help="höchstens so viele")] = 10,
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Kommunen nach Name, Postleitzahl oder Schlüssel (AGS) suchen."""
     checked_format(format)
