@@ -26,7 +26,8 @@ from bot.outcomes import outcome_unknown
 from bot.ratelimiter import chat_key, retry_seconds
 from bot.render import from_outbox
 from bot.send import send_all
-from core.messaging import delivery
+from core.messaging import delivery, progress
+from core.messaging.progress import SendProgress
 from core.runtime.processes import LeaseOwner
 from core.store.unit_of_work import Database
 from core.store.write_gate import WritePriority
@@ -128,6 +129,7 @@ class OutboxDispatcher:
         self._recording = 0
         self._in_flight = 0
         self._recorded = asyncio.Event()
+        self.progress = SendProgress(CHANNEL)
 
     @property
     def held(self) -> int:
@@ -286,32 +288,54 @@ class OutboxDispatcher:
                 # keeps this transaction (and the write lock) short. The session holds its
                 # rows weakly: ``rows`` keeps them alive until then.
                 rows = await uow.outbox.many([item.id for item, _ in outcomes])
+                kinds = {row.id: row.kind for row in rows}
+                finals = []
                 for item, outcome in outcomes:
-                    await self._record(uow, item, outcome, now)
+                    final = await self._record(uow, item, outcome, now)
+                    if final is not None:
+                        finals.append((kinds.get(item.id, ""), item.id, final))
                 await uow.commit()
                 del rows
         except Exception as error:  # the leases run out and the messages are tried again
             log.error("%d outbox outcomes not recorded: %s", len(outcomes), type(error).__name__)
+            return
         finally:
             self._recording -= len(outcomes)
             self._recorded.set()
+        for kind, message_id, final in finals:
+            self.progress.note(kind, message_id, final)
+        await self._report_progress()
 
-    async def _record(self, uow, item: Queued, outcome: Outcome, now: datetime) -> None:
+    async def _record(self, uow, item: Queued, outcome: Outcome, now: datetime) -> str | None:
+        """Record one outcome; returns it for the running count when it is final."""
         if isinstance(outcome, Sent):
             await delivery.mark_sent(uow, item.id, now, outcome.external_id)
-        elif isinstance(outcome, Unreachable):
+            return progress.DELIVERED
+        if isinstance(outcome, Unreachable):
             where = await delivery.mark_unreachable(uow, item.id, now, outcome.error)
             log.info("outbox %s: chat unreachable, message now %s", item.id, where)
-        elif isinstance(outcome, Unknown):
+            return progress.FAILED if where in ("failed", "unrouted") else progress.MOVED
+        if isinstance(outcome, Unknown):
             again = await delivery.mark_unknown(
                 uow, item.id, now, outcome.error, self.unknown_pause
             )
             log.warning(
                 "outbox %s: outcome unknown (%s), retry once: %s", item.id, outcome.error, again
             )
-        elif isinstance(outcome, Failed):
+            return None if again else progress.FAILED
+        if isinstance(outcome, Failed):
             kept = await delivery.mark_retry(uow, item.id, now, outcome.error)
             log.warning("outbox %s failed (%s), retry: %s", item.id, outcome.error, kept)
+            return None if kept else progress.FAILED
+        return None
+
+    async def _report_progress(self) -> None:
+        """The running count of a large send (a broadcast, a digest), when one is due."""
+        try:
+            async with self.db.uow() as uow:  # only reads: no turn at the write gate
+                await self.progress.report(uow)
+        except Exception as error:  # only a log line is lost; the sending goes on
+            log.warning("telegram outbox: progress not counted: %s", type(error).__name__)
 
     async def _record_defer(self, items: list[Queued], seconds: float) -> None:
         try:

@@ -21,8 +21,9 @@ import aiosmtplib
 
 from core.conversation.inbound_mail import masked
 from core.kernel.grammar import Grammar
-from core.messaging import delivery
+from core.messaging import delivery, progress
 from core.messaging.email_outbox import EmailToSend, prepare
+from core.messaging.progress import SendProgress
 from core.runtime.processes import LeaseOwner
 from core.store.unit_of_work import Database
 from mail.addresses import is_own
@@ -147,6 +148,7 @@ class EmailDispatcher:
         self.wake = asyncio.Event()
         # The process whose leases we take; ``zukunftsraum run`` registers it.
         self.owner = LeaseOwner()
+        self.progress = SendProgress("email")
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -192,7 +194,16 @@ class EmailDispatcher:
         await self._hand_back(items[tried:])
         if items:
             log.info("email outbox: %d of %d claimed messages handled", tried, len(items))
+            await self._report_progress()
         return len(items)
+
+    async def _report_progress(self) -> None:
+        """The running count of a large send (a digest, an announcement), when one is due."""
+        try:
+            async with self.db.uow() as uow:
+                await self.progress.report(uow)
+        except Exception as error:  # only a log line is lost; the sending goes on
+            log.warning("email outbox: progress not counted: %s", _one_line(error))
 
     async def _hand_back(self, untried: list[EmailToSend]) -> None:
         """Claimed but not tried: back to the queue at once, instead of waiting out the lease
@@ -229,24 +240,33 @@ class EmailDispatcher:
         except Exception as failure:  # network, server: retried with backoff
             error = _one_line(failure)
             unknown = outcome_unknown(failure)
+        outcome: str | None = None  # a final one, for the running count
         async with self.db.uow() as uow:
             if error is None:
                 await delivery.mark_sent(uow, item.id, self.clock(), external_id=item.message_id)
+                outcome = progress.DELIVERED
             elif unsendable:
                 log.error("email %s cannot be sent, set aside: %s", item.id, error)
                 await delivery.give_up(uow, item.id, error)
+                outcome = progress.FAILED
             elif permanent:
                 log.warning("email to %s refused: %s", masked(item.address), error)
-                await delivery.mark_unreachable(uow, item.id, self.clock(), error)
+                where = await delivery.mark_unreachable(uow, item.id, self.clock(), error)
+                moved = where not in ("failed", "unrouted")
+                outcome = progress.MOVED if moved else progress.FAILED
             elif unknown:
                 again = await delivery.mark_unknown(
                     uow, item.id, self.clock(), error, self.unknown_pause
                 )
                 log.warning("email %s: outcome unknown (%s), retry once: %s", item.id, error, again)
+                outcome = None if again else progress.FAILED
             else:
                 log.warning("email %s not sent, will retry: %s", item.id, error)
-                await delivery.mark_retry(uow, item.id, self.clock(), error)
+                kept = await delivery.mark_retry(uow, item.id, self.clock(), error)
+                outcome = None if kept else progress.FAILED
             await uow.commit()
+        if outcome is not None:
+            self.progress.note(item.kind, item.id, outcome)
 
 
 def outcome_unknown(error: BaseException) -> bool:

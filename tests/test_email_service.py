@@ -6,6 +6,7 @@ dropped into ``ZR_MAIL_DIR/inbox/new`` and the answers read from ``ZR_MAIL_DIR/o
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -94,7 +95,10 @@ def test_run_survives_8bit_and_unreadable_mail_and_operators_see_it(cli, tmp_pat
     listed = cli("mail", "failed")
     assert listed.returncode == 0, listed.stderr
     assert "unreadable" in listed.stdout and "Eingehend" in listed.stdout
-    mail_id = next(line.split()[1] for line in listed.stdout.splitlines() if "unreadable" in line)
+    rows = [
+        json.loads(line) for line in cli("mail", "failed", "--format", "json").stdout.splitlines()
+    ]
+    (mail_id,) = [str(r["id"]) for r in rows if "unreadable" in (r["error"] or "")]
     retried = cli("mail", "retry", mail_id)
     assert retried.returncode == 0 and mail_id in retried.stdout
     assert "Keine zurückgestellten" in cli("mail", "failed").stdout

@@ -86,7 +86,7 @@ def test_add_publish_withdraw_and_empty_query(cli, tmp_path):
         "knowledge", "add", "--file", "leitfaden.pdf", "--kind", "praxisbeispiel", "--draft"
     )
     assert added.returncode == 0, added.stderr
-    assert "Eintrag 1 angelegt (draft): leitfaden" in added.stdout
+    assert "Eintrag 1 angelegt (Entwurf): leitfaden" in added.stdout
     search = ANNA + "/wissen Dorfladen\n"
     assert "nichts Passendes" in cli("chat", "--as", "a@example.org", stdin=search).stdout
     assert cli("knowledge", "publish", "1").returncode == 0

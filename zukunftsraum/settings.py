@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.grants.programme import GrantProgramme, month_day
+from zukunftsraum.german_errors import validation_text
 
 DEFAULT_VAR_DIR = Path("var")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -101,14 +102,14 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(f"unbekannte Zeitzone „{value}“ (z. B. Europe/Berlin)") from exc
         return value
 
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
         if not value.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+            raise ValueError("nur sqlite://- und postgresql://-Adressen werden unterstützt")
         return value
 
     @field_validator("telegram_webhook_secret")
@@ -117,7 +118,7 @@ class Settings(BaseSettings):
         # Without a secret anybody could post fake updates to the webhook.
         if info.data.get("telegram_webhook_url") and not WEBHOOK_SECRET.fullmatch(value):
             raise ValueError(
-                "required with ZR_TELEGRAM_WEBHOOK_URL: 1 to 256 characters A-Z, a-z, 0-9, _ or -"
+                "nötig mit ZR_TELEGRAM_WEBHOOK_URL: 1 bis 256 Zeichen A-Z, a-z, 0-9, _ oder -"
             )
         return value
 
@@ -138,14 +139,14 @@ class Settings(BaseSettings):
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
-            raise ValueError("must be at least 1")
+            raise ValueError("muss mindestens 1 sein")
         return value
 
     @field_validator("http_port")
     @classmethod
     def _port(cls, value: int) -> int:
         if not 0 <= value <= 65535:
-            raise ValueError("expected a TCP port 1-65535 (0: off)")
+            raise ValueError("erwartet: ein TCP-Port 1-65535 (0: aus)")
         return value
 
     @field_validator("staff_digest_time", "member_digest_time")
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
         try:
             time.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError("expected a time like 07:30") from None
+            raise ValueError("erwartet: eine Uhrzeit wie 07:30") from None
         return value.strip()
 
     @field_validator("reminder_offsets", "reminder_offsets_in_person")
@@ -167,14 +168,17 @@ class Settings(BaseSettings):
             offsets = normalise_offsets(value.split(","))
         except UserError:
             raise ValueError(
-                "expected ISO 8601 durations like P7D,P1D,PT1H (at most 30 days)"
+                "erwartet: Dauern nach ISO 8601 wie P7D,P1D,PT1H (höchstens 30 Tage)"
             ) from None
         return ",".join(offsets)
 
     @field_validator("grant_application_deadline", "grant_invoice_deadline")
     @classmethod
     def _month_day(cls, value: str) -> str:
-        month_day(value)
+        try:
+            month_day(value)
+        except ValueError:
+            raise ValueError(f"erwartet: Monat-Tag wie 09-30, nicht „{value}“") from None
         return value
 
     @field_validator("mail_from")
@@ -185,8 +189,7 @@ class Settings(BaseSettings):
         local, _, domain = address.rpartition("@")
         if not local or "." not in domain or "+" in local or any(c in value for c in "\r\n\0"):
             raise ValueError(
-                "must be an email address, optionally with a display name: "
-                "Name <assistent@example.org>"
+                "erwartet: eine E-Mail-Adresse, auf Wunsch mit Namen: Name <assistent@example.org>"
             )
         return value.strip()
 
@@ -196,8 +199,8 @@ class Settings(BaseSettings):
         ids = [part.strip() for part in value.split(",")]
         if value.strip() and not all(AUTHSERV_ID.fullmatch(i) for i in ids):
             raise ValueError(
-                "expected the authserv-id of the receiving mail server, like mx.example.org "
-                "(several separated by commas)"
+                "erwartet: die authserv-id des empfangenden Mailservers, z. B. mx.example.org "
+                "(mehrere durch Kommas getrennt)"
             )
         return ",".join(ids) if value.strip() else ""
 
@@ -246,5 +249,4 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"ZR_{field.upper()}: {message}") from None
+        raise ConfigError(f"ZR_{field.upper()}: {validation_text(first)}") from None

@@ -123,8 +123,8 @@ def read_calendar(data: bytes, tz: ZoneInfo) -> list[EventData]:
     """The VEVENTs of a calendar file, courses before their modules."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except ValueError as error:
-        raise ImportFileError(t("events.ics_unreadable", error=str(error)[:120])) from None
+    except ValueError:
+        raise ImportFileError(t("events.ics_unreadable")) from None
     events = [_read_event(v, tz, n) for n, v in enumerate(calendar.walk("VEVENT"), start=1)]
     if not events:
         raise ImportFileError(t("events.ics_empty"))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.kernel.errors import ImportFileError
+from core.kernel.os_errors import os_error_text
 from core.kernel.texts import t
 
 
@@ -19,7 +20,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(
-            t("importing.unreadable", file=str(path), error=exc.strerror)
+            t("importing.unreadable", file=str(path), error=os_error_text(exc))
         ) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -46,7 +47,7 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(t("importing.bad_json", line=number, error=exc.msg)) from None
+            raise ImportFileError(t("importing.bad_json", line=number, column=exc.colno)) from None
         if not isinstance(row, dict):
             raise ImportFileError(t("importing.not_object", line=number))
         yield number, row

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.kernel.errors import ImportFileError, UserError
 from core.kernel.import_files import read_rows
+from core.kernel.os_errors import os_error_text
 from core.kernel.texts import t
 from core.knowledge.entries import NewEntry, add_entry, parse_date, parse_kind, split_topics
 from core.knowledge.library import KnowledgeLibrary
@@ -114,7 +115,7 @@ async def import_planned(
         except UserError as error:
             report.failed.append((item.label, error.message))
         except OSError as error:
-            report.failed.append((item.label, error.strerror or str(error)))
+            report.failed.append((item.label, os_error_text(error)))
         if progress:
             progress(1)
     return report

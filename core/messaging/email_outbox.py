@@ -34,6 +34,7 @@ class EmailToSend:
     # "auto-generated" for mail the assistant starts, "auto-replied" for answers.
     auto_submitted: str = "auto-generated"
     ref: str | None = None
+    kind: str = ""  # the outbox message's kind (for the running count of large sends)
 
 
 async def prepare(
@@ -69,4 +70,5 @@ async def prepare(
         references=list(meta.get("references") or []),
         auto_submitted=meta.get("auto_submitted") or "auto-generated",
         ref=message.ref,
+        kind=message.kind,
     )

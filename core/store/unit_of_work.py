@@ -690,6 +690,15 @@ class OutboxRepo(_Repo):
         )
         return (await self.session.scalars(stmt)).all()
 
+    async def waiting_count(self, channel: str, kind: str) -> int:
+        """Messages of ``kind`` for ``channel`` not yet sent (due later, or being sent)."""
+        stmt = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.kind == kind,
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
     async def many(self, ids: Collection[int]) -> Sequence[OutboxMessage]:
         if not ids:
             return []

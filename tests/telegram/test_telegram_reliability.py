@@ -218,3 +218,33 @@ async def test_a_failing_handler_gets_an_apology_and_the_bot_goes_on(db, service
             await tg.wait_for_message(anna.id, has_text("/biete"))
     assert f"update {failing['update_id']} failed: builtins.RuntimeError" in caplog.text
     assert "Geheimer Inhalt" not in caplog.text and tg.token not in caplog.text
+
+
+async def test_a_broadcast_is_counted_in_the_operator_log(db, tg, run_bot, caplog):
+    """The Telegram dispatcher of ``zukunftsraum run`` logs a running count of a large send
+    and its end: kind, counts and outbox ids, never a chat id or a text."""
+    caplog.set_level(logging.INFO, logger="core.messaging.progress")
+    ids = []
+    for n in range(110):
+        user = tg.add_user()
+        added = await add_telegram_member(db, f"Mitglied {n}", "12073452", user.id)
+        ids.append(await queue_message(db, added.id, f"Rundbrief {n}"))
+
+    def lines():
+        return [r.getMessage() for r in caplog.records if r.name == "core.messaging.progress"]
+
+    async def done():
+        return any("broadcast done" in line for line in lines())
+
+    # A send that met a network error under load is tried again soon (not after 30 s).
+    async with run_bot(limits=SendLimits.unlimited(), unknown_pause=0.2):
+        await eventually(done, timeout=90)
+    sent = sum(1 for m in await outbox(db) if m.status == "sent")
+    assert lines()[-1] == (
+        f"telegram test broadcast done: {sent} delivered, {110 - sent} failed "
+        f"(outbox ids {ids[0]}-{ids[-1]})"
+    )
+    assert sent >= 100  # nearly all of them went out on the first or the second try
+    running = lines()[:-1]
+    assert all(" of 110 delivered, " in line for line in running)
+    assert not any("Rundbrief" in line for line in lines())

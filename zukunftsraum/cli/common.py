@@ -17,6 +17,7 @@ from core.kernel.errors import ImportFileError, UserError
 from zukunftsraum.bootstrap import App, build_app
 from zukunftsraum.cli import labels as cli_labels
 from zukunftsraum.cli.german import use_german
+from zukunftsraum.german_errors import os_error_line
 from zukunftsraum.settings import ConfigError, Settings, load_settings
 
 use_german()
@@ -47,7 +48,7 @@ def async_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
                 f"Datenbank: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}"
             )
         except OSError as error:
-            fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+            fail(os_error_line(error))
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 
@@ -71,12 +72,12 @@ async def open_app():
         await application.close()
 
 
-FormatOption = Annotated[str, typer.Option(help="table oder json (JSON Lines)")]
+FormatOption = Annotated[str, typer.Option(help="tabelle oder json (JSON Lines, alle Felder)")]
 
 
 def checked_format(format: str) -> str:
     if format not in cli_labels.FORMATS:
-        fail("--format muss table oder json sein.", 2)
+        fail("--format muss tabelle oder json sein.", 2)
     return format
 
 

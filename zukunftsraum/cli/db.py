@@ -32,7 +32,10 @@ async def db_upgrade() -> None:
 @db_app.command("backup")
 @async_command
 async def db_backup(
-    file: Annotated[Path, typer.Argument(help="Zieldatei der Sicherung (darf nicht existieren)")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="DATEI", help="Zieldatei der Sicherung (darf nicht existieren)"),
+    ],
 ) -> None:
     """Die Datenbank sichern (SQLite: Kopie im laufenden Betrieb; PostgreSQL: pg_dump-Befehl)."""
     from zukunftsraum.backup import backup_sqlite, pg_dump_command, sqlite_file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,9 @@ from core.events.timing import local_text, parse_local
 from core.kernel.german_format import counted
 from scheduler.config import digest_schedule, reminder_defaults
 from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
+from zukunftsraum.cli.labels import event_status_label as status_label
 
 events_app = typer.Typer(help="Seminare, Kurse und Netzwerktreffen.", no_args_is_help=True)
 digest_app = typer.Typer(help="Zusammenfassungen.", no_args_is_help=True)
@@ -27,7 +30,13 @@ async def events_add(
     title: Annotated[str, typer.Option(help="Titel")],
     start: Annotated[str, typer.Option(help="Beginn, Ortszeit: 2026-12-03 10:00")],
     end: Annotated[str | None, typer.Option(help="Ende, Ortszeit")] = None,
-    kind: Annotated[str, typer.Option(help="seminar, course oder meeting")] = "seminar",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="Art: Online-Seminar (seminar), E-Learning-Kurs (course) oder "
+            "Netzwerktreffen (meeting)"
+        ),
+    ] = "Online-Seminar",
     description: Annotated[str, typer.Option(help="Beschreibung")] = "",
     location: Annotated[str, typer.Option(help="Ort")] = "",
     url: Annotated[str, typer.Option(help="Link (Online-Seminar)")] = "",
@@ -36,9 +45,17 @@ async def events_add(
         str | None, typer.Option(help="Erinnerungen vor Beginn, z. B. P7D,P1D,PT1H")
     ] = None,
     course: Annotated[int | None, typer.Option(help="Nr. des Kurses (für ein Modul)")] = None,
-    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="als Entwurf, noch nicht veröffentlichen")
+    ] = False,
 ) -> None:
     """Einen Termin anlegen (und veröffentlichen)."""
+    chosen_kind = cli_labels.parse_event_kind(kind)
+    if chosen_kind is None:
+        fail(
+            f"Unbekannte Art „{kind}“. Möglich: Online-Seminar, E-Learning-Kurs, Netzwerktreffen.",
+            2,
+        )
     async with open_app() as application, application.db.uow() as uow:
         tz = application.settings.tz
         parent_uid = (await event_cases.get(uow, course)).uid if course else None
@@ -46,7 +63,7 @@ async def events_add(
             title=title,
             starts_at=parse_local(start, tz),
             ends_at=parse_local(end, tz) if end else None,
-            kind=kind,
+            kind=chosen_kind,
             description=description,
             location=location,
             url=url,
@@ -61,13 +78,14 @@ async def events_add(
         event = await event_cases.create(uow, data, now, defaults, publish=not draft)
         await uow.commit()
         when = local_text(event.starts_at, tz)
-    out.print(f"Termin {event.id} angelegt ({event.status}): {event.title}, {when}")
+    status = cli_labels.event_status_label(event.status)
+    out.print(f"Termin {event.id} angelegt ({status}): {event.title}, {when}")
 
 
 @events_app.command("import")
 @async_command
 async def events_import(
-    file: Annotated[Path, typer.Argument(help="iCalendar-Datei (.ics)")],
+    file: Annotated[Path, typer.Argument(metavar="DATEI", help="iCalendar-Datei (.ics)")],
 ) -> None:
     """Termine aus einer iCalendar-Datei anlegen oder aktualisieren (gleiche UID)."""
     data = file.read_bytes()
@@ -95,7 +113,7 @@ async def events_import(
 @async_command
 async def events_list(
     all_: Annotated[bool, typer.Option("--all", help="auch Entwürfe")] = False,
-    format: FormatOption = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Kommende Termine mit Anmeldungen."""
     checked_format(format)
@@ -104,9 +122,6 @@ async def events_list(
         now = application.services.clock()
         upcoming = await event_cases.upcoming(uow, now, include_drafts=all_)
         numbers = await event_cases.counts(uow, [e.id for e in upcoming])
-    if not upcoming and format == "table":
-        out.print("Keine kommenden Termine.")
-        return
     rows = [
         {
             "id": event.id,
@@ -122,29 +137,43 @@ async def events_list(
         }
         for event in upcoming
     ]
-    headers = ("Nr.", "Art", "Titel", "Beginn", "Ort / Link", "Plätze", "Angem.", "Warte.")
-    cli_labels.print_rows(
-        out,
+    tables.print_rows(
         rows,
         format,
-        (*headers, "Status"),
-        lambda row: (
-            str(row["id"]),
-            cli_labels.event_kind_label(row["kind"]),
-            row["title"],
-            row["starts"],
-            row["place"] or "–",
-            str(row["capacity"] or "–"),
-            str(row["registered"]),
-            str(row["waiting"]),
-            cli_labels.event_status_label(row["status"]),
-        ),
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Beginn", lambda r: _short_time(r["starts_at"], tz), wrap=False),
+            tables.Column("Art", lambda r: cli_labels.event_kind_label(r["kind"]), wrap=False),
+            tables.Column("Titel", _title, limit=90),
+            tables.Column("Ort / Link", lambda r: r["place"], limit=30),
+            tables.Column("Anmeld.", _seats, wrap=False, right=True),
+        ],
+        empty="Keine kommenden Termine.",
     )
+
+
+def _short_time(iso: str, tz) -> str:
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def _title(row: dict) -> str:
+    """The title; a draft (listed with --all) says so: "Werkstatt (Entwurf)"."""
+    if row["status"] == "published":
+        return row["title"]
+    return f"{row['title'][:78]} ({status_label(row['status'])})"
+
+
+def _seats(row: dict) -> str:
+    """Registered of capacity, and the waiting list: "12/25", "25/25 +3", "4" (no limit)."""
+    seats = f"{row['registered']}/{row['capacity']}" if row["capacity"] else str(row["registered"])
+    return f"{seats} +{row['waiting']}" if row["waiting"] else seats
 
 
 @events_app.command("cancel")
 @async_command
-async def events_cancel(event_id: Annotated[int, typer.Argument(help="Nr. des Termins")]) -> None:
+async def events_cancel(
+    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
+) -> None:
     """Einen Termin absagen; alle Angemeldeten werden benachrichtigt."""
     async with open_app() as application, application.db.uow() as uow:
         event = await event_cases.get(uow, event_id)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.grants import applications as grants
 from core.grants import export as grant_export
@@ -17,7 +15,8 @@ from core.grants import views as grant_views
 from core.kernel.german_format import counted
 from core.kernel.money import format_euro, parse_euro
 from zukunftsraum.cli import labels as cli_labels
-from zukunftsraum.cli.common import async_command, fail, open_app, out
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 grants_app = typer.Typer(help="Mikroförderung: Anträge prüfen und abrechnen.", no_args_is_help=True)
 
@@ -42,13 +41,12 @@ async def grants_list(
             help="Status als Bezeichnung oder Code: eingereicht (Prüfliste), bewilligt, "
             "abgelehnt, … oder alle"
         ),
-    ] = "submitted",
+    ] = "eingereicht",
     year: Annotated[int | None, typer.Option(help="nur dieses Förderjahr")] = None,
-    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Anträge auflisten; ohne Optionen die Prüfliste (strukturschwache Regionen zuerst)."""
-    if format not in ("table", "json"):
-        fail("--format muss table oder json sein.", 2)
+    checked_format(format)
     if state.strip().lower() in cli_labels.ALL:
         state = "all"
     elif cli_labels.parse_state(state) is None:
@@ -61,30 +59,34 @@ async def grants_list(
         else:
             found = await uow.grants.listing(states=None if state == "all" else (state,), year=year)
         rows = [grant_export.row(a, application.services.tz) for a in found]
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    table = Table("ID", "Kommune", "schwach", "Jahr", "Status", "Titel", "beantragt", "bewilligt")
-    for row in rows:
-        approved = row["approved_cents"]
-        table.add_row(
-            str(row["id"]),
-            row["municipality_name"],
-            "ja" if row["structurally_weak"] else "nein",
-            str(row["year"]),
-            grant_views.state_label(row["state"]),
-            row["title"],
-            format_euro(row["requested_cents"]),
-            format_euro(approved) if approved is not None else "–",
-        )
-    out.print(table)
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Kommune", lambda r: r["municipality_name"]),
+            tables.Column("schwach", lambda r: "ja" if r["structurally_weak"] else "nein"),
+            tables.Column("Jahr", lambda r: r["year"], wrap=False),
+            tables.Column("Status", lambda r: grant_views.state_label(r["state"])),
+            tables.Column("Titel", lambda r: r["title"], limit=80),
+            tables.Column(
+                "beantragt", lambda r: format_euro(r["requested_cents"]), wrap=False, right=True
+            ),
+            tables.Column(
+                "bewilligt",
+                lambda r: None if r["approved_cents"] is None else format_euro(r["approved_cents"]),
+                wrap=False,
+                right=True,
+            ),
+        ],
+        empty="Keine Anträge.",
+    )
 
 
 @grants_app.command("approve")
 @async_command
 async def grants_approve(
-    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
     amount: Annotated[
         str | None, typer.Option(help="geringerer Betrag in Euro, z. B. 1.200,00")
     ] = None,
@@ -107,7 +109,7 @@ async def grants_approve(
 @grants_app.command("reject")
 @async_command
 async def grants_reject(
-    id: Annotated[int, typer.Argument(help="Nummer des Antrags")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
     reason: Annotated[str, typer.Option(help="Begründung für die Antragstellerin/den -steller")],
 ) -> None:
     """Einen Antrag mit Begründung ablehnen."""
@@ -119,7 +121,9 @@ async def grants_reject(
 
 @grants_app.command("pay")
 @async_command
-async def grants_pay(id: Annotated[int, typer.Argument(help="Nummer des Antrags")]) -> None:
+async def grants_pay(
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Antrags")],
+) -> None:
     """Einen Antrag nach geprüftem Verwendungsnachweis als ausgezahlt vermerken."""
     async with open_app() as application, application.db.uow() as uow:
         done = await grants.mark_paid(uow, _operator(), id, application.services.clock())
@@ -130,10 +134,12 @@ async def grants_pay(id: Annotated[int, typer.Argument(help="Nummer des Antrags"
 @grants_app.command("export")
 @async_command
 async def grants_export(
-    file: Annotated[Path | None, typer.Argument(help="Zieldatei (ohne: Standardausgabe)")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="DATEI", help="Zieldatei (ohne: Standardausgabe)")
+    ] = None,
     year: Annotated[int | None, typer.Option(help="Förderjahr (Standard: das laufende)")] = None,
     summary: Annotated[
-        bool, typer.Option(help="je Kommune, Jahr und Status zusammengefasst")
+        bool, typer.Option("--summary", help="je Kommune, Jahr und Status zusammengefasst")
     ] = False,
 ) -> None:
     """CSV für die Buchhaltung (Semikolon, Dezimalkomma, Beträge in Euro)."""

@@ -17,13 +17,16 @@ import_app = typer.Typer(
 )
 
 
+FileArgument = Annotated[Path, typer.Argument(metavar="DATEI", help="CSV- oder JSON-Lines-Datei")]
+
+
 def _count_rows(file: Path) -> int:
     return sum(1 for _ in read_rows(file))
 
 
 @import_app.command("members")
 @async_command
-async def import_members_cmd(file: Path) -> None:
+async def import_members_cmd(file: FileArgument) -> None:
     """Mitglieder importieren: {"email","name","role","municipality","telegram_chat_id"?}.
 
     Die ganze Datei wird zuerst geprüft; ein Fehler bricht ab, bevor etwas gespeichert ist.
@@ -47,9 +50,9 @@ async def import_members_cmd(file: Path) -> None:
 @import_app.command("posts")
 @async_command
 async def import_posts_cmd(
-    file: Path,
+    file: FileArgument,
     notify: Annotated[
-        bool, typer.Option(help="Neue Vorschläge sofort beiden Seiten senden")
+        bool, typer.Option("--notify", help="Neue Vorschläge sofort beiden Seiten senden")
     ] = False,
 ) -> None:
     """Beiträge importieren (id, kind, title, body, author_email, municipality?, topics?).

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.kernel.german_format import counted, number
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
 from core.store.models import KnowledgeEntry
-from zukunftsraum.cli.common import async_command, fail, open_app, out, progress_bar
+from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import (
+    FormatOption,
+    async_command,
+    checked_format,
+    fail,
+    open_app,
+    out,
+    progress_bar,
+)
 
 knowledge_app = typer.Typer(
     help="Wissenssammlung: Leitfäden, Checklisten, Vorlagen, Studien, Praxisbeispiele.",
@@ -36,7 +43,9 @@ async def knowledge_add(
     topics: Annotated[str, typer.Option(help="Themen, durch Komma getrennt")] = "",
     municipality: Annotated[str, typer.Option(help="AGS der Kommune, von der es stammt")] = "",
     date: Annotated[str, typer.Option(help="Datum: 2026-03-01 oder 01.03.2026")] = "",
-    draft: Annotated[bool, typer.Option(help="als Entwurf, noch nicht veröffentlichen")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="als Entwurf, noch nicht veröffentlichen")
+    ] = False,
 ) -> None:
     """Einen Eintrag anlegen (Datei und/oder Link)."""
     data = file.read_bytes() if file is not None else None
@@ -55,13 +64,14 @@ async def knowledge_add(
         )
         library = application.services.knowledge
         entry = await entries.add_entry(uow, library, new, application.services.clock())
-    out.print(f"Eintrag {entry.id} angelegt ({entry.status}): {entry.title}")
+    status = cli_labels.knowledge_status_label(entry.status)
+    out.print(f"Eintrag {entry.id} angelegt ({status}): {entry.title}")
 
 
 @knowledge_app.command("import")
 @async_command
 async def knowledge_import_cmd(
-    folder: Annotated[Path, typer.Argument(help="Ordner mit den Dateien")],
+    folder: Annotated[Path, typer.Argument(metavar="ORDNER", help="Ordner mit den Dateien")],
     index: Annotated[
         Path | None,
         typer.Option(help="CSV/JSON Lines: file,title,summary,kind,topics,municipality,link,date"),
@@ -116,37 +126,43 @@ def _row(entry: KnowledgeEntry) -> dict:
 @knowledge_app.command("list")
 @async_command
 async def knowledge_list(
-    status: Annotated[str, typer.Option(help="draft, published, withdrawn oder all")] = "all",
-    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
+    status: Annotated[
+        str,
+        typer.Option(help="Entwurf, veröffentlicht, zurückgezogen oder alle (auch als Code)"),
+    ] = "alle",
+    format: FormatOption = "tabelle",
 ) -> None:
     """Einträge auflisten."""
-    if format not in ("table", "json"):
-        fail("--format muss table oder json sein.", 2)
-    if status != "all" and status not in entries.STATUSES:
-        fail(f"Unbekannter Status „{status}“. Möglich: all, {', '.join(entries.STATUSES)}.", 2)
+    checked_format(format)
+    if status.strip().lower() in cli_labels.ALL:
+        wanted = None
+    elif (code := cli_labels.parse_knowledge_status(status)) is not None:
+        wanted = (code,)
+    else:
+        choices = cli_labels.labels_of(cli_labels.KNOWLEDGE_STATUS)
+        fail(f"Unbekannter Status „{status}“. Möglich: alle, {choices}.", 2)
     async with open_app() as application, application.db.uow() as uow:
-        found = await uow.knowledge.listing(None if status == "all" else (status,))
-        rows = [_row(e) for e in found]
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    table = Table("Nr.", "Art", "Titel", "Status", "Datei", "Link", "Datum")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            entries.kind_label(row["kind"]),
-            row["title"],
-            row["status"],
-            row["file"] or "–",
-            row["link"] or "–",
-            row["date"] or "–",
-        )
-    out.print(table if rows else "Keine Einträge.")
+        rows = [_row(e) for e in await uow.knowledge.listing(wanted)]
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Art", lambda r: entries.kind_label(r["kind"])),
+            tables.Column("Titel", lambda r: r["title"], limit=80),
+            tables.Column("Status", lambda r: cli_labels.knowledge_status_label(r["status"])),
+            tables.Column("Datei", lambda r: r["file"], limit=40),
+            tables.Column("Link", lambda r: r["link"], limit=60),
+            tables.Column("Datum", lambda r: r["date"], wrap=False),
+        ],
+        empty="Keine Einträge.",
+    )
 
 
 def _status_command(action: str, done: str):
-    async def command(entry_id: Annotated[int, typer.Argument(help="Nr. des Eintrags")]) -> None:
+    async def command(
+        entry_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Eintrags")],
+    ) -> None:
         async with open_app() as application, application.db.uow() as uow:
             now = application.services.clock()
             entry = await entries.change_status(uow, entry_id, action, now)

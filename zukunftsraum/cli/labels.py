@@ -6,13 +6,9 @@ the stored codes (``approved``) keep working for scripts.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
-from rich.console import Console
-from rich.table import Table
-
+from core.events.ics import KIND_WORDS
 from core.grants import applications as grants
 from core.grants.views import state_label
 from core.kernel.errors import UserError
@@ -21,7 +17,8 @@ from core.kernel.texts import all_keys, t
 from core.members.roles import ROLES, role_label
 
 ALL = ("all", "alle")
-FORMATS = ("table", "json")
+EVENT_KINDS = ("seminar", "course", "meeting")
+FORMATS = ("tabelle", "table", "json")  # "table": the word scripts used before
 
 
 def _parse(text: str, codes: Iterable[str], label: Callable[[str], str]) -> str | None:
@@ -54,25 +51,47 @@ def event_kind_label(kind: str) -> str:
     return t(f"events.kind.{kind}")
 
 
+def parse_event_kind(text: str) -> str | None:
+    """An event's kind from its code, its label ("Netzwerktreffen") or a calendar word
+    ("kurs", "webinar")."""
+    return _parse(text, EVENT_KINDS, event_kind_label) or KIND_WORDS.get(fold(text.strip()))
+
+
 EVENT_STATUS = {"draft": "Entwurf", "published": "veröffentlicht", "cancelled": "abgesagt"}
+KNOWLEDGE_STATUS = {"draft": "Entwurf", "published": "veröffentlicht", "withdrawn": "zurückgezogen"}
+MATCH_STATUS = {
+    "proposed": "Vorschlag",
+    "suggested": "Vielleicht passend",
+    "accepted": "angenommen",
+    "declined": "abgelehnt",
+    "stale": "veraltet",
+}
 
 
 def event_status_label(status: str) -> str:
     return EVENT_STATUS.get(status, status)
 
 
-def print_rows(
-    out: Console, rows: Sequence[dict], format: str, headers: Sequence[str], cells
-) -> None:
-    """Rows as JSON Lines (every field) or as a table (``cells`` gives a row's columns)."""
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        return
-    table = Table(*headers)
-    for row in rows:
-        table.add_row(*cells(row))
-    out.print(table)
+def knowledge_status_label(status: str) -> str:
+    return KNOWLEDGE_STATUS.get(status, status)
+
+
+def parse_knowledge_status(text: str) -> str | None:
+    """A knowledge entry's status from its code or label ("zurückgezogen")."""
+    return _parse(text, KNOWLEDGE_STATUS, knowledge_status_label)
+
+
+def match_status_label(status: str) -> str:
+    return MATCH_STATUS.get(status, status)
+
+
+def parse_match_status(text: str) -> str | None:
+    """A match status from its code or label ("Vielleicht passend")."""
+    return _parse(text, MATCH_STATUS, match_status_label)
+
+
+def labels_of(mapping: dict[str, str]) -> str:
+    return ", ".join(mapping.values())
 
 
 def staff_message(error: UserError) -> str:

@@ -10,49 +10,86 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.conversation import inbound_mail
 from core.conversation.inbound_mail import masked
 from core.messaging import outbox as outbox_cases
-from zukunftsraum.cli.common import async_command, fail, open_app, out
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 mail_app = typer.Typer(help="E-Mail: zurückgestellte Nachrichten.", no_args_is_help=True)
 
 
 @mail_app.command("failed")
 @async_command
-async def mail_failed() -> None:
+async def mail_failed(format: FormatOption = "tabelle") -> None:
     """Zurückgestellte E-Mails zeigen (eingehend und ausgehend) mit dem Grund."""
+    checked_format(format)
     async with open_app() as application, application.db.uow() as uow:
-        incoming = await inbound_mail.failed_mails(uow)
-        outgoing = await outbox_cases.failed_messages(uow, "email")
+        incoming = [
+            {
+                "direction": "incoming",
+                "id": mail.id,
+                "received_at": mail.received_at.isoformat() if mail.received_at else None,
+                "attempts": mail.attempts,
+                "error": mail.error,
+            }
+            for mail in await inbound_mail.failed_mails(uow)
+        ]
+        outgoing = [
+            {
+                "direction": "outgoing",
+                "id": message.id,
+                "to": masked(message.address),
+                "kind": message.kind,
+                "attempts": message.attempts,
+                "error": message.last_error,
+            }
+            for message in await outbox_cases.failed_messages(uow, "email")
+        ]
+    if format == "json":
+        tables.write_json_lines([*incoming, *outgoing])
+        return
     if not incoming and not outgoing:
         out.print("Keine zurückgestellten E-Mails.")
         return
     if incoming:
-        table = Table("ID", "eingegangen", "Versuche", "Grund", title="Eingehend")
-        for mail in incoming:
-            received = mail.received_at.strftime("%Y-%m-%d %H:%M") if mail.received_at else "–"
-            table.add_row(str(mail.id), received, str(mail.attempts), mail.error or "–")
-        out.print(table)
+        tables.print_rows(
+            incoming,
+            format,
+            [
+                tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+                tables.Column("eingegangen", lambda r: _when(r["received_at"]), wrap=False),
+                tables.Column("Versuche", lambda r: r["attempts"], wrap=False, right=True),
+                tables.Column("Grund", lambda r: r["error"], limit=200),
+            ],
+            empty="",
+            title="Eingehend (mail retry NR.)",
+        )
     if outgoing:
-        table = Table("ID", "an", "Art", "Versuche", "Grund", title="Ausgehend (--outbox)")
-        for message in outgoing:
-            table.add_row(
-                str(message.id),
-                masked(message.address),
-                message.kind,
-                str(message.attempts),
-                message.last_error or "–",
-            )
-        out.print(table)
+        tables.print_rows(
+            outgoing,
+            format,
+            [
+                tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+                tables.Column("an", lambda r: r["to"]),
+                tables.Column("Art", lambda r: r["kind"]),
+                tables.Column("Versuche", lambda r: r["attempts"], wrap=False, right=True),
+                tables.Column("Grund", lambda r: r["error"], limit=200),
+            ],
+            empty="",
+            title="Ausgehend (mail retry NR. --outbox)",
+        )
+
+
+def _when(iso: str | None) -> str | None:
+    return iso[:16].replace("T", " ") if iso else None
 
 
 @mail_app.command("retry")
 @async_command
 async def mail_retry(
-    id: Annotated[int, typer.Argument(help="Nummer aus „mail failed“")],
+    id: Annotated[int, typer.Argument(metavar="NR", help="Nummer aus „mail failed“")],
     outbox: Annotated[bool, typer.Option("--outbox", help="eine ausgehende E-Mail")] = False,
 ) -> None:
     """Eine zurückgestellte E-Mail erneut verarbeiten (oder mit --outbox: erneut senden)."""

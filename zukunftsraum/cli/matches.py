@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from core.exchange.match_export import export_rows
-from zukunftsraum.cli.common import async_command, fail, open_app, out
+from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app
 
 matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 
@@ -20,27 +19,37 @@ matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 @matches_app.command("export")
 @async_command
 async def matches_export(
-    format: Annotated[str, typer.Option(help="table oder json (JSON Lines)")] = "table",
-    status: Annotated[str | None, typer.Option(help="nur dieser Status, z. B. proposed")] = None,
+    format: FormatOption = "tabelle",
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="nur dieser Status: Vorschlag, Vielleicht passend, angenommen, abgelehnt, "
+            "veraltet (auch als Code, z. B. proposed)"
+        ),
+    ] = None,
 ) -> None:
     """Aktuelle Treffervorschläge mit Score, Rang und Begründung."""
-    if format not in ("table", "json"):
-        fail("--format muss table oder json sein.", 2)
+    checked_format(format)
+    wanted = None
+    if status is not None:
+        code = cli_labels.parse_match_status(status)
+        if code is None:
+            choices = cli_labels.labels_of(cli_labels.MATCH_STATUS)
+            fail(f"Unbekannter Status „{status}“. Möglich: {choices}.", 2)
+        wanted = (code,)
     async with open_app() as application, application.db.uow() as uow:
-        rows = list(await export_rows(uow, (status,) if status else None))
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    table = Table("Angebot", "Gesuch", "Score", "Rang G.", "Rang A.", "Status", "Begründung")
-    for row in rows:
-        table.add_row(
-            str(row["offer"]),
-            str(row["request"]),
-            f"{row['score']:.3f}",
-            str(row["rank_for_request"]),
-            str(row["rank_for_offer"]),
-            row["status"],
-            row["reason"],
-        )
-    out.print(table)
+        rows = list(await export_rows(uow, wanted))
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Angebot", lambda r: r["offer"], limit=24),
+            tables.Column("Gesuch", lambda r: r["request"], limit=24),
+            tables.Column("Score", lambda r: f"{r['score']:.3f}", wrap=False, right=True),
+            tables.Column("Rang G.", lambda r: r["rank_for_request"], wrap=False, right=True),
+            tables.Column("Rang A.", lambda r: r["rank_for_offer"], wrap=False, right=True),
+            tables.Column("Status", lambda r: cli_labels.match_status_label(r["status"])),
+            tables.Column("Begründung", lambda r: r["reason"], limit=160),
+        ],
+        empty="Keine Treffervorschläge.",
+    )

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from core.members import accounts as member_cases
 from core.members.accounts import NewMember
-from core.members.roles import role_label
+from core.members.roles import ROLES, role_label
 from zukunftsraum.cli import labels as cli_labels
+from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 members_app = typer.Typer(help="Mitglieder verwalten.", no_args_is_help=True)
@@ -31,8 +28,11 @@ def _role(text: str) -> str:
 RoleOption = Annotated[
     str,
     typer.Option(
-        help="Funktion, als Code oder Bezeichnung: mayor (Bürgermeisterin oder Bürgermeister), "
-        "district_admin, municipal_staff, volunteer, network_staff (Geschäftsstelle)"
+        help="Funktion: "
+        + ", ".join(role_label(role) for role in ROLES)
+        + " (auch als Code: "
+        + ", ".join(ROLES)
+        + ")"
     ),
 ]
 
@@ -45,7 +45,7 @@ async def members_add(
     municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
     role: RoleOption,
     telegram_chat_id: Annotated[int | None, typer.Option()] = None,
-    verified: Annotated[bool, typer.Option(help="gleich verifizieren")] = False,
+    verified: Annotated[bool, typer.Option("--verified", help="gleich verifizieren")] = False,
 ) -> None:
     """Ein Mitglied anlegen (die Einwilligung holt der Assistent beim ersten Kontakt ein)."""
     async with open_app() as application, application.db.uow() as uow:
@@ -87,7 +87,7 @@ async def members_invite(
 @members_app.command("verify")
 @async_command
 async def members_verify(
-    member: Annotated[str, typer.Argument(help="ID oder E-Mail-Adresse")],
+    member: Annotated[str, typer.Argument(metavar="MITGLIED", help="ID oder E-Mail-Adresse")],
 ) -> None:
     """Ein Mitglied verifizieren (Voraussetzung für Mikroförderung)."""
     async with open_app() as application, application.db.uow() as uow:
@@ -104,8 +104,10 @@ async def members_verify(
 @members_app.command("list")
 @async_command
 async def members_list(
-    unverified: Annotated[bool, typer.Option(help="nur noch nicht verifizierte")] = False,
-    format: FormatOption = "table",
+    unverified: Annotated[
+        bool, typer.Option("--unverified", help="nur noch nicht verifizierte")
+    ] = False,
+    format: FormatOption = "tabelle",
 ) -> None:
     """Mitglieder auflisten."""
     checked_format(format)
@@ -123,23 +125,17 @@ async def members_list(
             }
             for m in await uow.members.list(unverified_only=unverified)
         ]
-    if format == "json":
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
-    # At 80 columns (a terminal or a pipe) addresses wrap instead of being cut off.
-    table = Table("ID", "Name", box=box.SIMPLE_HEAD)
-    table.add_column("E-Mail", overflow="fold", min_width=14)
-    for header in ("Funktion", "Kommune", "verif."):
-        table.add_column(header)
-    for row in rows:
-        verified_mark = "ja" if row["verified"] else "nein"
-        table.add_row(
-            str(row["id"]),
-            row["name"],
-            row["email"] or "–",
-            role_label(row["role"]),
-            row["municipality_name"].split(", ", 1)[0],
-            verified_mark,
-        )
-    out.print(table)
+    # At 80 columns (a terminal or a pipe) names and addresses wrap instead of being cut.
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("Nr.", lambda r: r["id"], wrap=False, right=True),
+            tables.Column("Name", lambda r: r["name"]),
+            tables.Column("E-Mail", lambda r: r["email"]),
+            tables.Column("Funktion", lambda r: role_label(r["role"])),
+            tables.Column("Kommune", lambda r: r["municipality_name"].split(", ", 1)[0]),
+            tables.Column("verif.", lambda r: "ja" if r["verified"] else "nein", wrap=False),
+        ],
+        empty="Keine Mitglieder.",
+    )

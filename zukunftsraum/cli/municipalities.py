@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from core.municipalities import reference
-from zukunftsraum.cli.common import async_command, fail, open_app, out
+from zukunftsraum.cli import tables
+from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
 
 municipalities_app = typer.Typer(help="Kommunen-Referenzliste.", no_args_is_help=True)
 
@@ -20,7 +20,8 @@ municipalities_app = typer.Typer(help="Kommunen-Referenzliste.", no_args_is_help
 @async_command
 async def municipalities_import(
     file: Annotated[
-        Path | None, typer.Argument(help="Datei im Format der mitgelieferten Liste")
+        Path | None,
+        typer.Argument(metavar="DATEI", help="Datei im Format der mitgelieferten Liste"),
     ] = None,
 ) -> None:
     """Referenzliste der Kommunen laden (Standard: die mitgelieferte)."""
@@ -32,12 +33,28 @@ async def municipalities_import(
 @municipalities_app.command("search")
 @async_command
 async def municipalities_search(
-    query: str, limit: Annotated[int, typer.Option(help="höchstens so viele")] = 10
+    query: Annotated[
+        str, typer.Argument(metavar="SUCHBEGRIFF", help="Name, Postleitzahl oder AGS")
+    ],
+    limit: Annotated[int, typer.Option(help="höchstens so viele")] = 10,
+    format: FormatOption = "tabelle",
 ) -> None:
     """Kommunen nach Name, Postleitzahl oder Schlüssel (AGS) suchen."""
+    checked_format(format)
     async with open_app() as application:
         hits = application.services.municipalities.search(query, limit=limit)
     if not hits:
         fail(f"Keine Kommune zu „{query}“ gefunden.")
-    for hit in hits:
-        sys.stdout.write(f"{hit.ags}\t{hit.display_name}\n")
+    rows = [
+        {"ags": hit.ags, "name": hit.name, "display_name": hit.display_name, "kind": hit.kind}
+        for hit in hits
+    ]
+    tables.print_rows(
+        rows,
+        format,
+        [
+            tables.Column("AGS", lambda r: r["ags"], wrap=False),
+            tables.Column("Kommune", lambda r: r["display_name"]),
+        ],
+        empty="",
+    )
