@@ -36,6 +36,10 @@ async def test_wissen_mitfahrbank_is_answered_with_the_entry_and_its_file(
     files = _attachments(answer)
     assert files == {"mitfahrbank.pdf": (tmp_path / "docs" / "mitfahrbank.pdf").read_bytes()}
     assert set(GUIDES) >= set(files)
+    # The mail numbers its items once ("1) Checkliste …", not "1) 1. Checkliste …"), and the
+    # file attached to this very mail is not offered again; the others' files are.
+    assert "1) Checkliste Mitfahrbank" in text and "1) 1." not in text
+    assert "Datei zu 1 senden" not in text and "Datei zu 2 senden" in text
 
 
 async def test_empty_and_vain_searches_by_mail_and_the_mail_size_limit(

@@ -31,7 +31,8 @@ def reason(hit: Hit) -> str:
     return t("knowledge.reason_similar")
 
 
-def entry_text(number: int, entry: KnowledgeEntry, why: str) -> str:
+def entry_text(number: int | None, entry: KnowledgeEntry, why: str) -> str:
+    """One hit; ``number`` None where the channel numbers the items itself (email)."""
     summary = entry.summary.strip()
     if len(summary) > SUMMARY_SHOWN:
         summary = summary[: SUMMARY_SHOWN - 1].rsplit(" ", 1)[0] + " …"
@@ -40,8 +41,7 @@ def entry_text(number: int, entry: KnowledgeEntry, why: str) -> str:
         details.append(t("knowledge.item_link", link=entry.link))
     return t(
         "knowledge.item",
-        number=number,
-        title=entry.title,
+        title=entry.title if number is None else f"{number}. {entry.title}",
         kind=entries.kind_label(entry.kind),
         date=t("knowledge.item_date", date=entry.issued_on.strftime("%d.%m.%Y"))
         if entry.issued_on
@@ -62,16 +62,21 @@ async def search(ctx: Ctx, args: str) -> list[Reply]:
     if not found:
         return [Reply(t("knowledge.none", query=query))]
     replies = [Reply(t("knowledge.intro", query=query))]
-    if ctx.sender.channel == "email" and found[0][1].score >= GOOD:
+    email = ctx.sender.channel == "email"
+    attached: set[int] = set()
+    if email and found[0][1].score >= GOOD:
         # A mail round trip per choice is slow: the best hit's file comes right away.
-        replies[0].attachments += _file_attachments(ctx, found[0][0])
+        files = _file_attachments(ctx, found[0][0])
+        replies[0].attachments += files
+        attached |= {found[0][0].id} if files else set()
     for number, (entry, hit) in enumerate(found, start=1):
         choices = []
-        if entry.file_sha256:
+        if entry.file_sha256 and entry.id not in attached:
             choices.append(
                 Choice(t("knowledge.choice_file", number=number), f"/wissen_datei {entry.id}")
             )
-        text = entry_text(number, entry, reason(hit))
+        # A mail numbers its items itself ("1) …"): the hit's own number would repeat it.
+        text = entry_text(None if email else number, entry, reason(hit))
         replies.append(Reply(text, choices, ref=f"knowledge:{entry.id}"))
     return replies
 
