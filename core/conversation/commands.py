@@ -69,11 +69,23 @@ async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
     """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
     author = ctx.known_member
     post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
-    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    matches = await exchange.propose(
+        ctx.uow, ctx.services.index, post, ctx.now, aside=_knowledge_aside(ctx)
+    )
     kind = t(f"posts.kind.{post.kind}")
     confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
     replies = match_replies(confirmation, post.id, post.kind, matches, author)
     return await _with_knowledge(ctx, replies, matches, post)
+
+
+def _knowledge_aside(ctx: Ctx):
+    """For the other side of a new Vorschlag: the entries that fit their post."""
+    library = ctx.services.knowledge
+
+    async def aside(partner) -> str | None:
+        return await knowledge_related.beside_matches(ctx.uow, library, partner.title, partner.body)
+
+    return aside
 
 
 async def _with_knowledge(ctx: Ctx, replies: list[Reply], matches, post) -> list[Reply]:
@@ -173,7 +185,9 @@ async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
     post = await exchange.edit_post(
         ctx.uow, ctx.services.index, ctx.known_member, post_id, text, ctx.now
     )
-    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    matches = await exchange.propose(
+        ctx.uow, ctx.services.index, post, ctx.now, aside=_knowledge_aside(ctx)
+    )
     confirmation = t("posts.edited", title=post.title, id=post.id)
     if not matches:
         return [Reply(confirmation)]
