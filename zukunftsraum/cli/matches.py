@@ -1,4 +1,4 @@
-"""Match proposals: export."""
+"""Match proposals: export; the posts' stored search data: reindex."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from core.exchange.match_export import export_rows
-from zukunftsraum.cli.common import async_command, fail, open_app, out
+from core.kernel.german_format import counted, number
+from zukunftsraum.cli.common import async_command, fail, open_app, out, progress_bar
 
 matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 
@@ -44,3 +45,18 @@ async def matches_export(
             row["reason"],
         )
     out.print(table)
+
+
+@matches_app.command("reindex")
+@async_command
+async def matches_reindex() -> None:
+    """Einbettungen und Textanalyse aller offenen Beiträge nach einem Modellwechsel neu
+    berechnen und speichern (sonst geschieht das beim nächsten Start)."""
+    async with open_app() as application:
+        progress, advance = progress_bar("Beiträge", None)
+        with progress:
+            count, done = await application.services.index.reindex(application.db, advance)
+    out.print(
+        f"{counted(count, 'offener Beitrag', 'offene Beiträge')} geprüft: "
+        f"{number(done)} neu berechnet und gespeichert."
+    )
