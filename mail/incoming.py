@@ -18,6 +18,7 @@ from email.policy import compat32
 from core.conversation import inbound_mail
 from core.conversation.assistant import Assistant
 from core.conversation.inbound_mail import Bounce, MailIn, masked
+from core.kernel.replies import IncomingFile
 from mail import authentication
 from mail.addresses import bounce_token_from, is_own, token_from
 from mail.bounces import classify
@@ -105,8 +106,9 @@ def read_mail(
         word, rest = subject_command
         subject_command = (word, f"{rest}\n{text}".strip())
     notes = []
-    if any(a.filename for a in mail.attachments) and bounce is None:
-        notes.append("email.attachments_ignored")
+    files = () if automatic else _files(mail, complete=len(raw) < MAX_MAIL_BYTES)
+    if files and bounce is None:
+        notes.append(inbound_mail.FILES_IGNORED)
     if mail.text_cut_chars or len(raw) >= MAX_MAIL_BYTES:
         notes.append("email.text_cut")
     recipients = (*mail.delivered_to, *mail.to_addresses)
@@ -130,6 +132,17 @@ def read_mail(
         notes=tuple(notes),
         inbound_id=inbound_id,
         authentication=_authentication(mail, authserv_ids),
+        files=files,
+    )
+
+
+def _files(mail: IncomingMail, *, complete: bool) -> tuple[IncomingFile, ...]:
+    """The named attachments, for a command that takes files; ``complete`` is False when the
+    mail was read only up to MAX_MAIL_BYTES (its last attachment is then cut)."""
+    return tuple(
+        IncomingFile(a.filename, a.content_type, a.data, complete)
+        for a in mail.attachments
+        if a.filename
     )
 
 

@@ -74,6 +74,7 @@ class Attachment:
     filename: str | None
     content_type: str
     size: int
+    data: bytes = field(default=b"", repr=False)  # the decoded content (not for mails within)
 
 
 @dataclass(frozen=True)
@@ -480,8 +481,9 @@ def _attachment(part: Message, ctype: str) -> Attachment:
     if filename:
         filename = decode_header_value(filename)
     payload = _safe(lambda: part.get_payload(decode=True), None)
-    size = len(payload) if isinstance(payload, bytes) else len(_safe(part.as_bytes, b""))
-    return Attachment(filename=filename, content_type=ctype, size=size)
+    if isinstance(payload, bytes):
+        return Attachment(filename, ctype, len(payload), payload)
+    return Attachment(filename=filename, content_type=ctype, size=len(_safe(part.as_bytes, b"")))
 
 
 def _header_blocks_text(part: Message) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 
 import pytest
 
@@ -25,7 +26,10 @@ COMMANDS = [
     ["import", "members"],
     ["import", "posts"],
     ["matches", "export"],
+    ["matches", "reindex"],
     ["events", "add"],
+    ["events", "link"],
+    ["events", "unlink"],
     ["events", "import"],
     ["events", "list"],
     ["events", "cancel"],
@@ -114,6 +118,19 @@ def test_import_and_export_matches(cli, tmp_path):
     assert "3 Beiträge importiert" in result.stdout
     again = cli("import", "posts", str(posts))
     assert "0 Beiträge importiert, 3 bereits vorhanden" in again.stdout
+
+    # The import stored every post's vector and terms: nothing to do. After a model change
+    # (here: the stored model renamed) every open post is encoded and stored again.
+    result = cli("matches", "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "3 offene Beiträge geprüft: 0 neu berechnet und gespeichert." in result.stdout
+    with sqlite3.connect(tmp_path / "zr.db") as connection:
+        connection.execute("UPDATE post_embeddings SET model = 'older-model'")
+    result = cli("matches", "reindex")
+    assert "3 offene Beiträge geprüft: 3 neu berechnet und gespeichert." in result.stdout
+    with sqlite3.connect(tmp_path / "zr.db") as connection:
+        models = {m for (m,) in connection.execute("SELECT model FROM post_embeddings")}
+    assert models and "older-model" not in models
 
     result = cli("matches", "export", "--format", "json")
     assert result.returncode == 0, result.stderr

@@ -4,6 +4,7 @@ terminal chat, as real processes on a real SQLite file and data directory."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.knowledge_files import GUIDES, pdf_bytes, write_collection
@@ -112,3 +113,38 @@ def test_every_knowledge_command_has_german_help(cli):
         assert result.returncode == 0, result.stderr
         assert "Aufruf" in result.stdout
     assert "Wissenssammlung" in cli("knowledge", "--help").stdout
+
+
+def test_reindex_after_a_model_change_encodes_again_and_reads_missing_texts(cli, tmp_path):
+    write_collection(tmp_path / "docs")
+    assert cli("knowledge", "import", "docs").returncode == 0
+    result = cli("knowledge", "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "3 Einträge geprüft: 0 neu eingebettet, 0 Texte neu gelesen." in result.stdout
+
+    # As after a new encoder: the stored vectors are another model's; one text was lost.
+    with sqlite3.connect(tmp_path / "zr.db") as connection:
+        connection.execute("UPDATE knowledge_entries SET vector_model = 'older-model'")
+        connection.execute(
+            "UPDATE knowledge_entries SET text = '' WHERE file_name = ?", ("buergerbus.pdf",)
+        )
+        before = dict(connection.execute("SELECT id, vector FROM knowledge_entries"))
+    result = cli("knowledge", "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "3 Einträge geprüft: 3 neu eingebettet, 1 Texte neu gelesen." in result.stdout
+    with sqlite3.connect(tmp_path / "zr.db") as connection:
+        rows = connection.execute(
+            "SELECT id, vector, vector_model, text, file_name FROM knowledge_entries"
+        ).fetchall()
+    assert {model for _, _, model, _, _ in rows} != {"older-model"}
+    assert all(vector == before[entry_id] for entry_id, vector, *_ in rows)  # same model now
+    [text] = [text for *_, text, name in rows if name == "buergerbus.pdf"]
+    assert "Bürgerbusverein" in text
+
+    # A file gone from the data directory is named, the rest still done.
+    for path in _stored_files(tmp_path):
+        path.unlink()
+    result = cli("knowledge", "reindex", "--all", "--extract")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Datei fehlt im Datenverzeichnis") == 3
+    assert "3 neu eingebettet, 0 Texte neu gelesen." in result.stdout

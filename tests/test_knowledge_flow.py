@@ -50,6 +50,23 @@ async def test_a_new_proposal_names_fitting_entries(db, services, clock, person)
     assert "Wissenssammlung" not in anna.text  # nothing matched, nothing named
 
 
+async def test_the_other_side_of_a_proposal_also_hears_of_fitting_entries(
+    db, services, clock, person
+):
+    await _add(db, services, clock, GUIDE)
+    anna, ben = person("anna@prenzlau.example"), person("ben@zschopau.example")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await ben.register("Ben Wagner", "Zschopau")
+    await anna.say("/biete Bürgerbus: Konzept mit ehrenamtlichen Fahrerinnen und Fahrern")
+    await ben.say("/suche Bürgerbus: Konzept mit ehrenamtlichen Fahrerinnen und Fahrern gesucht")
+    assert "Passende Beiträge" in ben.text
+    # Anna is asked through the outbox; her proposal names the entry that fits her post.
+    [asked] = [m for m in await _outbox(db) if m.kind == "match_proposal"]
+    assert asked.address == "anna@prenzlau.example"
+    assert "Passend dazu in der Wissenssammlung: „Leitfaden Bürgerbus“" in asked.text
+    assert asked.choices  # still the proposal with its yes and no
+
+
 async def test_member_digest_has_new_fitting_entries_and_staff_digest_vain_searches(
     db, services, clock, person
 ):

@@ -15,7 +15,7 @@ from core.conversation import commands, dialogues
 from core.kernel.context import Ctx, Sender, Services
 from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar
-from core.kernel.replies import Choice, Reply
+from core.kernel.replies import Choice, IncomingFile, Reply
 from core.kernel.texts import t
 from core.members import dialogues as member_dialogues
 from core.messaging import delivery
@@ -39,6 +39,7 @@ class Assistant:
         text: str,
         *,
         event: tuple[str, str] | None = None,
+        files: tuple[IncomingFile, ...] = (),
     ) -> list[Reply]:
         """Answer one input.
 
@@ -46,16 +47,18 @@ class Assistant:
         recorded in the same transaction as its effects, and an event seen before gets no
         replies and changes nothing.
         """
-        return await self._in_transaction(sender, self._work(text, event))
+        return await self._in_transaction(sender, self._work(text, event), files)
 
-    async def act_in(self, uow: UnitOfWork, sender: Sender, text: str) -> list[Reply]:
+    async def act_in(
+        self, uow: UnitOfWork, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()
+    ) -> list[Reply]:
         """Act on one input in a transaction the caller owns and commits.
 
         For channels that take many inputs in one transaction (a batch of mails): the
         caller refreshes the match index once for all of them, and a ``UserError``
         propagates, because only the caller knows what must be rolled back with it.
         """
-        return await self._act(uow, sender, self._work(text, None))
+        return await self._act(uow, sender, self._work(text, None), files)
 
     def _work(self, text: str, event: tuple[str, str] | None):
         text = (text or "").strip()
@@ -81,7 +84,9 @@ class Assistant:
 
         return await self._in_transaction(sender, run)
 
-    async def _in_transaction(self, sender: Sender, work) -> list[Reply]:
+    async def _in_transaction(
+        self, sender: Sender, work, files: tuple[IncomingFile, ...] = ()
+    ) -> list[Reply]:
         # Posts other processes wrote (an import, a second service) join the index before
         # the write gate is taken: reading them is no reason to keep other writers waiting.
         # While another request of this process refreshes, this one does not wait for it
@@ -92,20 +97,23 @@ class Assistant:
         # Every message writes (at least its dedupe record): queue for the write gate.
         async with self.db.uow(WritePriority.INTERACTIVE) as uow:
             try:
-                replies = await self._act(uow, sender, work)
+                replies = await self._act(uow, sender, work, files)
             except UserError as error:
                 await uow.rollback()  # nothing of a bad input stays
                 return [Reply(error.message)]
             await uow.commit()
             return replies
 
-    async def _act(self, uow: UnitOfWork, sender: Sender, work) -> list[Reply]:
+    async def _act(
+        self, uow: UnitOfWork, sender: Sender, work, files: tuple[IncomingFile, ...] = ()
+    ) -> list[Reply]:
         ctx = Ctx(
             uow=uow,
             services=self.services,
             sender=sender,
             member=await self._resolve(uow, sender),
             now=self.services.clock(),
+            files=files,
         )
         result = await work(ctx)
         return result if isinstance(result, list) else [result]
@@ -147,6 +155,8 @@ class Assistant:
                 return await member_dialogues.ask_consent(ctx, pending)
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
+        if not command.takes_files:
+            ctx.files = ()
         return await command.handler(ctx, parsed.args)
 
     def _unknown(self, ctx: Ctx, parsed) -> Reply:

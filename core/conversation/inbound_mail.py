@@ -15,14 +15,14 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core.kernel.context import Sender
 from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar
-from core.kernel.replies import Choice, Reply
+from core.kernel.replies import Choice, IncomingFile, Reply
 from core.kernel.reply_words import answer_words, command_for_word, picked_by_item, picked_by_number
 from core.kernel.texts import t
 from core.messaging import delivery
@@ -40,6 +40,7 @@ LIMIT_SOURCE = "email-limit"  # processed_events source of the once-a-day answer
 BOUNCE_SOURCE = "email-bounce"  # processed_events source: bounce tokens already counted
 HARD_BOUNCES_TO_SUSPEND = 3
 ANSWER_KIND = "email_answer"
+FILES_IGNORED = "email.attachments_ignored"  # the note of a mail whose attachments nobody took
 MAX_REFERENCES = 10
 # A mail whose processing breaks is tried again after RETRY_BASE, 2 x RETRY_BASE, ... and
 # set aside as "failed" after MAX_ATTEMPTS, so it never holds up the mails after it.
@@ -96,6 +97,8 @@ class MailIn:
     # a malformed address): such a mail is from nobody the assistant can act for.
     sender_problem: str | None = None
     bounce_token: str | None = None  # from our envelope sender assistant+b-TOKEN@… (VERP)
+    # Attached files, for a command that takes them (a suggestion for the knowledge collection).
+    files: tuple[IncomingFile, ...] = ()
 
 
 # --- storage: raw bytes before processing ---------------------------------------------------
@@ -308,7 +311,11 @@ async def _decide_and_act(
     if decision.status == "act":
         assert mail.from_address is not None
         sender = Sender("email", mail.from_address, mail.from_name, mail.signature)
-        replies = await assistant.act_in(uow, sender, decision.text)
+        files = ()
+        if mail.files and not decision.stranger and assistant.grammar.takes_files(decision.text):
+            files = mail.files  # taken by the command: the note that they were ignored goes
+            mail = replace(mail, notes=tuple(n for n in mail.notes if n != FILES_IGNORED))
+        replies = await assistant.act_in(uow, sender, decision.text, files)
         # The member read while deciding is still in the session (no query); a sender
         # unknown then may have registered just now.
         member = await uow.members.by_email(mail.from_address)

@@ -22,7 +22,7 @@ from core.kernel.errors import UserError, found
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.messaging.outbox import channel_for, enqueue
-from core.store.models import Event, Member, Registration
+from core.store.models import Event, KnowledgeEntry, Member, Registration
 from core.store.unit_of_work import UnitOfWork
 
 KINDS = ("seminar", "course", "meeting")
@@ -294,6 +294,32 @@ def places_text(event: Event, registered: int, waiting: int) -> str:
     return t("events.places_full", waiting=waiting)
 
 
+# --- material: an event's entries in the knowledge collection (core.events.material) ---
+
+
+def material_line(entry: KnowledgeEntry) -> str:
+    kind = t(f"knowledge.kind.{entry.kind}")
+    link = t("events.material_link", link=entry.link) if entry.link else ""
+    return t("events.material", kind=kind, title=entry.title, link=link)
+
+
+def material_choices(entries: Sequence[KnowledgeEntry]) -> list[Choice]:
+    return [
+        Choice(
+            t("events.choice_material", kind=t(f"knowledge.kind.{e.kind}")), f"/wissen_datei {e.id}"
+        )
+        for e in entries
+        if e.file_sha256
+    ]
+
+
+async def published_materials(
+    uow: UnitOfWork, event_ids: Sequence[int]
+) -> dict[int, list[KnowledgeEntry]]:
+    found = await uow.events.materials(event_ids)
+    return {i: [e for e in entries if e.status == "published"] for i, entries in found.items()}
+
+
 # --- members: list, register, unregister ------------------------------------------
 
 
@@ -303,9 +329,14 @@ async def listing(uow: UnitOfWork, member: Member, now: datetime, tz) -> list[Re
         return [Reply(t("events.none"))]
     numbers = await counts(uow, [e.id for e in events])
     mine = await _registrations(uow, member.id, [e.id for e in events])
+    materials = await published_materials(uow, [e.id for e in events])
     replies = [Reply(t("events.list_intro", count=len(events)))]
     for event in events:
-        replies.append(await event_reply(uow, event, numbers[event.id], mine.get(event.id), tz))
+        reply = await event_reply(uow, event, numbers[event.id], mine.get(event.id), tz)
+        if materials[event.id]:
+            reply.text += "\n" + "\n".join(material_line(e) for e in materials[event.id])
+            reply.choices += material_choices(materials[event.id])
+        replies.append(reply)
     return replies
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from core.events import calendar as events
+from core.events import material
 from core.kernel.arguments import MAX_DIGITS
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
@@ -24,7 +25,9 @@ def _event_id(args: str) -> int | None:
 
 
 async def list_events(ctx: Ctx, args: str) -> list[Reply]:
-    return await events.listing(ctx.uow, ctx.known_member, ctx.now, ctx.services.tz)
+    """Upcoming events, then recent past ones with their recording or slides."""
+    upcoming = await events.listing(ctx.uow, ctx.known_member, ctx.now, ctx.services.tz)
+    return upcoming + await material.past_section(ctx.uow, ctx.now, ctx.services.tz)
 
 
 async def register(ctx: Ctx, args: str) -> Reply | list[Reply]:

@@ -31,7 +31,7 @@ from core.matching.semantic import (
 )
 from core.matching.stored_terms import StoredTerms
 from core.store.models import Post
-from core.store.unit_of_work import UnitOfWork
+from core.store.unit_of_work import Database, UnitOfWork
 
 # Transactions commit out of timestamp order; re-reading a short overlap catches them.
 OVERLAP = timedelta(minutes=5)
@@ -39,6 +39,7 @@ OVERLAP = timedelta(minutes=5)
 RECENT = 2_000
 # Posts analysed and indexed between two chances for other work on the event loop.
 UPSERT_SLICE = 16
+REINDEX_SLICE = 500  # posts encoded and stored per transaction by ``reindex``
 
 Progress = Callable[[int], None]
 
@@ -46,6 +47,23 @@ Progress = Callable[[int], None]
 # Where a post is, for the matching: Kreis, Land, latitude, longitude, BBSR type and
 # whether it is structurally weak (the staff's override already applied).
 _NOWHERE = (None, None, None, None, None, False)
+
+
+def _current_vector(row, model: str, analyser: str) -> np.ndarray | None:
+    """The stored vector of an ``index_rows`` row if its vector and terms are those of the
+    current text, model and analyser; None when they must be computed again."""
+    key = text_key(post_text(row.title, row.body, row.topics or ()))
+    vector = from_bytes(row.vector) if row.vector is not None else None
+    if (
+        vector is None
+        or row.model != model
+        or row.text_key != key
+        or not vector.size
+        or row.analysis != analyser
+        or row.terms_key != key
+    ):
+        return None
+    return vector
 
 
 def post_doc(
@@ -169,15 +187,8 @@ class MatchIndex:
                 self._stamps[row.id] = stamp
                 if row.status != "open":
                     continue
-                key = text_key(post_text(row.title, row.body, row.topics or ()))
-                vector = from_bytes(row.vector) if row.vector is not None else None
-                if (
-                    row.model != model
-                    or row.text_key != key
-                    or not vector.size
-                    or row.analysis != analyser
-                    or row.terms_key != key
-                ):
+                vector = _current_vector(row, model, analyser)
+                if vector is None:
                     stale.append(row.id)
                     continue
                 docs.append(_row_doc(row, vector, _row_terms(row)))
@@ -193,6 +204,32 @@ class MatchIndex:
             self._stamps = {i: s for i, s in self._stamps.items() if s >= seen - OVERLAP}
         self._seen_until = seen
         return count
+
+    async def reindex(self, db: Database, progress: Progress | None = None) -> tuple[int, int]:
+        """Store the current embedding and analysed text of every open post whose stored ones
+        are missing or from another model or analyser (after an update of either), so the
+        next start reads them instead of computing them while members wait.
+        Returns (open posts, posts brought up to date); ``progress`` counts the latter."""
+        model, analyser = self.encoder.model_id, self.engine.analysis_id
+        stale: list[int] = []
+        count = 0
+        async with db.uow() as uow:
+            async for rows in uow.posts.index_rows():
+                for row in rows:
+                    if row.status == "open":
+                        count += 1
+                        if _current_vector(row, model, analyser) is None:
+                            stale.append(row.id)
+        for start in range(0, len(stale), REINDEX_SLICE):
+            chunk = stale[start : start + REINDEX_SLICE]
+            async with db.uow() as uow:
+                posts = list((await uow.posts.many(chunk)).values())
+                await self.vectors(uow, posts)
+                await self.terms(uow, posts)
+                await uow.commit()
+            if progress:
+                progress(len(chunk))
+        return count, len(stale)
 
     async def vectors(
         self, uow: UnitOfWork, posts: Iterable[Post], progress: Progress | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -155,6 +155,7 @@ async def propose(
     *,
     k: int = PROPOSALS_PER_POST,
     notify: bool = True,
+    aside: Callable[[Post], Awaitable[str | None]] | None = None,
 ) -> list[Match]:
     """Rank the open posts of the other kind and record the best above the lower bar.
 
@@ -162,7 +163,8 @@ async def propose(
     "suggested") is shown only to the author of ``post``, who may ask for contact.
     Pairs that exist in any state (declined, stale, ...) are never offered again.
     The author of ``post`` sees both in the reply; the other sides of Vorschläge are
-    notified through the outbox when ``notify`` is set.
+    notified through the outbox when ``notify`` is set, with what ``aside`` adds for their
+    post (fitting entries of the knowledge collection, given by the caller above the features).
     """
     started = time.perf_counter()
     exclude = await uow.matches.partner_ids(post.id)
@@ -194,17 +196,24 @@ async def propose(
         await uow.refresh(match, ["offer", "request"])
         if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
-            announce_proposal(uow, match, partner.author, now)
+            note = await aside(partner) if aside is not None else None
+            announce_proposal(uow, match, partner.author, now, note)
     telemetry.observe("match_seconds", time.perf_counter() - started)
     return created
 
 
-def announce_proposal(uow: UnitOfWork, match: Match, member: Member, now: datetime) -> None:
-    """Ask one side of a Vorschlag through the outbox (once per side, whoever asks again)."""
+def announce_proposal(
+    uow: UnitOfWork, match: Match, member: Member, now: datetime, note: str | None = None
+) -> None:
+    """Ask one side of a Vorschlag through the outbox (once per side, whoever asks again);
+    ``note`` is a paragraph added below the proposal."""
+    reply = proposal_reply(match, member)
+    if note:
+        reply.text += "\n\n" + note
     enqueue(
         uow,
         member,
-        proposal_reply(match, member),
+        reply,
         kind="match_proposal",
         subject=t("match.subject"),
         now=now,

@@ -15,7 +15,9 @@ async def publish(ctx: Ctx, new: exchange.NewPost) -> list[Reply]:
     """Create a post and match it; the author sees Vorschläge and Vielleicht passend at once."""
     author = ctx.known_member
     post = await exchange.create_post(ctx.uow, ctx.services.index, author, new, ctx.now)
-    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    matches = await exchange.propose(
+        ctx.uow, ctx.services.index, post, ctx.now, aside=_partner_notes(ctx)
+    )
     kind = t(f"posts.kind.{post.kind}")
     confirmation = t("posts.created", kind=kind, title=post.title, id=post.id)
     replies = match_replies(confirmation, post.id, post.kind, matches, author)
@@ -27,7 +29,9 @@ async def republish(ctx: Ctx, post_id: int, text: str) -> list[Reply]:
     post = await exchange.edit_post(
         ctx.uow, ctx.services.index, ctx.known_member, post_id, text, ctx.now
     )
-    matches = await exchange.propose(ctx.uow, ctx.services.index, post, ctx.now)
+    matches = await exchange.propose(
+        ctx.uow, ctx.services.index, post, ctx.now, aside=_partner_notes(ctx)
+    )
     confirmation = t("posts.edited", title=post.title, id=post.id)
     if not matches:
         return [Reply(confirmation)]
@@ -39,11 +43,28 @@ async def _with_notes(ctx: Ctx, replies: list[Reply], matches, post) -> list[Rep
     """Beside new Vorschläge or Vielleicht passend: what other features declared to say
     about the post (the knowledge collection: up to two fitting entries)."""
     if matches:
-        for note in ctx.services.features.match_notes:
-            line = await note(ctx, post.title, post.body)
-            if line:
-                replies[0].text += "\n\n" + line
+        notes = await _notes(ctx, post.title, post.body)
+        if notes:
+            replies[0].text += "\n\n" + notes
     return replies
+
+
+def _partner_notes(ctx: Ctx):
+    """The same notes for the other side of a new Vorschlag, about their own post."""
+
+    async def aside(partner) -> str | None:
+        return await _notes(ctx, partner.title, partner.body)
+
+    return aside
+
+
+async def _notes(ctx: Ctx, title: str, body: str) -> str | None:
+    lines = []
+    for note in ctx.services.features.match_notes:
+        line = await note(ctx, title, body)
+        if line:
+            lines.append(line)
+    return "\n\n".join(lines) or None
 
 
 def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):

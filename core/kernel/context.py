@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.kernel.clock import Clock, system_clock
+from core.kernel.replies import IncomingFile
 
 if TYPE_CHECKING:  # annotations only: the features build on the kernel, not the reverse
     from core.exchange.match_index import MatchIndex
@@ -69,6 +70,8 @@ class Ctx:
     # An input a step set aside to be carried out once it is done (what a member asked for
     # before registering or consenting); the assistant acts on it right after the step.
     then: str | None = None
+    # Files sent along with the input, for the commands that take them (``takes_files``).
+    files: tuple[IncomingFile, ...] = ()
 
     @property
     def known_member(self) -> Member:

@@ -38,6 +38,8 @@ class Command:
     staff_only: bool = False
     # None: every channel; else the channels where the command makes sense.
     channels: tuple[str, ...] | None = None
+    # The command reads files sent along with it (``Ctx.files``); other commands never see them.
+    takes_files: bool = False
 
     def available_in(self, channel: str | None) -> bool:
         return channel is None or self.channels is None or channel in self.channels
@@ -80,6 +82,11 @@ class Grammar:
             if self._by_word[key] not in found:
                 found.append(self._by_word[key])
         return found[:limit]
+
+    def takes_files(self, text: str) -> bool:
+        """Whether ``text`` is a command that reads the files sent along with it."""
+        parsed = self.parse(text)
+        return bool(parsed and parsed.command and parsed.command.takes_files)
 
     def words(self) -> list[str]:
         return sorted(self._by_word)

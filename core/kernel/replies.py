@@ -24,6 +24,17 @@ class Attachment:
     data: bytes
 
 
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a member sent along with a command (a mail's attachment, a Telegram document)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    # False when the channel could read only part of it (a mail cut at its size limit).
+    complete: bool = True
+
+
 @dataclass
 class Reply:
     text: str

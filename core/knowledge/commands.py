@@ -31,7 +31,8 @@ def reason(hit: Hit) -> str:
     return t("knowledge.reason_similar")
 
 
-def entry_text(number: int, entry: KnowledgeEntry, why: str) -> str:
+def entry_text(number: int | None, entry: KnowledgeEntry, why: str) -> str:
+    """One hit; ``number`` None where the channel numbers the items itself (email)."""
     summary = entry.summary.strip()
     if len(summary) > SUMMARY_SHOWN:
         summary = summary[: SUMMARY_SHOWN - 1].rsplit(" ", 1)[0] + " …"
@@ -40,8 +41,7 @@ def entry_text(number: int, entry: KnowledgeEntry, why: str) -> str:
         details.append(t("knowledge.item_link", link=entry.link))
     return t(
         "knowledge.item",
-        number=number,
-        title=entry.title,
+        title=entry.title if number is None else f"{number}. {entry.title}",
         kind=entries.kind_label(entry.kind),
         date=t("knowledge.item_date", date=entry.issued_on.strftime("%d.%m.%Y"))
         if entry.issued_on
@@ -62,16 +62,21 @@ async def search(ctx: Ctx, args: str) -> list[Reply]:
     if not found:
         return [Reply(t("knowledge.none", query=query))]
     replies = [Reply(t("knowledge.intro", query=query))]
-    if ctx.sender.channel == "email" and found[0][1].score >= GOOD:
+    email = ctx.sender.channel == "email"
+    attached: set[int] = set()
+    if email and found[0][1].score >= GOOD:
         # A mail round trip per choice is slow: the best hit's file comes right away.
-        replies[0].attachments += _file_attachments(ctx, found[0][0])
+        files = _file_attachments(ctx, found[0][0])
+        replies[0].attachments += files
+        attached |= {found[0][0].id} if files else set()
     for number, (entry, hit) in enumerate(found, start=1):
         choices = []
-        if entry.file_sha256:
+        if entry.file_sha256 and entry.id not in attached:
             choices.append(
                 Choice(t("knowledge.choice_file", number=number), f"/wissen_datei {entry.id}")
             )
-        text = entry_text(number, entry, reason(hit))
+        # A mail numbers its items itself ("1) …"): the hit's own number would repeat it.
+        text = entry_text(None if email else number, entry, reason(hit))
         replies.append(Reply(text, choices, ref=f"knowledge:{entry.id}"))
     return replies
 
@@ -89,7 +94,9 @@ def _file_attachments(ctx: Ctx, entry: KnowledgeEntry) -> list[Attachment]:
 
 async def send_file(ctx: Ctx, args: str) -> Reply:
     entry = await entries.get(ctx.uow, _entry_id(args))
-    if entry.status != "published":
+    # Staff look at a suggestion's file before they publish it.
+    staff = ctx.member is not None and ctx.member.is_staff
+    if entry.status != "published" and not (staff and entry.status == "draft"):
         raise UserError.of("knowledge.not_published", id=entry.id)
     link = t("knowledge.file_link", link=entry.link) if entry.link else ""
     if not entry.file_sha256:
@@ -106,9 +113,14 @@ async def send_file(ctx: Ctx, args: str) -> Reply:
 
 
 async def suggest(ctx: Ctx, args: str) -> Reply:
-    """``/wissen_vorschlagen Titel | Link | kurze Beschreibung``: a draft for the staff."""
+    """``/wissen_vorschlagen Titel | Link | kurze Beschreibung``: a draft for the staff,
+    with the files sent along (a mail's attachments, a Telegram document) if any."""
+    if "|" not in args and "\n" in args.strip():
+        # A mail's subject names it and the body describes it: "Titel\nBeschreibung".
+        first, more = args.strip().split("\n", 1)
+        args = f"{first} | {' '.join(more.split())}"
     parts = [p.strip() for p in args.split("|")]
-    if not args.strip():
+    if not args.strip() and not ctx.files:
         return Reply(t("knowledge.suggest_usage"))
     title = parts[0]
     rest = parts[1:]
@@ -118,6 +130,8 @@ async def suggest(ctx: Ctx, args: str) -> Reply:
         link = found.group(0) if found else ""
         title = title.replace(link, "").strip() if link else title
     summary = " ".join(p for p in rest if p and p != link)
+    if ctx.files:
+        return await _suggest_files(ctx, title, link, summary)
     new = entries.NewEntry(
         title=title,
         summary=summary,
@@ -129,8 +143,52 @@ async def suggest(ctx: Ctx, args: str) -> Reply:
     )
     if not link:
         return Reply(t("knowledge.link_or_file") + "\n\n" + t("knowledge.suggest_usage"))
-    entry = await entries.add_entry(ctx.uow, ctx.services.knowledge, new, ctx.now)
+    entry = await entries.add_entry(ctx.uow, ctx.services.knowledge, new, ctx.now, commit=False)
     return Reply(t("knowledge.suggested", title=entry.title, id=entry.id))
+
+
+async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply:
+    """One suggestion per file sent along; a file that cannot be taken is named with the
+    reason, and the others are still suggested. The title given names a single file only."""
+    library = ctx.services.knowledge
+    limit = library.receive_limit(ctx.sender.channel)
+    lines: list[str] = []
+    added = 0
+    for file in ctx.files:
+        name = file.filename or t("knowledge.file_unnamed")
+        if not file.complete:
+            lines.append(t("knowledge.suggest_file_failed", name=name, reason=t(
+                "knowledge.file_cut", limit=entries.megabytes(limit))))  # fmt: skip
+            continue
+        if len(file.data) > limit:
+            reason = t(
+                "knowledge.file_too_large_limit",
+                size=entries.megabytes(len(file.data)),
+                limit=entries.megabytes(limit),
+            )
+            lines.append(t("knowledge.suggest_file_failed", name=name, reason=reason))
+            continue
+        new = entries.NewEntry(
+            title=title if len(ctx.files) == 1 else "",
+            summary=summary,
+            kind="praxisbeispiel",
+            link=link,
+            file_name=file.filename or "",
+            data=file.data,
+            municipality_ags=ctx.known_member.municipality_ags,
+            status="draft",
+            suggested_by=ctx.known_member.id,
+        )
+        try:
+            entry = await entries.add_entry(ctx.uow, library, new, ctx.now, commit=False)
+        except UserError as error:
+            lines.append(t("knowledge.suggest_file_failed", name=name, reason=error.message))
+            continue
+        added += 1
+        lines.append(t("knowledge.suggested", title=entry.title, id=entry.id))
+    if not added:
+        lines.append(t("knowledge.suggest_usage"))
+    return Reply("\n\n".join(lines))
 
 
 # --- staff -------------------------------------------------------------------------
@@ -145,6 +203,9 @@ async def pending(ctx: Ctx, args: str) -> list[Reply]:
     for entry in drafts:
         author = authors.get(entry.suggested_by)
         details = [d for d in (entry.summary, entry.link) if d]
+        if entry.file_sha256:
+            size = entries.megabytes(entry.file_size)
+            details.append(t("knowledge.pending_file", name=entry.file_name, size=size))
         text = t(
             "knowledge.pending_line",
             id=entry.id,
@@ -157,6 +218,8 @@ async def pending(ctx: Ctx, args: str) -> list[Reply]:
             Choice(t("knowledge.choice_publish"), f"/wissen_freigeben {entry.id}"),
             Choice(t("knowledge.choice_decline"), f"/wissen_ablehnen {entry.id}"),
         ]
+        if entry.file_sha256:
+            choices.append(Choice(t("knowledge.choice_look"), f"/wissen_datei {entry.id}"))
         replies.append(Reply(text, choices, ref=f"knowledge:{entry.id}"))
     return replies
 
@@ -179,7 +242,9 @@ def commands() -> list[Command]:
     return [
         Command("wissen", search, args="[Stichworte]"),
         Command("wissen_datei", send_file, args="NR", listed=False),
-        Command("wissen_vorschlagen", suggest, args="[Titel | Link | Beschreibung]"),
+        Command(
+            "wissen_vorschlagen", suggest, args="[Titel | Link | Beschreibung]", takes_files=True
+        ),
         Command("wissen_offen", pending, staff_only=True),
         Command(
             "wissen_freigeben",

@@ -91,8 +91,8 @@ async def prepare(uow: UnitOfWork, library: KnowledgeLibrary, new: NewEntry) -> 
         if len(new.data) > library.max_bytes:
             raise UserError.of(
                 "knowledge.file_too_large_limit",
-                size=_megabytes(len(new.data)),
-                limit=_megabytes(library.max_bytes),
+                size=megabytes(len(new.data)),
+                limit=megabytes(library.max_bytes),
             )
         if not new.data:
             raise UserError.of("knowledge.file_empty")
@@ -119,12 +119,20 @@ async def prepare(uow: UnitOfWork, library: KnowledgeLibrary, new: NewEntry) -> 
 
 
 async def add_entry(
-    uow: UnitOfWork, library: KnowledgeLibrary, new: NewEntry, now: datetime
+    uow: UnitOfWork,
+    library: KnowledgeLibrary,
+    new: NewEntry,
+    now: datetime,
+    *,
+    commit: bool = True,
 ) -> KnowledgeEntry:
     """Check, store the file and commit the entry: both or neither.
 
     The file is written first (under its hash, atomically); if the row does not commit,
-    the file written by this call is removed again. Commits the unit of work.
+    the file written by this call is removed again. Commits the unit of work; with
+    ``commit=False`` (a member's command, whose transaction the caller commits) the row is
+    only flushed, and a file left by a later rollback is one nobody refers to, taken again
+    by whoever sends the same bytes.
     """
     new = await prepare(uow, library, new)
     vector, model = library.index.vector(new.title, new.summary, new.topics)
@@ -145,7 +153,7 @@ async def add_entry(
     )
     if new.data is None:
         uow.knowledge.add(entry)
-        await uow.commit()
+        await (uow.commit() if commit else uow.flush())
         return entry
     file_type, text = new.extracted or extract_text(new.file_name, new.data)
     with library.files.kept(new.data) as sha256:
@@ -155,7 +163,7 @@ async def add_entry(
         entry.file_size = len(new.data)
         entry.text = text
         uow.knowledge.add(entry)
-        await uow.commit()
+        await (uow.commit() if commit else uow.flush())
     return entry
 
 
@@ -242,5 +250,5 @@ async def forget_suggester(uow: UnitOfWork, member: Member, now: datetime) -> No
             entry.updated_at = now
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
     return f"{size / MB:.1f}".replace(".", ",")

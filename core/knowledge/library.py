@@ -10,8 +10,9 @@ from core.knowledge.files import FileStore
 from core.knowledge.index import KnowledgeIndex
 
 MB = 1024 * 1024
-# The Bot API takes documents up to 50 MB from a bot.
+# The Bot API takes documents up to 50 MB from a bot, and gives a bot files up to 20 MB.
 TELEGRAM_DOCUMENT_LIMIT = 50 * MB
+TELEGRAM_DOWNLOAD_LIMIT = 20 * MB
 
 
 @dataclass
@@ -28,4 +29,12 @@ class KnowledgeLibrary:
             return self.mail_attachment_bytes
         if channel == "telegram":
             return TELEGRAM_DOCUMENT_LIMIT
+        return self.max_bytes
+
+    def receive_limit(self, channel: str) -> int:
+        """Largest file a member can suggest through ``channel``."""
+        if channel == "email":
+            return min(self.max_bytes, self.mail_attachment_bytes)
+        if channel == "telegram":
+            return min(self.max_bytes, TELEGRAM_DOWNLOAD_LIMIT)
         return self.max_bytes

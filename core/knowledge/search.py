@@ -22,7 +22,7 @@ import numpy as np
 
 from core.matching.analysis import Analyzer
 from core.matching.bm25_index import InvertedIndex
-from core.matching.engine import Fusion
+from core.matching.engine import Fusion, one_blas_thread
 from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
 from core.matching.vectors import VectorColumn, query_vector
@@ -72,6 +72,7 @@ class Query:
 
 class KnowledgeEngine:
     def __init__(self, thesaurus_path: str | Path | None = None, fusion: Fusion = FUSION) -> None:
+        one_blas_thread()  # as the matching: small products, one request at a time
         groups = load_thesaurus(thesaurus_path)
         self._analyzer = Analyzer(groups)
         self._labels = [g.label for g in groups]

@@ -95,7 +95,7 @@ MAX_CONCEPT_LABELS = 2
 _KIND_CODES = {OFFER: 1, "request": 2}
 
 
-def _one_blas_thread() -> None:
+def one_blas_thread() -> None:
     """The engine's matrix products are small and run per request; a second BLAS thread
     only spins against the other work of the process and the machine (measured: encoding
     and the cosine over all posts 6-9x slower with two threads on a busy 2-core host)."""
@@ -112,7 +112,7 @@ class MatchEngine:
         lexical: Fusion = LEXICAL,
     ) -> None:
         """`threshold` sets the Vorschlag bar of both fusions (and caps their lower bar)."""
-        _one_blas_thread()
+        one_blas_thread()
         groups = load_thesaurus(thesaurus_path)
         self._analyzer = Analyzer(groups)
         # Stored terms of another analyser are not used (stored_terms.py).

@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.store.models import Event, Member, OutboxMessage, Registration
+from core.store.models import (
+    Event,
+    EventMaterial,
+    KnowledgeEntry,
+    Member,
+    OutboxMessage,
+    Registration,
+)
 
 
 class EventRepo:
@@ -43,6 +50,49 @@ class EventRepo:
             .where(Event.parent_id.is_(None), Event.status.in_(statuses))
             .where(func.coalesce(Event.ends_at, Event.starts_at) >= now)
             .order_by(Event.starts_at, Event.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def link_material(self, event_id: int, entry_id: int, now: datetime) -> bool:
+        """Tie a knowledge entry to an event; False when it was tied before."""
+        if await self.session.get(EventMaterial, (event_id, entry_id)) is not None:
+            return False
+        self.session.add(EventMaterial(event_id=event_id, entry_id=entry_id, created_at=now))
+        await self.session.flush()
+        return True
+
+    async def unlink_material(self, event_id: int, entry_id: int) -> bool:
+        row = await self.session.get(EventMaterial, (event_id, entry_id))
+        if row is None:
+            return False
+        await self.session.delete(row)
+        return True
+
+    async def materials(self, event_ids: Iterable[int]) -> dict[int, list[KnowledgeEntry]]:
+        """The entries tied to each event, in the order they were linked."""
+        ids = list(event_ids)
+        found: dict[int, list[KnowledgeEntry]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        stmt = (
+            select(EventMaterial.event_id, KnowledgeEntry)
+            .join(KnowledgeEntry, KnowledgeEntry.id == EventMaterial.entry_id)
+            .where(EventMaterial.event_id.in_(ids))
+            .order_by(EventMaterial.created_at, EventMaterial.entry_id)
+        )
+        for event_id, entry in (await self.session.execute(stmt)).all():
+            found[event_id].append(entry)
+        return found
+
+    async def past_with_material(self, since: datetime, now: datetime) -> Sequence[Event]:
+        """Published events (not modules) over since ``since`` that have material, latest first."""
+        stmt = (
+            select(Event)
+            .where(Event.parent_id.is_(None), Event.status == "published")
+            .where(func.coalesce(Event.ends_at, Event.starts_at) < now)
+            .where(func.coalesce(Event.ends_at, Event.starts_at) >= since)
+            .where(Event.id.in_(select(EventMaterial.event_id)))
+            .order_by(Event.starts_at.desc(), Event.id)
         )
         return (await self.session.scalars(stmt)).all()
 

@@ -354,6 +354,21 @@ class Registration(Base):
     created_at: Mapped[datetime] = _ts()
 
 
+class EventMaterial(Base):
+    """A knowledge entry that belongs to an event: its recording (Aufzeichnung), slides or
+    other material. Staff link it; members see it with the event and get the file."""
+
+    __tablename__ = "event_materials"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_entries.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = _ts()
+
+
 class Interest(Base):
     """Keywords a member follows; fitting new posts appear in their digest."""
 

@@ -84,7 +84,7 @@ def checked_format(format: str) -> str:
 # --- import -----------------------------------------------------------------------
 
 
-def progress_bar(label: str, total: int) -> tuple[Progress, Callable[[int], None]]:
+def progress_bar(label: str, total: int | None) -> tuple[Progress, Callable[[int], None]]:
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

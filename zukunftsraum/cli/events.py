@@ -11,6 +11,7 @@ import typer
 from core.digests.members import sweep_member_digests
 from core.digests.staff import sweep_staff_digests
 from core.events import calendar as event_cases
+from core.events import material as event_material
 from core.events.ics import EventData, read_calendar
 from core.events.timing import local_text, parse_local
 from core.kernel.german_format import counted
@@ -180,6 +181,39 @@ async def events_cancel(
         await event_cases.cancel(uow, event, application.services.clock(), application.settings.tz)
         await uow.commit()
     out.print(f"Termin {event.id} ({event.title}) ist abgesagt.")
+
+
+@events_app.command("link")
+@async_command
+async def events_link(
+    event_id: Annotated[int, typer.Argument(help="Nr. des Termins")],
+    entry: Annotated[int, typer.Option(help="Nr. des Eintrags der Wissenssammlung")],
+) -> None:
+    """Aufzeichnung, Folien o. Ä. aus der Wissenssammlung mit einem Termin verknüpfen.
+
+    Ist der Termin vorbei, erfahren alle, die angemeldet waren, einmal davon."""
+    async with open_app() as application, application.db.uow() as uow:
+        now, tz = application.services.clock(), application.settings.tz
+        event, linked, told = await event_material.link(uow, event_id, entry, now, tz)
+        await uow.commit()
+    out.print(
+        f"Eintrag {linked.id} ({linked.title}) gehört jetzt zu Termin {event.id} ({event.title})."
+    )
+    if told:
+        out.print(f"{counted(told, 'Person', 'Personen')} benachrichtigt, die angemeldet waren.")
+
+
+@events_app.command("unlink")
+@async_command
+async def events_unlink(
+    event_id: Annotated[int, typer.Argument(help="Nr. des Termins")],
+    entry: Annotated[int, typer.Option(help="Nr. des Eintrags der Wissenssammlung")],
+) -> None:
+    """Die Verknüpfung eines Eintrags mit einem Termin lösen."""
+    async with open_app() as application, application.db.uow() as uow:
+        event = await event_material.unlink(uow, event_id, entry)
+        await uow.commit()
+    out.print(f"Eintrag {entry} gehört nicht mehr zu Termin {event.id} ({event.title}).")
 
 
 @digest_app.command("send")

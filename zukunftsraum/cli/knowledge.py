@@ -11,6 +11,7 @@ import typer
 from core.kernel.german_format import counted, number
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
+from core.knowledge import reindex as knowledge_reindex
 from core.store.models import KnowledgeEntry
 from zukunftsraum.cli import labels as cli_labels
 from zukunftsraum.cli import tables
@@ -103,6 +104,40 @@ async def knowledge_import_cmd(
     out.print(f"{added} importiert, {number(len(report.failed))} nicht importiert.")
     if report.failed and not report.added:
         raise typer.Exit(1)
+
+
+@knowledge_app.command("reindex")
+@async_command
+async def knowledge_reindex_cmd(
+    all_entries: Annotated[
+        bool, typer.Option("--all", help="alle Einträge neu berechnen, nicht nur veraltete")
+    ] = False,
+    extract: Annotated[
+        bool, typer.Option(help="den Text aller Dateien neu lesen (sonst nur fehlende)")
+    ] = False,
+) -> None:
+    """Suchdaten nach einem Modellwechsel neu berechnen (Einbettungen, fehlende Texte)."""
+    async with open_app() as application:
+        async with application.db.uow() as uow:
+            total = len(await uow.knowledge.ids())
+        progress, advance = progress_bar("Wissenssammlung", total)
+        with progress:
+            report = await knowledge_reindex.reindex(
+                application.db,
+                application.services.knowledge,
+                application.services.clock,
+                everything=all_entries,
+                extract=extract,
+                progress=advance,
+            )
+    for entry_id in report.missing_files:
+        out.print(f"Eintrag {entry_id}: Datei fehlt im Datenverzeichnis.")
+    for entry_id, reason in report.unreadable:
+        out.print(f"Eintrag {entry_id}: Text nicht lesbar: {reason}")
+    out.print(
+        f"{counted(report.entries, 'Eintrag', 'Einträge')} geprüft: "
+        f"{number(report.encoded)} neu eingebettet, {number(report.extracted)} Texte neu gelesen."
+    )
 
 
 def _row(entry: KnowledgeEntry) -> dict:

@@ -1,4 +1,4 @@
-"""Match proposals: export."""
+"""Match proposals: export; the posts' stored search data: reindex."""
 
 from __future__ import annotations
 
@@ -7,9 +7,18 @@ from typing import Annotated
 import typer
 
 from core.exchange.match_export import export_rows
+from core.kernel.german_format import counted, number
 from zukunftsraum.cli import labels as cli_labels
 from zukunftsraum.cli import tables
-from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app
+from zukunftsraum.cli.common import (
+    FormatOption,
+    async_command,
+    checked_format,
+    fail,
+    open_app,
+    out,
+    progress_bar,
+)
 
 matches_app = typer.Typer(help="Treffervorschläge.", no_args_is_help=True)
 
@@ -52,4 +61,19 @@ async def matches_export(
             tables.Column("Begründung", lambda r: r["reason"], limit=160),
         ],
         empty="Keine Treffervorschläge.",
+    )
+
+
+@matches_app.command("reindex")
+@async_command
+async def matches_reindex() -> None:
+    """Einbettungen und Textanalyse aller offenen Beiträge nach einem Modellwechsel neu
+    berechnen und speichern (sonst geschieht das beim nächsten Start)."""
+    async with open_app() as application:
+        progress, advance = progress_bar("Beiträge", None)
+        with progress:
+            count, done = await application.services.index.reindex(application.db, advance)
+    out.print(
+        f"{counted(count, 'offener Beitrag', 'offene Beiträge')} geprüft: "
+        f"{number(done)} neu berechnet und gespeichert."
     )
