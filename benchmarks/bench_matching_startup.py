@@ -50,6 +50,16 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def peak_rss_mb() -> float:
+    """Peak RSS of this process since it started (VmHWM). Not ru_maxrss: Linux carries
+    that over from the parent through fork and exec, so a child of the process that built
+    the database would report the builder's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -201,7 +211,10 @@ async def start(url: str) -> None:
         f"start-up from the database: {loaded:,} posts in {startup_s:.1f} s "
         f"({startup_cpu:.1f} s CPU, {index.engine.analysed} analysed; target <= 15 s)"
     )
-    print(f"RSS: before {rss_before:.0f} MB, after start-up {rss_started:.0f} MB")
+    print(
+        f"peak RSS: at process start {rss_before:.0f} MB, after start-up and before the "
+        f"model {rss_started:.0f} MB"
+    )
     print(query_line)
     print(f"model loaded on first use: {load_s:.1f} s")
     print(
