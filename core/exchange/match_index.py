@@ -39,6 +39,10 @@ OVERLAP = timedelta(minutes=5)
 RECENT = 2_000
 # Posts analysed and indexed between two chances for other work on the event loop.
 UPSERT_SLICE = 16
+# Posts indexed together at start (MatchEngine.bulk): fewer, larger chunks cost less CPU per
+# post (each chunk appends once to the postings of every term it contains) and hold more
+# temporary memory (about 3.5 MB per 1,000 posts).
+LOAD_CHUNK = 10_000
 
 Progress = Callable[[int], None]
 
@@ -159,28 +163,29 @@ class MatchIndex:
         stale: list[int] = []
         count = 0
         seen: datetime | None = None
-        async for rows in uow.posts.index_rows():
-            docs = []
-            for row in rows:
-                count += 1
-                stamp = aware(row.updated_at)
-                seen = stamp if seen is None or stamp > seen else seen
-                self._stamps[row.id] = stamp
-                if row.status != "open":
-                    continue
-                key = text_key(post_text(row.title, row.body, row.topics or ()))
-                vector = from_bytes(row.vector) if row.vector is not None else None
-                if (
-                    row.model != model
-                    or row.text_key != key
-                    or not vector.size
-                    or row.analysis != analyser
-                    or row.terms_key != key
-                ):
-                    stale.append(row.id)
-                    continue
-                docs.append(_row_doc(row, vector, _row_terms(row)))
-            self.engine.bulk_upsert(docs)
+        with self.engine.bulk(LOAD_CHUNK) as load:
+            async for rows in uow.posts.index_rows():
+                docs = []
+                for row in rows:
+                    count += 1
+                    stamp = aware(row.updated_at)
+                    seen = stamp if seen is None or stamp > seen else seen
+                    self._stamps[row.id] = stamp
+                    if row.status != "open":
+                        continue
+                    key = text_key(post_text(row.title, row.body, row.topics or ()))
+                    vector = from_bytes(row.vector) if row.vector is not None else None
+                    if (
+                        row.model != model
+                        or row.text_key != key
+                        or not vector.size
+                        or row.analysis != analyser
+                        or row.terms_key != key
+                    ):
+                        stale.append(row.id)
+                        continue
+                    docs.append(_row_doc(row, vector, _row_terms(row)))
+                load.add(docs)
         for start in range(0, len(stale), 1000):
             posts = list((await uow.posts.many(stale[start : start + 1000])).values())
             vectors = await self.vectors(uow, posts)

@@ -133,6 +133,9 @@ class MatchEngine:
         self._kinds = array("b")
         self._municipalities = array("i")  # code from _municipality_codes, 0 = unknown
         self._places: list[Place | None] = []
+        # One Place object per distinct place: posts of one municipality share it (at
+        # 100,000 posts, a Place with its own strings per post held about 37 MB).
+        self._shared_places: dict[Place, Place] = {}
         self._municipality_codes: dict[str, int] = {}
 
     # --- maintenance -------------------------------------------------------------------
@@ -141,27 +144,18 @@ class MatchEngine:
         """Add a post or replace the indexed version of an edited one."""
         self.bulk_upsert((doc,))
 
-    def bulk_upsert(self, docs: Iterable[PostDoc]) -> None:
+    def bulk_upsert(self, docs: Iterable[PostDoc], chunk: int = BULK_CHUNK) -> None:
         """Add or replace many posts, e.g. all open posts at start; much faster than one
         upsert() per post. Reads `docs` lazily, so a generator keeps memory low; when an id
-        comes twice, the later post wins."""
-        batch = self._index.new_batch()
-        columns: list[tuple[int, int, int, Place, np.ndarray | None]] = []
-        pending: set[int] = set()
-        try:
-            for doc in docs:
-                kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
-                if doc.id in pending or len(batch) >= BULK_CHUNK:
-                    self._add_batch(batch, columns)
-                    batch, columns, pending = self._index.new_batch(), [], set()
-                self.remove(doc.id)
-                self._add_terms(batch, doc)
-                municipality = self._municipality_code(doc.municipality_ags)
-                columns.append((doc.id, kind_code, municipality, _place(doc), doc.vector))
-                pending.add(doc.id)
-        finally:
-            # Also on an error: the posts read so far are already removed in their old form.
-            self._add_batch(batch, columns)
+        comes twice, the later post wins. Posts are indexed in chunks of `chunk`: larger
+        chunks cost less CPU per post and more temporary memory."""
+        with self.bulk(chunk) as load:
+            load.add(docs)
+
+    def bulk(self, chunk: int = BULK_CHUNK) -> BulkLoad:
+        """bulk_upsert() for posts that arrive in several parts (rows streamed from the
+        database): `with engine.bulk() as load: load.add(docs)` for each part."""
+        return BulkLoad(self, chunk)
 
     def stored_terms(self, doc: PostDoc) -> StoredTerms:
         """The post's analysed text, to be stored beside it and given back in `doc.terms`
@@ -381,6 +375,43 @@ class MatchEngine:
             if surface and surface[:1].isupper():
                 topics.append(surface)
         return topics
+
+
+class BulkLoad:
+    """Posts collected into chunks for MatchEngine; see MatchEngine.bulk()."""
+
+    def __init__(self, engine: MatchEngine, chunk: int) -> None:
+        self._engine = engine
+        self._chunk = max(chunk, 1)
+        self._batch = engine._index.new_batch()
+        self._columns: list[tuple[int, int, int, Place, np.ndarray | None]] = []
+        self._pending: set[int] = set()
+
+    def __enter__(self) -> BulkLoad:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Also on an error: the posts read so far are already removed in their old form.
+        self.flush()
+
+    def add(self, docs: Iterable[PostDoc]) -> None:
+        engine = self._engine
+        for doc in docs:
+            kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
+            if doc.id in self._pending or len(self._batch) >= self._chunk:
+                self.flush()
+            engine.remove(doc.id)
+            engine._add_terms(self._batch, doc)
+            municipality = engine._municipality_code(doc.municipality_ags)
+            place = _place(doc)
+            place = engine._shared_places.setdefault(place, place)
+            self._columns.append((doc.id, kind_code, municipality, place, doc.vector))
+            self._pending.add(doc.id)
+
+    def flush(self) -> None:
+        """Index the posts collected so far."""
+        self._engine._add_batch(self._batch, self._columns)
+        self._batch, self._columns, self._pending = self._engine._index.new_batch(), [], set()
 
 
 def _kind_code(kind: str) -> int:
