@@ -186,6 +186,10 @@ class MatchIndex:
                         continue
                     docs.append(_row_doc(row, vector, _row_terms(row)))
                 load.add(docs)
+                if seen is not None and len(self._stamps) > 2 * len(rows):
+                    # Only the overlap window before the newest stamp is kept (below); what
+                    # falls out of it behind the newest stamp so far never comes back.
+                    self._stamps = {i: s for i, s in self._stamps.items() if s >= seen - OVERLAP}
         for start in range(0, len(stale), 1000):
             posts = list((await uow.posts.many(stale[start : start + 1000])).values())
             vectors = await self.vectors(uow, posts)
