@@ -97,9 +97,12 @@ MAX_CONCEPT_LABELS = 2
 _KIND_CODES = {OFFER: 1, "request": 2}
 
 
-# glibc's mallopt parameter for the size from which blocks are mapped from the system.
+# glibc's mallopt parameters: the size from which blocks are mapped from the system, and
+# how much free memory at the top of the heap is kept instead of given back.
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 20
+M_TRIM_THRESHOLD = -1
+TRIM_THRESHOLD = 16 << 20
 
 
 def _large_blocks_mapped() -> None:
@@ -115,6 +118,10 @@ def _large_blocks_mapped() -> None:
         return
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    # Fixing the first also fixes this one at 128 KiB (glibc used to raise both together):
+    # each query's temporaries of a few hundred KiB would then be given back and faulted in
+    # again every time.
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _one_blas_thread() -> None:
