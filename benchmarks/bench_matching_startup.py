@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from benchmarks.bench_matching_speed import PostGenerator, encoding_cost
+from benchmarks.bench_matching_speed import PostGenerator, encoding_cost, peak_rss_mb
 from core.exchange import posts as exchange
 from core.exchange.match_index import MatchIndex
 from core.matching import MatchEngine
@@ -47,20 +46,6 @@ from core.store.unit_of_work import Database
 MEMBERS = 1_000
 QUERIES = 200
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def peak_rss_mb() -> float:
-    """Peak RSS of this process since it started (VmHWM). Not ru_maxrss: Linux carries
-    that over from the parent through fork and exec, so a child of the process that built
-    the database would report the builder's peak."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def build(url: str, posts: int) -> None:
