@@ -40,6 +40,16 @@ SYLLABLES = [c + v for c in "bdfgklmnrstw" for v in "aeio"]
 
 
 def peak_rss_mb() -> float:
+    """Peak RSS of this process since it started (VmHWM). Not ru_maxrss: Linux carries
+    that over from the parent through fork and exec, so a child of the process that built
+    the database would report the builder's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

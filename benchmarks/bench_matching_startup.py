@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from benchmarks.bench_matching_speed import PostGenerator, encoding_cost
+from benchmarks.bench_matching_speed import PostGenerator, encoding_cost, peak_rss_mb
 from core.exchange import posts as exchange
 from core.exchange.match_index import MatchIndex
 from core.matching import MatchEngine
@@ -47,10 +46,6 @@ from core.store.unit_of_work import Database
 MEMBERS = 1_000
 QUERIES = 200
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def build(url: str, posts: int) -> None:
@@ -201,7 +196,10 @@ async def start(url: str) -> None:
         f"start-up from the database: {loaded:,} posts in {startup_s:.1f} s "
         f"({startup_cpu:.1f} s CPU, {index.engine.analysed} analysed; target <= 15 s)"
     )
-    print(f"RSS: before {rss_before:.0f} MB, after start-up {rss_started:.0f} MB")
+    print(
+        f"peak RSS: at process start {rss_before:.0f} MB, after start-up and before the "
+        f"model {rss_started:.0f} MB"
+    )
     print(query_line)
     print(f"model loaded on first use: {load_s:.1f} s")
     print(

@@ -269,6 +269,9 @@ class InvertedIndex:
         """Add the deferred terms' contributions to `scores` for the given slots only.
         Postings are in slot order (slots only grow, compaction keeps the order), so each
         lookup is a binary search."""
+        # Slots of the same type as the postings: searchsorted would otherwise convert
+        # every posting list to int64 first (a copy of up to all slots per deferred term).
+        slots = slots.astype(np.int32)
         for term_id, factor in deferred:
             posting_slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
             impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.float32)
@@ -291,9 +294,11 @@ class InvertedIndex:
         bounds = np.flatnonzero(np.diff(ids)) + 1
         starts = np.concatenate(([0], bounds)).tolist()
         ends = np.concatenate((bounds, [ids.size])).tolist()
+        # Byte views: slicing them is cheaper than slicing and copying numpy arrays.
+        slot_bytes, impact_bytes = memoryview(slots.tobytes()), memoryview(impacts.tobytes())
         for term_id, start, end in zip(ids[starts].tolist(), starts, ends, strict=True):
-            self._post_slots[term_id].frombytes(slots[start:end].tobytes())
-            self._post_impacts[term_id].frombytes(impacts[start:end].tobytes())
+            self._post_slots[term_id].frombytes(slot_bytes[4 * start : 4 * end])
+            self._post_impacts[term_id].frombytes(impact_bytes[4 * start : 4 * end])
 
     def _append_records(self, ids: np.ndarray, marks: np.ndarray, counts: np.ndarray) -> None:
         packed = np.empty(ids.size, dtype=RECORD)

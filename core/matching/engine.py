@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
@@ -95,6 +97,33 @@ MAX_CONCEPT_LABELS = 2
 _KIND_CODES = {OFFER: 1, "request": 2}
 
 
+# glibc's mallopt parameters: the size from which blocks are mapped from the system, and
+# how much free memory at the top of the heap is kept instead of given back.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1 << 20
+M_TRIM_THRESHOLD = -1
+TRIM_THRESHOLD = 16 << 20
+
+
+def _large_blocks_mapped() -> None:
+    """Blocks of 1 MiB and more (the numpy arrays of a bulk load) come straight from the
+    system and go back to it when freed. glibc otherwise raises that bound to the largest
+    block freed so far, after which such temporaries land in the heap among long-lived
+    objects and stay as holes: at 100,000 posts the start-up peaked 40 MB higher."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    # Fixing the first also fixes this one at 128 KiB (glibc used to raise both together):
+    # each query's temporaries of a few hundred KiB would then be given back and faulted in
+    # again every time.
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
 def one_blas_thread() -> None:
     """The engine's matrix products are small and run per request; a second BLAS thread
     only spins against the other work of the process and the machine (measured: encoding
@@ -113,6 +142,7 @@ class MatchEngine:
     ) -> None:
         """`threshold` sets the Vorschlag bar of both fusions (and caps their lower bar)."""
         one_blas_thread()
+        _large_blocks_mapped()
         groups = load_thesaurus(thesaurus_path)
         self._analyzer = Analyzer(groups)
         # Stored terms of another analyser are not used (stored_terms.py).
@@ -133,6 +163,9 @@ class MatchEngine:
         self._kinds = array("b")
         self._municipalities = array("i")  # code from _municipality_codes, 0 = unknown
         self._places: list[Place | None] = []
+        # One Place object per distinct place: posts of one municipality share it (at
+        # 100,000 posts, a Place with its own strings per post held about 37 MB).
+        self._shared_places: dict[Place, Place] = {}
         self._municipality_codes: dict[str, int] = {}
 
     # --- maintenance -------------------------------------------------------------------
@@ -141,27 +174,18 @@ class MatchEngine:
         """Add a post or replace the indexed version of an edited one."""
         self.bulk_upsert((doc,))
 
-    def bulk_upsert(self, docs: Iterable[PostDoc]) -> None:
+    def bulk_upsert(self, docs: Iterable[PostDoc], chunk: int = BULK_CHUNK) -> None:
         """Add or replace many posts, e.g. all open posts at start; much faster than one
         upsert() per post. Reads `docs` lazily, so a generator keeps memory low; when an id
-        comes twice, the later post wins."""
-        batch = self._index.new_batch()
-        columns: list[tuple[int, int, int, Place, np.ndarray | None]] = []
-        pending: set[int] = set()
-        try:
-            for doc in docs:
-                kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
-                if doc.id in pending or len(batch) >= BULK_CHUNK:
-                    self._add_batch(batch, columns)
-                    batch, columns, pending = self._index.new_batch(), [], set()
-                self.remove(doc.id)
-                self._add_terms(batch, doc)
-                municipality = self._municipality_code(doc.municipality_ags)
-                columns.append((doc.id, kind_code, municipality, _place(doc), doc.vector))
-                pending.add(doc.id)
-        finally:
-            # Also on an error: the posts read so far are already removed in their old form.
-            self._add_batch(batch, columns)
+        comes twice, the later post wins. Posts are indexed in chunks of `chunk`: larger
+        chunks cost less CPU per post and more temporary memory."""
+        with self.bulk(chunk) as load:
+            load.add(docs)
+
+    def bulk(self, chunk: int = BULK_CHUNK) -> BulkLoad:
+        """bulk_upsert() for posts that arrive in several parts (rows streamed from the
+        database): `with engine.bulk() as load: load.add(docs)` for each part."""
+        return BulkLoad(self, chunk)
 
     def stored_terms(self, doc: PostDoc) -> StoredTerms:
         """The post's analysed text, to be stored beside it and given back in `doc.terms`
@@ -180,13 +204,16 @@ class MatchEngine:
     def _add_terms(self, batch: PostingBatch, doc: PostDoc) -> None:
         stored = doc.terms
         names = stored.term_list() if stored and stored.analysis == self.analysis_id else None
-        entries = stored.expansion_list(len(names)) if stored and names is not None else None
-        if stored is not None and names is not None and entries is not None:
+        if stored is not None and names is not None:
+            created = self._index.term_count
             found = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
-            expanded = len(self._expansions)
-            if found and max(found) >= expanded:  # new terms: keep what the words add
-                for name, term_id, entry in zip(names, found, entries, strict=True):
-                    if term_id >= expanded and name not in self._stored_expansions:
+            if found and max(found) >= created:
+                # Terms this post brings to the index: keep what its words add. The entries
+                # are read only then (a damaged list is ignored: the analyser expands those
+                # words itself).
+                entries = stored.expansion_list(len(names)) or []
+                for name, term_id, entry in zip(names, found, entries, strict=False):
+                    if term_id >= created and name not in self._stored_expansions:
                         self._remember_word(name, entry)
             return
         self.analysed += 1
@@ -381,6 +408,43 @@ class MatchEngine:
             if surface and surface[:1].isupper():
                 topics.append(surface)
         return topics
+
+
+class BulkLoad:
+    """Posts collected into chunks for MatchEngine; see MatchEngine.bulk()."""
+
+    def __init__(self, engine: MatchEngine, chunk: int) -> None:
+        self._engine = engine
+        self._chunk = max(chunk, 1)
+        self._batch = engine._index.new_batch()
+        self._columns: list[tuple[int, int, int, Place, np.ndarray | None]] = []
+        self._pending: set[int] = set()
+
+    def __enter__(self) -> BulkLoad:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Also on an error: the posts read so far are already removed in their old form.
+        self.flush()
+
+    def add(self, docs: Iterable[PostDoc]) -> None:
+        engine = self._engine
+        for doc in docs:
+            kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
+            if doc.id in self._pending or len(self._batch) >= self._chunk:
+                self.flush()
+            engine.remove(doc.id)
+            engine._add_terms(self._batch, doc)
+            municipality = engine._municipality_code(doc.municipality_ags)
+            place = _place(doc)
+            place = engine._shared_places.setdefault(place, place)
+            self._columns.append((doc.id, kind_code, municipality, place, doc.vector))
+            self._pending.add(doc.id)
+
+    def flush(self) -> None:
+        """Index the posts collected so far."""
+        self._engine._add_batch(self._batch, self._columns)
+        self._batch, self._columns, self._pending = self._engine._index.new_batch(), [], set()
 
 
 def _kind_code(kind: str) -> int:
