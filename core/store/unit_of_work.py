@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.pool import StaticPool
 
 from core.store.events import EventRepo
@@ -465,6 +466,30 @@ class MatchRepo(_Repo):
         if statuses:
             stmt = stmt.where(Match.status.in_(statuses))
         return (await self.session.scalars(stmt)).unique().all()
+
+    async def answers(self, ids: Collection[int]) -> dict[int, tuple[str, dict[int, str | None]]]:
+        """Each match's status and each side's answer by the side's author (one query)."""
+        if not ids:
+            return {}
+        offer, request = aliased(Post), aliased(Post)
+        stmt = (
+            select(
+                Match.id,
+                Match.status,
+                offer.author_id,
+                Match.offer_answer,
+                request.author_id,
+                Match.request_answer,
+            )
+            .join(offer, offer.id == Match.offer_id)
+            .join(request, request.id == Match.request_id)
+            .where(Match.id.in_(set(ids)))
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {
+            match_id: (status, {offer_author: offer_answer, request_author: request_answer})
+            for match_id, status, offer_author, offer_answer, request_author, request_answer in rows
+        }
 
     async def stale_for_post(self, post_id: int) -> None:
         """A closed post's open proposals and suggestions can no longer be answered."""
