@@ -1,8 +1,15 @@
 """Telegram delivery against the local fake Bot API with Telegram's limits enforced (429s).
 
-Usage: python benchmarks/bench_telegram_broadcast.py [--messages 10000] [--chats 2000]
-       [--baseline-messages 1000] [--handler-chats 100] [--sequential-posts 20]
-       [--interactive-users 4]
+Usage: python benchmarks/bench_telegram_broadcast.py [--only STEP,...] [--quick]
+       [--messages 10000] [--chats 2000] [--baseline-messages 1000] [--handler-chats 100]
+       [--sequential-posts 20] [--interactive-users 4] [--handlers-ref COMMIT]
+
+``--only`` runs single steps (handlers, broadcast, baseline, kills, tight, latency, import);
+``--quick`` uses smaller sizes (1,500 messages to 300 chats, 50 posts at once, ...), any size
+given explicitly wins. Each step prints its baseline from the same run; CPU seconds per
+message or post are printed beside the wall-clock figures, which a busy machine distorts.
+``--handlers-ref COMMIT`` runs step 1 of that commit (its own script, from a temporary git
+worktree) right after this tree's, each in a process of its own.
 
 1. Handler latency: ``--handler-chats`` members send ``/biete <text>`` at the same moment.
    Reported: time inside ``Assistant.handle`` and user message -> first reply at the server;
@@ -37,6 +44,8 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -229,9 +238,12 @@ async def bench_handlers(workdir: Path, chats: int, sequential: int) -> None:
         watcher = ReplyWatcher(tg)
         watching = asyncio.create_task(watcher.run())
         assistant.durations = []
+        cpu = time.process_time()
         alone = await post_all(tg, watcher, HANDLER_CHAT0 + 100_000, sequential, at_once=False)
+        cpu_alone, cpu = time.process_time() - cpu, time.process_time()
         handler_alone, assistant.durations = assistant.durations, []
         e2e = await post_all(tg, watcher, HANDLER_CHAT0, chats, at_once=True)
+        cpu_at_once = time.process_time() - cpu
         handler = assistant.durations
         watching.cancel()
         stop.set()
@@ -244,12 +256,15 @@ async def bench_handlers(workdir: Path, chats: int, sequential: int) -> None:
     print(f"/biete|/suche text ({tg.too_many_requests} x 429):")
     print(
         f"  {chats} chats at once: handler (Assistant.handle) {ms(handler)}; "
-        f"user message -> first reply at server {ms(e2e)} (replies share the 30/s budget)"
+        f"user message -> first reply at server {ms(e2e)} (replies share the 30/s budget); "
+        f"CPU {cpu_at_once / chats * 1000:.1f} ms per post"
     )
     print(
         f"  baseline, {sequential} posts one at a time: handler {ms(handler_alone)}; "
-        f"user message -> first reply {ms(alone)}"
+        f"user message -> first reply {ms(alone)}; "
+        f"CPU {cpu_alone / max(sequential, 1) * 1000:.1f} ms per post (the first loads the model)"
     )
+    print("  (CPU: this process, i.e. the service's handlers, the fake server and the clients)")
 
 
 # --- 2. broadcast with interactive users ---------------------------------------------------
@@ -290,13 +305,14 @@ async def bench_broadcast(workdir: Path, messages: int, chats: int, users: int) 
             )
             for n in range(users)
         ]
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         last_report = started
         while (done := await sent_count(db)) < messages:
             await asyncio.sleep(1.0)
             if time.monotonic() - last_report >= 30:
                 last_report = time.monotonic()
                 print(f"  … {done}/{messages} sent after {last_report - started:.0f} s", flush=True)
+        cpu = time.process_time() - cpu
         users_stop.set()
         await asyncio.gather(*people)
         watching.cancel()
@@ -319,6 +335,10 @@ async def bench_broadcast(workdir: Path, messages: int, chats: int, users: int) 
         f"  interactive reply during broadcast ({len(latencies)} replies): "
         f"p50 {pct(latencies, 0.5):.3f} s, p99 {pct(latencies, 0.99):.3f} s, "
         f"max {max(latencies):.3f} s"
+    )
+    print(
+        f"  CPU {cpu / messages * 1000:.2f} ms per broadcast message (this process: dispatcher, "
+        f"bot, /hilfe answers, the fake server and the members' clients; {cpu:.1f} s in all)"
     )
 
 
@@ -463,7 +483,11 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         unanswered: list[float] = []
         people: list[asyncio.Task] = []
 
+        service_cpu: dict[int, float] = {}  # pid -> CPU seconds at its last sample
+        ready_cpu: dict[int, float] = {}  # pid -> CPU seconds once it delivered
+
         def members_write() -> None:
+            sample_cpu(service, service_cpu, ready_cpu if seen.copies else None)
             if not people and seen.copies:  # the service is up: members start writing
                 people.extend(
                     asyncio.create_task(
@@ -477,8 +501,10 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         await service.start()
         started = time.monotonic()
         kills = await kill_during_delivery(service, db, seen, messages, on_poll=members_write)
+        sample_cpu(service, service_cpu, ready_cpu)  # the last process has sent by now
         rows = await until_all_final(db, seen)
         elapsed = time.monotonic() - started
+        sample_cpu(service, service_cpu)
         users_stop.set()
         await asyncio.gather(*people)
         watching.cancel()
@@ -508,6 +534,14 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         f"  sustained {sustained:.2f} msg/s = {sustained / 30:.1%} of 30/s while running "
         f"(overall {overall:.2f}/s with the restarts); 429s: {too_many}"
     )
+    used = sum(service_cpu.values())
+    starting = sum(ready_cpu.values())
+    print(
+        f"  CPU of the service processes {used:.1f} s ({len(service_cpu)} processes; killed "
+        f"ones up to their last sample): {starting:.1f} s starting up until their first send, "
+        f"{used - starting:.1f} s delivering = {(used - starting) / messages * 1000:.2f} ms "
+        f"per message (with the /hilfe answers)"
+    )
     calm = [
         latency
         for at, latency in latencies
@@ -520,6 +554,24 @@ async def bench_kills(workdir: Path, messages: int, chats: int, users: int) -> N
         f"{pct(all_latencies, 0.99):.3f} s, max {max(all_latencies, default=0):.3f} s; "
         f"unanswered (asked of a process just killed): {len(unanswered)}"
     )
+
+
+def sample_cpu(
+    service: ServiceUnderTest, seen: dict[int, float], first: dict[int, float] | None = None
+) -> None:
+    """The running service process's CPU seconds so far (Linux /proc; nothing elsewhere);
+    into ``first`` too when it has no sample of this process yet."""
+    process = service.process
+    if process is None:
+        return
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return
+    ticks = os.sysconf("SC_CLK_TCK")
+    seen[process.pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    if first is not None:
+        first.setdefault(process.pid, seen[process.pid])
 
 
 # --- 5. a server that allows 10 msg/s -------------------------------------------------------
@@ -713,25 +765,87 @@ def broadcast_services() -> Services:
     )
 
 
+# Full size and --quick size of each step's figure (an explicit flag wins over both).
+SIZES = {
+    "messages": (10_000, 1_500),
+    "chats": (2_000, 300),
+    "handler_chats": (100, 50),
+    "sequential_posts": (20, 5),
+    "tight_messages": (600, 150),
+    "latency_messages": (150, 40),
+    "import_posts": (1_000, 200),
+}
+
+
+def compare_handlers(ref: str, chats: int, sequential: int) -> None:
+    """The handler step of commit ``ref`` beside this tree's, each in a process of its own
+    (same sizes, same minutes), from a temporary git worktree of ``ref``."""
+    root = Path(__file__).resolve().parent.parent
+    sizes = ["--handler-chats", str(chats), "--sequential-posts", str(sequential)]
+    with tempfile.TemporaryDirectory(prefix="bench-ref-") as tmp:
+        other = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", "-q", str(other), ref],
+            check=True,
+        )
+        try:
+            for name, tree in ((f"this tree (at {_head(root)})", root), (ref, other)):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                result = subprocess.run(
+                    [sys.executable, str(tree / "benchmarks" / Path(__file__).name),
+                     "--only", "handlers", *sizes],
+                    cwd=tree, capture_output=True, text=True, env=_env_for(tree),
+                )  # fmt: skip
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                lines = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+                print(f"Handlers of {name} (whole step in its own process: CPU {cpu:.1f} s):")
+                failed = [f"  failed: {line}" for line in result.stderr.splitlines()[-1:]]
+                print("\n".join(lines if result.returncode == 0 else lines + failed))
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(other)], check=False
+            )
+
+
+def _head(root: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "?"
+
+
+def _env_for(tree: Path) -> dict[str, str]:
+    """That tree's code first on the path (the installed package points at this tree)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--chats", type=int, default=2_000)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute each)")
+    for name in SIZES:
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
     parser.add_argument("--baseline-messages", type=int, default=None)
-    parser.add_argument("--handler-chats", type=int, default=100)
     parser.add_argument("--interactive-users", type=int, default=4)
-    parser.add_argument("--sequential-posts", type=int, default=20)
-    parser.add_argument("--tight-messages", type=int, default=600)
-    parser.add_argument("--latency-messages", type=int, default=150)
     parser.add_argument("--latency", type=float, default=7.0)
-    parser.add_argument("--import-posts", type=int, default=1_000)
     parser.add_argument(
         "--only",
         default="",
         help="comma-separated steps to run (handlers,broadcast,baseline,"
         "kills,tight,latency,import); default all",
     )
+    parser.add_argument(
+        "--handlers-ref",
+        default="",
+        help="with the handler step: also run that step of this commit (e.g. the one before "
+        "the write gate) in a temporary git worktree, beside this tree's",
+    )
     args = parser.parse_args()
+    for name, (full, quick) in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     logging.basicConfig(level=logging.ERROR)
     # PTB's limiter logs every 429 it passes on with a traceback; the counts are printed below.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
@@ -748,7 +862,9 @@ async def main() -> None:
     os.environ.pop("ZR_TEST_DATABASE_URL", None)  # SQLite files here, as the service uses
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        if wanted("handlers"):
+        if wanted("handlers") and args.handlers_ref:
+            compare_handlers(args.handlers_ref, args.handler_chats, args.sequential_posts)
+        elif wanted("handlers"):
             await bench_handlers(workdir, args.handler_chats, args.sequential_posts)
         if wanted("broadcast"):
             await bench_broadcast(workdir, args.messages, args.chats, args.interactive_users)

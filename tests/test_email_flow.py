@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.kernel.replies import Reply
 from core.messaging import outbox
-from core.store.models import InboundMail, Member, Post
+from core.store.models import InboundMail, Member, OutboxMessage, Post
 from tests.email_world import MAIL_FROM, MailWorld
 from tests.support import mailclients
 from tests.support.mailclients import plain_text
@@ -395,3 +395,64 @@ async def test_a_stale_heartbeat_hands_claimed_mails_back_at_once(world, db, clo
     world.transport.send = send
     assert await world.dispatcher.drain() == 4
     assert len(world.sent_files()) == 5
+
+
+async def _queued_proposal(db, member_id: int) -> OutboxMessage:
+    async with db.uow() as uow:
+        rows = await uow.outbox.for_member(member_id)
+        return next(m for m in rows if m.kind == "match_proposal")
+
+
+async def test_a_proposal_settled_before_its_mail_left_is_not_sent(world, db):
+    """The pair was answered on another channel while the proposal mail still queued: the
+    dispatcher drops it with the reason, and it does not count as a delivery failure."""
+    bea = await world.member("Bea Berg", BEA, ags="12073572")
+    await world.member("Anna Schmidt", ANNA)
+    await world.say(BEA, "/suche Wir suchen ein Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    queued = await _queued_proposal(db, bea.id)  # Anna read hers in the answer
+    match_id = int(queued.ref.removeprefix("match:"))
+    answer = await world.say(ANNA, f"/ablehnen {match_id}")  # any channel
+    assert "nicht wieder vor" in answer[0].text
+
+    await world.dispatcher.drain()
+
+    assert world.new_mail_for(BEA) == []
+    async with db.uow() as uow:
+        dropped = (await uow.outbox.many([queued.id]))[0]
+    assert dropped.status == "obsolete" and dropped.meta["obsolete"] == "match declined"
+    assert dropped.attempts == 0 and dropped.last_error is None and dropped.sent_at is None
+
+
+async def test_a_proposal_its_reader_answered_elsewhere_is_not_sent(world, db):
+    bea = await world.member("Bea Berg", BEA, ags="12073572")
+    await world.member("Anna Schmidt", ANNA)
+    await world.say(BEA, "/suche Wir suchen ein Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    queued = await _queued_proposal(db, bea.id)
+    match_id = int(queued.ref.removeprefix("match:"))
+    # Bea saw the pair under /treffer and said yes before the mail went out.
+    await world.say(BEA, f"/annehmen {match_id}")
+
+    await world.dispatcher.drain()
+
+    assert not [m for m in world.new_mail_for(BEA) if "JA oder NEIN" in plain_text(m)]
+    async with db.uow() as uow:
+        dropped = (await uow.outbox.many([queued.id]))[0]
+        match = await uow.matches.get(match_id)
+    assert dropped.status == "obsolete" and dropped.meta["obsolete"] == "member answered already"
+    assert match.status == "proposed" and match.request_answer == "yes"
+
+
+async def test_a_proposal_still_waiting_is_sent(world, db):
+    bea = await world.member("Bea Berg", BEA, ags="12073572")
+    await world.member("Anna Schmidt", ANNA)
+    await world.say(BEA, "/suche Wir suchen ein Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    await world.say(ANNA, "/biete Unser Bürgerbus-Konzept für Senioren im ländlichen Raum")
+    queued = await _queued_proposal(db, bea.id)
+
+    await world.dispatcher.drain()
+
+    assert _proposal(world.new_mail_for(BEA))
+    async with db.uow() as uow:
+        assert (await uow.outbox.many([queued.id]))[0].status == "sent"

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from sqlalchemy import func, select
+
+from core.kernel.context import Sender
+from core.store.models import ProcessedEvent
+from core.store.unit_of_work import WriteAttempted, insert_if_absent
 from core.store.write_gate import WriteGate, WritePriority
 
 
@@ -66,3 +72,44 @@ async def test_a_database_hands_sqlite_writers_through_the_gate(db):
     assert not db.gate.busy
     async with db.uow():  # a reading transaction does not queue
         assert not db.gate.busy
+
+
+async def test_help_is_answered_while_background_work_holds_the_gate(db, assistant):
+    """/hilfe only reads: it neither queues behind the dispatcher's bookkeeping nor records
+    anything (on SQLite it would wait here for ever if it needed the gate we hold)."""
+    sender = Sender("telegram", "77")
+    async with db.uow(WritePriority.BACKGROUND):
+        replies = await asyncio.wait_for(
+            assistant.handle(sender, "/hilfe", event=("telegram", "1")), 60
+        )
+    assert "/biete" in replies[0].text
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+async def test_help_that_ends_a_dialogue_still_writes(db, person):
+    """A command ends the sender's open dialogue, which is a write: /hilfe then goes through
+    the ordinary transaction and the dialogue is gone."""
+    anna = person("anna")
+    await anna.say("/start")  # the registration asks for the name
+    async with db.uow() as uow:
+        assert await uow.dialogues.get(anna.sender.key) is not None
+    await anna.say("/hilfe")
+    assert "/biete" in anna.text
+    async with db.uow() as uow:
+        assert await uow.dialogues.get(anna.sender.key) is None
+
+
+async def test_a_reader_refuses_to_write(db, clock):
+    async with db.reader() as uow:
+        uow.add(ProcessedEvent(source="test", key="1", processed_at=clock()))
+        assert uow.changed
+        with pytest.raises(WriteAttempted):
+            await uow.flush()
+    async with db.reader() as uow:
+        with pytest.raises(WriteAttempted):
+            await insert_if_absent(
+                uow, ProcessedEvent, {"source": "test", "key": "2", "processed_at": clock()}
+            )
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0

@@ -24,9 +24,9 @@ from core.kernel import telemetry
 from core.runtime.service_figures import QueueFigures
 
 CHANNELS = ("telegram", "email")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "unrouted")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "unrouted", "obsolete")
 INBOUND_STATUSES = ("new", "done", "failed")  # others (bounce, ignored, ...) once seen
-OUTCOMES = ("sent", "retried", "failed", "unknown", "uncertain", "unreachable")
+OUTCOMES = ("sent", "retried", "failed", "unknown", "uncertain", "unreachable", "obsolete")
 # Matching takes milliseconds to a second; sweeps up to minutes on a large network.
 MATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)

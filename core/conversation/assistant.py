@@ -20,7 +20,7 @@ from core.kernel.texts import t
 from core.members import dialogues as member_dialogues
 from core.messaging import delivery
 from core.store.models import Member
-from core.store.unit_of_work import Database, UnitOfWork
+from core.store.unit_of_work import Database, UnitOfWork, WriteAttempted
 from core.store.write_gate import WritePriority
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,30 @@ class Assistant:
         recorded in the same transaction as its effects, and an event seen before gets no
         replies and changes nothing.
         """
+        if not files and self._reads_only(text):
+            replies = await self._read(sender, text)
+            if replies is not None:
+                return replies
         return await self._in_transaction(sender, self._work(text, event), files)
+
+    def _reads_only(self, text: str) -> bool:
+        parsed = self.grammar.parse((text or "").strip()[: INPUT_MAX + 1])
+        return parsed is not None and parsed.command is not None and parsed.command.reads_only
+
+    async def _read(self, sender: Sender, text: str) -> list[Reply] | None:
+        """A command that only reads, answered in a read-only transaction: it waits neither
+        for the write gate nor for the match index, and records no event, since answering
+        it twice (an update delivered again after a restart) changes nothing. None when it
+        would write after all (it ends an open dialogue, say): then it runs as any other."""
+        try:
+            async with self.db.reader() as uow:
+                try:
+                    replies = await self._act(uow, sender, self._work(text, None))
+                except UserError as error:
+                    return [Reply(error.message)]
+                return None if uow.changed else replies
+        except WriteAttempted:
+            return None
 
     async def act_in(
         self, uow: UnitOfWork, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()

@@ -55,6 +55,6 @@ def commands() -> tuple[Command, ...]:
     """Starting, asking for help and leaving a dialogue: there before anyone is a member."""
     return (
         Command("start", start, args="[Code]", needs_member=False),
-        Command("hilfe", help_, aliases=("help",), needs_member=False),
+        Command("hilfe", help_, aliases=("help",), needs_member=False, reads_only=True),
         Command("abbrechen", cancel, aliases=("stop",), needs_member=False),
     )

@@ -177,9 +177,11 @@ async def propose(
         if partner is None or partner.status != "open" or partner.author_id == post.author_id:
             continue
         offer, request = (post, partner) if post.kind == "offer" else (partner, post)
+        # Both posts are loaded with their authors and places: the match holds them, so
+        # nothing is read again for the replies and the notices below.
         match = Match(
-            offer_id=offer.id,
-            request_id=request.id,
+            offer=offer,
+            request=request,
             score=round(candidate.score, 4),
             reason=candidate.reason,
             status=candidate.tier,
@@ -193,7 +195,6 @@ async def propose(
     post.matched_at = now
     await uow.flush()
     for match in created:
-        await uow.refresh(match, ["offer", "request"])
         if notify and match.status == "proposed":
             partner = match.request if post.kind == "offer" else match.offer
             note = await aside(partner) if aside is not None else None

@@ -40,6 +40,10 @@ class Command:
     channels: tuple[str, ...] | None = None
     # The command reads files sent along with it (``Ctx.files``); other commands never see them.
     takes_files: bool = False
+    # Answers from what is stored and changes nothing (help): tried first in a read-only
+    # transaction, which waits for no writer; if it would write after all (it ends an
+    # open dialogue, say), it runs again as every other command does.
+    reads_only: bool = False
 
     def available_in(self, channel: str | None) -> bool:
         return channel is None or self.channels is None or channel in self.channels

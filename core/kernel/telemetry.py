@@ -14,7 +14,7 @@ from typing import Protocol
 
 COUNTERS = {
     # a dispatcher recorded an outcome: labels channel, outcome (sent|retried|failed|unknown|
-    # uncertain|unreachable)
+    # uncertain|unreachable|obsolete: a question settled before it was sent)
     "outbox_outcomes",
     # Telegram answered 429 Too Many Requests
     "telegram_throttled",

@@ -9,6 +9,9 @@ Outcomes: sent; failed (retried with backoff, given up after ``MAX_ATTEMPTS``); 
 request left but no answer came: it may have arrived, so it is retried once after a pause and
 counted in ``unconfirmed``, then left as "uncertain"); unreachable (the address is dead: the
 message goes to the member's other channel, or is left "unrouted" for the staff digest).
+Not a delivery outcome: a Vorschlag settled before it left (accepted, declined or closed on
+another channel, or answered by its reader) is set aside at the claim as "obsolete" with the
+reason in ``meta``.
 """
 
 from __future__ import annotations
@@ -41,13 +44,65 @@ TOKEN_LENGTH = 22  # 62**22: about 131 bits
 async def claim(
     uow: UnitOfWork, channel: str, now: datetime, limit: int = 100, owner: int | None = None
 ) -> Sequence[OutboxMessage]:
-    """Lease up to ``limit`` due messages of ``channel``; commit to make the lease visible."""
-    messages = await uow.outbox.due(channel, now, limit)
-    for message in messages:
-        message.status = "sending"
-        message.claimed_until = now + LEASE
-        message.claimed_by = owner
-    return messages
+    """Lease up to ``limit`` due messages of ``channel``; commit to make the lease visible.
+
+    A question settled since it was queued (a Vorschlag answered or closed on another
+    channel) is not leased but set aside as "obsolete" with the reason, and the claim looks
+    further, so a batch of such messages never stops the queue.
+    """
+    claimed: list[OutboxMessage] = []
+    while len(claimed) < limit:
+        messages = await uow.outbox.due(channel, now, limit - len(claimed))
+        obsolete = await _obsolete(uow, messages)
+        for message in messages:
+            if message.id in obsolete:
+                message.status = "obsolete"
+                message.claimed_until = message.claimed_by = None
+                message.meta = {**(message.meta or {}), "obsolete": obsolete[message.id]}
+                telemetry.count("outbox_outcomes", channel=message.channel, outcome="obsolete")
+                continue
+            message.status = "sending"
+            message.claimed_until = now + LEASE
+            message.claimed_by = owner
+            claimed.append(message)
+        if not obsolete:
+            break
+        await uow.flush()  # the obsolete rows leave the next query's result
+    return claimed
+
+
+# Messages that ask a member something, by kind: they are dropped at the claim once the
+# question no longer waits for that member's answer.
+PROPOSAL_KIND = "match_proposal"
+
+
+async def _obsolete(uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """The claimed messages that should not go out any more, with the reason."""
+    asked = {m.id: _match_pair(m) for m in messages if m.kind == PROPOSAL_KIND}
+    if not asked:
+        return {}
+    matches = await uow.matches.answers({pair[0] for pair in asked.values() if pair})
+    reasons = {}
+    for message_id, pair in asked.items():
+        match_id, member_id = pair or (None, None)
+        status, answers = matches.get(match_id, (None, {}))
+        if status is None:
+            reasons[message_id] = "match no longer exists"
+        elif status != "proposed":
+            reasons[message_id] = f"match {status}"
+        elif member_id not in answers:
+            reasons[message_id] = "member no longer on the match"
+        elif answers[member_id] is not None:
+            reasons[message_id] = "member answered already"
+    return reasons
+
+
+def _match_pair(message: OutboxMessage) -> tuple[int, int] | None:
+    """(match id, member id) of a proposal message; None when it names no match or member."""
+    prefix, _, number = (message.ref or "").partition(":")
+    if prefix != "match" or not number.isdecimal() or message.member_id is None:
+        return None
+    return int(number), message.member_id
 
 
 async def _get(uow: UnitOfWork, message_id: int) -> OutboxMessage:

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.pool import StaticPool
 
 from core.store.events import EventRepo
@@ -98,6 +99,9 @@ class Database:
         if is_sqlite(self.url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_ReadOnlySession
+        )
         self.gate = WriteGate()
 
     @property
@@ -116,6 +120,13 @@ class Database:
             await conn.execute(text("SELECT 1"))
         return True
 
+    def reader(self) -> UnitOfWork:
+        """A transaction that only reads: it queues for no write gate, and a write in it
+        (a flush, an INSERT/UPDATE/DELETE statement) raises ``WriteAttempted`` before
+        anything reaches the database. Changes left unflushed at the end are the caller's
+        to notice (``UnitOfWork.changed``); they are rolled back on leaving."""
+        return UnitOfWork(self._readers)
+
     async def create_all(self) -> None:
         """Create the schema directly (tests); production uses migrations."""
         async with self.engine.begin() as conn:
@@ -127,6 +138,26 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class WriteAttempted(Exception):
+    """A transaction opened with ``Database.reader`` tried to write."""
+
+
+class _ReadOnlySession(Session):
+    """The session of ``Database.reader``: refuses every write."""
+
+
+@event.listens_for(_ReadOnlySession, "before_flush")
+def _refuse_flush(session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteAttempted("flush in a read-only transaction")
+
+
+@event.listens_for(_ReadOnlySession, "do_orm_execute")
+def _refuse_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteAttempted("write statement in a read-only transaction")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -207,6 +238,11 @@ class UnitOfWork:
     def has_after_commit(self) -> bool:
         """Whether some effect of this transaction reaches the process only on commit."""
         return bool(self._after_commit)
+
+    @property
+    def changed(self) -> bool:
+        """Whether objects were added, changed or deleted and not flushed yet."""
+        return bool(self.session.new or self.session.dirty or self.session.deleted)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -543,6 +579,30 @@ class MatchRepo(_Repo):
             .where(Match.decided_at >= since, Match.decided_at < until, Match.status == "accepted")
         )
         return int(await self.session.scalar(stmt) or 0)
+
+    async def answers(self, ids: Collection[int]) -> dict[int, tuple[str, dict[int, str | None]]]:
+        """Each match's status and each side's answer by the side's author (one query)."""
+        if not ids:
+            return {}
+        offer, request = aliased(Post), aliased(Post)
+        stmt = (
+            select(
+                Match.id,
+                Match.status,
+                offer.author_id,
+                Match.offer_answer,
+                request.author_id,
+                Match.request_answer,
+            )
+            .join(offer, offer.id == Match.offer_id)
+            .join(request, request.id == Match.request_id)
+            .where(Match.id.in_(set(ids)))
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {
+            match_id: (status, {offer_author: offer_answer, request_author: request_answer})
+            for match_id, status, offer_author, offer_answer, request_author, request_answer in rows
+        }
 
     async def stale_for_post(self, post_id: int) -> None:
         """A closed post's open proposals and suggestions can no longer be answered."""

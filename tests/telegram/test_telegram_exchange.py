@@ -7,8 +7,19 @@ import re
 import subprocess
 import sys
 
+from core.kernel.context import Sender
 from tests.support.botapi import FakeTelegram
-from tests.telegram.helpers import button, has_button, has_text, outbox, recorded_as_sent
+from tests.telegram.helpers import (
+    add_telegram_member,
+    button,
+    has_button,
+    has_text,
+    outbox,
+    queue_message,
+    recorded_as_sent,
+)
+
+OFFER = "Wir teilen unser Bürgerbus-Konzept"
 
 DEEP_LINK = re.compile(r"https://t\.me/(\w+)\?start=(\w+)")
 
@@ -105,3 +116,34 @@ async def test_decline_is_polite_and_final(db, tg, run_bot, tmp_path):
         await tg.wait_for_message(ben.id, has_text("bereits abgelehnt"))
         tg.user_sends_command(ben.id, "treffer")
         await tg.wait_for_message(ben.id, has_text("keine Treffervorschläge"))
+
+
+async def test_a_queued_proposal_settled_by_mail_is_not_sent(db, tg, run_bot, assistant):
+    """Anna's proposal still waits in the Telegram outbox when Ben declines the pair by mail:
+    the dispatcher drops it (recorded as obsolete, not failed) and sends what follows."""
+    anna, ben = tg.add_user(first_name="Anna"), tg.add_user(first_name="Ben")
+    a = await add_telegram_member(db, "Anna Schmidt", "12073452", anna.id)
+    await add_telegram_member(db, "Ben Wagner", "14521690", ben.id, email="ben@zschopau.example")
+    await assistant.handle(Sender("telegram", str(anna.id)), f"/biete {OFFER}")
+    reply = await assistant.handle(
+        Sender("telegram", str(ben.id)), "/suche Erfahrungen mit einem Bürgerbus"
+    )
+    [queued] = [m for m in await outbox(db) if m.kind == "match_proposal"]
+    assert queued.member_id == a.id and any("/ablehnen" in c.command for c in reply[-1].choices)
+    match_id = int(queued.ref.removeprefix("match:"))
+    declined = await assistant.handle(
+        Sender("email", "ben@zschopau.example"), f"/ablehnen {match_id}"
+    )
+    assert "nicht wieder vor" in declined[0].text
+
+    async with run_bot():
+        later = await queue_message(db, a.id, "Ein neuer Termin für Sie")
+        await tg.wait_for_message(anna.id, has_text("Ein neuer Termin"))
+        await recorded_as_sent(db, kind="test")
+
+    assert not [m for m in tg.sent_messages(anna.id) if "/annehmen" in " ".join(m.button_data())]
+    rows = {m.id: m for m in await outbox(db)}
+    assert rows[queued.id].status == "obsolete"
+    assert rows[queued.id].meta["obsolete"] == "match declined"
+    assert rows[queued.id].attempts == 0 and rows[queued.id].sent_at is None
+    assert rows[later].status == "sent"
