@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core.kernel.context import Sender
 from core.store.models import ProcessedEvent
-from core.store.unit_of_work import WriteAttempted, insert_if_absent
+from core.store.unit_of_work import WriteAttempted
 from core.store.write_gate import WriteGate, WritePriority
 
 
@@ -108,8 +108,6 @@ async def test_a_reader_refuses_to_write(db, clock):
             await uow.flush()
     async with db.reader() as uow:
         with pytest.raises(WriteAttempted):
-            await insert_if_absent(
-                uow, ProcessedEvent, {"source": "test", "key": "2", "processed_at": clock()}
-            )
+            await uow.processed.first_time("test", "2", clock())
     async with db.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0

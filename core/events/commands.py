@@ -27,7 +27,7 @@ def _event_id(args: str) -> int | None:
 async def list_events(ctx: Ctx, args: str) -> list[Reply]:
     """Upcoming events, then recent past ones with their recording or slides."""
     upcoming = await events.listing(ctx.uow, ctx.known_member, ctx.now, ctx.services.tz)
-    return upcoming + await material.past_section(ctx.uow, ctx.now, ctx.services.tz)
+    return upcoming + await material.past_material(ctx.uow, ctx.now, ctx.services.tz)
 
 
 async def register(ctx: Ctx, args: str) -> Reply | list[Reply]:

@@ -83,7 +83,7 @@ async def _tell_participants(
     return told
 
 
-async def past_section(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[Reply]:
+async def past_material(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[Reply]:
     """Recent past events with their material, for ``/termine``."""
     events = list(await uow.events.past_with_material(now - PAST_SHOWN, now))
     materials = await calendar.published_materials(uow, [e.id for e in events])

@@ -186,8 +186,8 @@ async def events_cancel(
 @events_app.command("link")
 @async_command
 async def events_link(
-    event_id: Annotated[int, typer.Argument(help="Nr. des Termins")],
-    entry: Annotated[int, typer.Option(help="Nr. des Eintrags der Wissenssammlung")],
+    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
+    entry: Annotated[int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")],
 ) -> None:
     """Aufzeichnung, Folien o. Ä. aus der Wissenssammlung mit einem Termin verknüpfen.
 
@@ -206,8 +206,8 @@ async def events_link(
 @events_app.command("unlink")
 @async_command
 async def events_unlink(
-    event_id: Annotated[int, typer.Argument(help="Nr. des Termins")],
-    entry: Annotated[int, typer.Option(help="Nr. des Eintrags der Wissenssammlung")],
+    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
+    entry: Annotated[int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")],
 ) -> None:
     """Die Verknüpfung eines Eintrags mit einem Termin lösen."""
     async with open_app() as application, application.db.uow() as uow:

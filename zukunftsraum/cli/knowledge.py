@@ -113,7 +113,8 @@ async def knowledge_reindex_cmd(
         bool, typer.Option("--all", help="alle Einträge neu berechnen, nicht nur veraltete")
     ] = False,
     extract: Annotated[
-        bool, typer.Option(help="den Text aller Dateien neu lesen (sonst nur fehlende)")
+        bool,
+        typer.Option("--extract", help="den Text aller Dateien neu lesen (sonst nur fehlende)"),
     ] = False,
 ) -> None:
     """Suchdaten nach einem Modellwechsel neu berechnen (Einbettungen, fehlende Texte)."""
