@@ -183,11 +183,18 @@ async def events_cancel(
     out.print(f"Termin {event.id} ({event.title}) ist abgesagt.")
 
 
+# The arguments of linking an event's material, and of lifting that link.
+EventNumber = Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")]
+EntryOption = Annotated[
+    int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")
+]
+
+
 @events_app.command("link")
 @async_command
 async def events_link(
-    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
-    entry: Annotated[int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")],
+    event_id: EventNumber,
+    entry: EntryOption,
 ) -> None:
     """Aufzeichnung, Folien o. Ä. aus der Wissenssammlung mit einem Termin verknüpfen.
 
@@ -206,8 +213,8 @@ async def events_link(
 @events_app.command("unlink")
 @async_command
 async def events_unlink(
-    event_id: Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")],
-    entry: Annotated[int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")],
+    event_id: EventNumber,
+    entry: EntryOption,
 ) -> None:
     """Die Verknüpfung eines Eintrags mit einem Termin lösen."""
     async with open_app() as application, application.db.uow() as uow:
