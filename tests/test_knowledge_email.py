@@ -187,3 +187,35 @@ async def test_attachments_of_other_commands_are_still_not_taken(db, assistant, 
     text = plain_text(world.new_mail_for(ANNA)[0])
     assert "Anhänge kann ich nicht verarbeiten" in text
     assert not await _entries(db)
+
+
+async def test_a_strangers_suggestion_keeps_its_file_through_the_registration(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    stranger = "kontakt@irgendwo.example"
+    guide = pdf_bytes("Dorfgemeinschaftshaus", ["Wie wir unser Dorfgemeinschaftshaus betreiben."])
+    message = mailclients.parse(
+        mailclients.new_mail(stranger, MAIL_FROM, "WISSEN_VORSCHLAGEN Dorfgemeinschaftshaus", "")
+    )
+    message.add_attachment(guide, maintype="application", subtype="pdf", filename="haus.pdf")
+    world.drop(message.as_bytes())
+    await world.round()
+    (form,) = world.new_mail_for(stranger)
+    text = plain_text(form)
+    assert "Ihr Anliegen habe ich mir gemerkt" in text
+    assert "Anhänge kann ich nicht verarbeiten" not in text
+    assert await _entries(db) == []
+
+    answer = "Name: Karl Huber\nKommune: Prenzlau\nRolle: Ehrenamt\nEinverstanden: ja"
+    world.drop(mailclients.outlook(form, stranger, answer))
+    await world.round()
+    (done,) = world.new_mail_for(stranger)
+    text = plain_text(done)
+    assert "Willkommen, Karl Huber" in text
+    assert "Ihr Vorschlag „Dorfgemeinschaftshaus“" in text
+    assert "braucht einen Link oder eine Datei" not in text
+    [entry] = await _entries(db)
+    assert entry.status == "draft" and entry.file_name == "haus.pdf"
+    assert entry.file_sha256 == content_hash(guide) and "Dorfgemeinschaftshaus" in entry.text
+    assert services.knowledge.files.read(entry.file_sha256) == guide
