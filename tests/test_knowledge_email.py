@@ -219,3 +219,20 @@ async def test_a_strangers_suggestion_keeps_its_file_through_the_registration(
     assert entry.status == "draft" and entry.file_name == "haus.pdf"
     assert entry.file_sha256 == content_hash(guide) and "Dorfgemeinschaftshaus" in entry.text
     assert services.knowledge.files.read(entry.file_sha256) == guide
+
+
+async def test_attachment_names_are_cleaned_of_folders_and_undecodable_bytes(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    guide = pdf_bytes("Dorfladen", ["Wie wir den Dorfladen gegründet haben."])
+    raw = _with_files("WISSEN_VORSCHLAGEN", "", [("PLATZHALTER.pdf", "application/pdf", guide)])
+    assert raw.count(b"PLATZHALTER.pdf") == 1
+    world.drop(raw.replace(b"PLATZHALTER.pdf", b"..\\..\\x\xe4\xff.pdf"))
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    assert "Ihr Vorschlag „x“" in text
+    assert "\\" not in text and "\ufffd" not in text
+    [entry] = await _entries(db)
+    assert (entry.title, entry.file_name) == ("x", "x.pdf")

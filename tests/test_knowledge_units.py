@@ -12,7 +12,7 @@ import pytest
 from core.kernel.errors import UserError
 from core.knowledge import entries
 from core.knowledge.extract import UnreadableFile, extract_text
-from core.knowledge.files import FileStore, content_hash
+from core.knowledge.files import FileStore, clean_name, content_hash
 from core.knowledge.search import EntryDoc, KnowledgeEngine, Query
 from tests.knowledge_files import docx_bytes, odt_bytes, pdf_bytes
 
@@ -142,3 +142,18 @@ def test_a_damaged_files_parser_detail_goes_to_the_log_only(caplog):
     )
     [line] = [r.getMessage() for r in caplog.records if r.name == "core.knowledge.extract"]
     assert line.startswith("unreadable PDF file 'k.pdf': ") and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "clean"),
+    [
+        ("..\\..\\x\ufffd\ufffd.pdf", "application/pdf", "x.pdf"),
+        ("../../etc/bericht.docx", "", "bericht.docx"),
+        ("a\x00b\x1f\u202e.txt", "", "ab.txt"),
+        ("\ufffd\ufffd.pdf", "", "Datei.pdf"),
+        ("", "application/pdf", "Datei.pdf"),
+        ("  Bericht 2024.final.pdf ", "", "Bericht 2024.final.pdf"),
+    ],
+)
+def test_file_names_are_cleaned(name, media_type, clean):
+    assert clean_name(name, media_type) == clean

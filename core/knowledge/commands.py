@@ -11,6 +11,7 @@ from core.kernel.grammar import Command
 from core.kernel.replies import Attachment, Choice, Reply
 from core.kernel.texts import t
 from core.knowledge import entries
+from core.knowledge.files import clean_name
 from core.knowledge.library import MB
 from core.knowledge.search import GOOD, Hit
 from core.municipalities.reference import label
@@ -155,7 +156,7 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
     lines: list[str] = []
     added = 0
     for file in ctx.files:
-        name = file.filename or t("knowledge.file_unnamed")
+        name = clean_name(file.filename, file.content_type)
         if not file.complete:
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=t(
                 "knowledge.file_cut", limit=entries.megabytes(limit))))  # fmt: skip
@@ -173,7 +174,7 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
             summary=summary,
             kind="praxisbeispiel",
             link=link,
-            file_name=file.filename or "",
+            file_name=name,
             data=file.data,
             municipality_ags=ctx.known_member.municipality_ags,
             status="draft",
