@@ -236,3 +236,43 @@ async def test_attachment_names_are_cleaned_of_folders_and_undecodable_bytes(
     assert "\\" not in text and "\ufffd" not in text
     [entry] = await _entries(db)
     assert (entry.title, entry.file_name) == ("x", "x.pdf")
+
+
+async def test_many_attachments_give_at_most_five_suggestions_and_one_answer(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    files = [
+        (f"bericht-{n:02}.txt", "text/plain", f"Bericht {n} über die Dorfentwicklung.".encode())
+        for n in range(1, 21)
+    ]
+    world.drop(_with_files("WISSEN_VORSCHLAGEN Dorfentwicklung", "Unsere Berichte.", files))
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    stored = await _entries(db)
+    assert sorted(e.title for e in stored) == [
+        f"Dorfentwicklung (bericht-{n:02})" for n in range(1, 6)
+    ]
+    assert text.count("Vielen Dank") == 1 and "Ihre 5 Vorschläge liegen" in text
+    assert all(f"„Dorfentwicklung (bericht-{n:02})“ (Nr. " in text for n in range(1, 6))
+    assert "nicht übernommen (15 Dateien): „bericht-06.txt“" in text and "„bericht-20.txt“" in text
+
+
+async def test_a_single_attachment_takes_the_subjects_title(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    world.drop(
+        _with_files(
+            "WISSEN_VORSCHLAGEN Bericht Dorfentwicklung",
+            "",
+            [("scan_0001.txt", "text/plain", b"Bericht zur Dorfentwicklung.")],
+        )
+    )
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    assert "Ihr Vorschlag „Bericht Dorfentwicklung“" in text
+    [entry] = await _entries(db)
+    assert (entry.title, entry.file_name) == ("Bericht Dorfentwicklung", "scan_0001.txt")
