@@ -187,3 +187,92 @@ async def test_attachments_of_other_commands_are_still_not_taken(db, assistant, 
     text = plain_text(world.new_mail_for(ANNA)[0])
     assert "Anhänge kann ich nicht verarbeiten" in text
     assert not await _entries(db)
+
+
+async def test_a_strangers_suggestion_keeps_its_file_through_the_registration(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    stranger = "kontakt@irgendwo.example"
+    guide = pdf_bytes("Dorfgemeinschaftshaus", ["Wie wir unser Dorfgemeinschaftshaus betreiben."])
+    message = mailclients.parse(
+        mailclients.new_mail(stranger, MAIL_FROM, "WISSEN_VORSCHLAGEN Dorfgemeinschaftshaus", "")
+    )
+    message.add_attachment(guide, maintype="application", subtype="pdf", filename="haus.pdf")
+    world.drop(message.as_bytes())
+    await world.round()
+    (form,) = world.new_mail_for(stranger)
+    text = plain_text(form)
+    assert "Ihr Anliegen habe ich mir gemerkt" in text
+    assert "Anhänge kann ich nicht verarbeiten" not in text
+    assert await _entries(db) == []
+
+    answer = "Name: Karl Huber\nKommune: Prenzlau\nRolle: Ehrenamt\nEinverstanden: ja"
+    world.drop(mailclients.outlook(form, stranger, answer))
+    await world.round()
+    (done,) = world.new_mail_for(stranger)
+    text = plain_text(done)
+    assert "Willkommen, Karl Huber" in text
+    assert "Ihr Vorschlag „Dorfgemeinschaftshaus“" in text
+    assert "braucht einen Link oder eine Datei" not in text
+    [entry] = await _entries(db)
+    assert entry.status == "draft" and entry.file_name == "haus.pdf"
+    assert entry.file_sha256 == content_hash(guide) and "Dorfgemeinschaftshaus" in entry.text
+    assert services.knowledge.files.read(entry.file_sha256) == guide
+
+
+async def test_attachment_names_are_cleaned_of_folders_and_undecodable_bytes(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    guide = pdf_bytes("Dorfladen", ["Wie wir den Dorfladen gegründet haben."])
+    raw = _with_files("WISSEN_VORSCHLAGEN", "", [("PLATZHALTER.pdf", "application/pdf", guide)])
+    assert raw.count(b"PLATZHALTER.pdf") == 1
+    world.drop(raw.replace(b"PLATZHALTER.pdf", b"..\\..\\x\xe4\xff.pdf"))
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    assert "Ihr Vorschlag „x“" in text
+    assert "\\" not in text and "\ufffd" not in text
+    [entry] = await _entries(db)
+    assert (entry.title, entry.file_name) == ("x", "x.pdf")
+
+
+async def test_many_attachments_give_at_most_five_suggestions_and_one_answer(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    files = [
+        (f"bericht-{n:02}.txt", "text/plain", f"Bericht {n} über die Dorfentwicklung.".encode())
+        for n in range(1, 21)
+    ]
+    world.drop(_with_files("WISSEN_VORSCHLAGEN Dorfentwicklung", "Unsere Berichte.", files))
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    stored = await _entries(db)
+    assert sorted(e.title for e in stored) == [
+        f"Dorfentwicklung (bericht-{n:02})" for n in range(1, 6)
+    ]
+    assert text.count("Vielen Dank") == 1 and "Ihre 5 Vorschläge liegen" in text
+    assert all(f"„Dorfentwicklung (bericht-{n:02})“ (Nr. " in text for n in range(1, 6))
+    assert "nicht übernommen (15 Dateien): „bericht-06.txt“" in text and "„bericht-20.txt“" in text
+
+
+async def test_a_single_attachment_takes_the_subjects_title(
+    db, assistant, services, clock, tmp_path
+):
+    world = MailWorld(db, assistant, clock, tmp_path / "mail")
+    await world.member("Anna Schmidt", ANNA)
+    world.drop(
+        _with_files(
+            "WISSEN_VORSCHLAGEN Bericht Dorfentwicklung",
+            "",
+            [("scan_0001.txt", "text/plain", b"Bericht zur Dorfentwicklung.")],
+        )
+    )
+    await world.round()
+    text = plain_text(world.new_mail_for(ANNA)[0])
+    assert "Ihr Vorschlag „Bericht Dorfentwicklung“" in text
+    [entry] = await _entries(db)
+    assert (entry.title, entry.file_name) == ("Bericht Dorfentwicklung", "scan_0001.txt")

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from core.digests.members import sweep_member_digests
 from core.digests.schedule import DigestSchedule
+from core.kernel.context import Sender
+from core.kernel.replies import IncomingFile
 from core.knowledge import entries
 from core.knowledge.feature import staff_section
 from core.store.models import KnowledgeEntry, OutboxMessage
@@ -161,3 +163,20 @@ async def test_suggestion_decision_export_and_erasure(db, services, clock, perso
     assert kept["Mitfahrbank-Schilder"].status == "withdrawn"
     assert kept["Mitfahrbank-Schilder"].suggested_by is None
     assert staff_id
+
+
+async def test_a_file_sent_before_the_guided_registration_is_suggested_after_it(
+    db, assistant, services
+):
+    sender = Sender("terminal", "karl@example.org")
+    memo = IncomingFile("notiz.txt", "text/plain", b"Wie wir den Dorfbus planen.")
+    [first] = await assistant.handle(sender, "/wissen_vorschlagen Dorfbus", files=(memo,))
+    assert "Wie heißen Sie" in first.text
+    for line in ("Karl Huber", "Prenzlau", "volunteer"):
+        await assistant.handle(sender, line)
+    replies = await assistant.handle(sender, "ja")
+    text = "\n".join(r.text for r in replies)
+    assert "registriert" in text and "Ihr Vorschlag „Dorfbus“" in text
+    async with db.uow() as uow:
+        [entry] = await uow.knowledge.listing(("draft",))
+    assert entry.file_name == "notiz.txt" and "Dorfbus planen" in entry.text

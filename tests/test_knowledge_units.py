@@ -4,6 +4,7 @@ search's German analysis, and hostile input to the commands."""
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from core.kernel.errors import UserError
 from core.knowledge import entries
 from core.knowledge.extract import UnreadableFile, extract_text
-from core.knowledge.files import FileStore, content_hash
+from core.knowledge.files import FileStore, clean_name, content_hash
 from core.knowledge.search import EntryDoc, KnowledgeEngine, Query
 from tests.knowledge_files import docx_bytes, odt_bytes, pdf_bytes
 
@@ -126,3 +127,33 @@ async def test_hostile_input_to_the_commands(person):
     ]:
         await anna.say(line)
         assert says in anna.text, (line, anna.text)
+
+
+def test_a_damaged_files_parser_detail_goes_to_the_log_only(caplog):
+    # A cut PDF: pypdf reports in English ("Stream has ended unexpectedly" or the like).
+    whole = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\nxref\n0 2\n"
+    with (
+        caplog.at_level(logging.WARNING, logger="core.knowledge.extract"),
+        pytest.raises(UnreadableFile) as refused,
+    ):
+        extract_text("k.pdf", whole)
+    assert refused.value.message == (
+        "Die Datei ist kein lesbares PDF-Dokument (beschädigt oder falsch benannt)."
+    )
+    [line] = [r.getMessage() for r in caplog.records if r.name == "core.knowledge.extract"]
+    assert line.startswith("unreadable PDF file 'k.pdf': ") and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "clean"),
+    [
+        ("..\\..\\x\ufffd\ufffd.pdf", "application/pdf", "x.pdf"),
+        ("../../etc/bericht.docx", "", "bericht.docx"),
+        ("a\x00b\x1f\u202e.txt", "", "ab.txt"),
+        ("\ufffd\ufffd.pdf", "", "Datei.pdf"),
+        ("", "application/pdf", "Datei.pdf"),
+        ("  Bericht 2024.final.pdf ", "", "Bericht 2024.final.pdf"),
+    ],
+)
+def test_file_names_are_cleaned(name, media_type, clean):
+    assert clean_name(name, media_type) == clean

@@ -172,15 +172,41 @@ class Assistant:
         if command.needs_member:
             # What the member asked for is kept and carried out once they are registered.
             pending = _worth_keeping(command, parsed.args)
-            if ctx.member is None:
-                return await member_dialogues.start_registration(ctx, pending)
-            if ctx.member.consent_at is None:
-                return await member_dialogues.ask_consent(ctx, pending)
+            if ctx.member is None or ctx.member.consent_at is None:
+                files = self._park(ctx) if pending and command.takes_files else []
+                if ctx.member is None:
+                    return await member_dialogues.start_registration(ctx, pending, files)
+                return await member_dialogues.ask_consent(ctx, pending, files)
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         if not command.takes_files:
             ctx.files = ()
         return await command.handler(ctx, parsed.args)
+
+    def _park(self, ctx: Ctx) -> list[dict]:
+        """Keep the files of an input set aside until registration: each is stored once by
+        content hash in the knowledge file store, the dialogue keeps only the reference.
+        A file the channel could read only in part is kept as a name, so it is reported."""
+        store = self.services.knowledge.files
+        parked = []
+        for file in ctx.files:
+            sha256 = store.put(file.data)[0] if file.complete else ""
+            parked.append(
+                {"name": file.filename, "type": file.content_type, "sha256": sha256,
+                 "complete": file.complete}
+            )  # fmt: skip
+        return parked
+
+    def _unpark(self, parked: list[dict]) -> tuple[IncomingFile, ...]:
+        store = self.services.knowledge.files
+        files = []
+        for ref in parked:
+            data = store.read(ref["sha256"]) if ref.get("sha256") else None
+            files.append(
+                IncomingFile(ref.get("name") or "", ref.get("type") or "", data or b"",
+                             complete=data is not None)
+            )  # fmt: skip
+        return tuple(files)
 
     def _unknown(self, ctx: Ctx, parsed) -> Reply:
         """An unknown word; a close command of the grammar is offered with the same text."""
@@ -204,8 +230,10 @@ class Assistant:
         """The step's replies, followed by those of the input it set aside, if any."""
         replies = result if isinstance(result, list) else [result]
         pending, ctx.then = ctx.then, None
+        parked, ctx.then_files = ctx.then_files, []
         if not pending:
             return replies
+        ctx.files = self._unpark(parked)
         more = await self._route(ctx, pending)
         return replies + (more if isinstance(more, list) else [more])
 

@@ -312,8 +312,10 @@ async def _decide_and_act(
         assert mail.from_address is not None
         sender = Sender("email", mail.from_address, mail.from_name, mail.signature)
         files = ()
-        if mail.files and not decision.stranger and assistant.grammar.takes_files(decision.text):
-            files = mail.files  # taken by the command: the note that they were ignored goes
+        if mail.files and assistant.grammar.takes_files(decision.text):
+            # Taken by the command (kept with it while a stranger registers): the note
+            # that they were ignored goes.
+            files = mail.files
             mail = replace(mail, notes=tuple(n for n in mail.notes if n != FILES_IGNORED))
         replies = await assistant.act_in(uow, sender, decision.text, files)
         # The member read while deciding is still in the session (no query); a sender

@@ -70,6 +70,9 @@ class Ctx:
     # An input a step set aside to be carried out once it is done (what a member asked for
     # before registering or consenting); the assistant acts on it right after the step.
     then: str | None = None
+    # The files that input came with, parked in the knowledge file store by content hash
+    # ({"name", "type", "sha256", "complete"}), handed back as ``files`` when it is carried out.
+    then_files: list[dict] = field(default_factory=list)
     # Files sent along with the input, for the commands that take them (``takes_files``).
     files: tuple[IncomingFile, ...] = ()
 

@@ -4,6 +4,8 @@ entries; staff publish or decline suggestions. ``commands()`` is declared in
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from core.kernel import arguments
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
@@ -11,6 +13,7 @@ from core.kernel.grammar import Command
 from core.kernel.replies import Attachment, Choice, Reply
 from core.kernel.texts import t
 from core.knowledge import entries
+from core.knowledge.files import clean_name
 from core.knowledge.library import MB
 from core.knowledge.search import GOOD, Hit
 from core.municipalities.reference import label
@@ -19,6 +22,7 @@ from core.store.models import KnowledgeEntry
 SHOWN = 5
 QUERY_MAX = 200
 SUMMARY_SHOWN = 300
+FILES_MAX = 5  # files taken from one message; more are named as not taken
 
 
 def _entry_id(args: str) -> int:
@@ -148,14 +152,16 @@ async def suggest(ctx: Ctx, args: str) -> Reply:
 
 
 async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply:
-    """One suggestion per file sent along; a file that cannot be taken is named with the
-    reason, and the others are still suggested. The title given names a single file only."""
+    """One suggestion per file sent along (at most ``FILES_MAX``), answered in one summary;
+    a file that cannot be taken is named with the reason, and the others are still
+    suggested. The title given names a single file, or heads each title of several."""
     library = ctx.services.knowledge
     limit = library.receive_limit(ctx.sender.channel)
+    taken, left = ctx.files[:FILES_MAX], ctx.files[FILES_MAX:]
     lines: list[str] = []
-    added = 0
-    for file in ctx.files:
-        name = file.filename or t("knowledge.file_unnamed")
+    added: list[KnowledgeEntry] = []
+    for file in taken:
+        name = clean_name(file.filename, file.content_type)
         if not file.complete:
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=t(
                 "knowledge.file_cut", limit=entries.megabytes(limit))))  # fmt: skip
@@ -169,11 +175,11 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=reason))
             continue
         new = entries.NewEntry(
-            title=title if len(ctx.files) == 1 else "",
+            title=_file_title(title, name, len(taken)),
             summary=summary,
             kind="praxisbeispiel",
             link=link,
-            file_name=file.filename or "",
+            file_name=name,
             data=file.data,
             municipality_ags=ctx.known_member.municipality_ags,
             status="draft",
@@ -184,11 +190,26 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
         except UserError as error:
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=error.message))
             continue
-        added += 1
-        lines.append(t("knowledge.suggested", title=entry.title, id=entry.id))
-    if not added:
+        added.append(entry)
+    if left:
+        names = ", ".join(f"„{clean_name(f.filename, f.content_type)}“" for f in left)
+        lines.append(t("knowledge.files_not_taken", max=FILES_MAX, count=len(left), names=names))
+    if len(added) == 1:
+        lines.insert(0, t("knowledge.suggested", title=added[0].title, id=added[0].id))
+    elif added:
+        items = ", ".join(f"„{e.title}“ (Nr. {e.id})" for e in added)
+        lines.insert(0, t("knowledge.suggested_many", count=len(added), items=items))
+    else:
         lines.append(t("knowledge.suggest_usage"))
     return Reply("\n\n".join(lines))
+
+
+def _file_title(title: str, name: str, files: int) -> str:
+    """The subject's title for a single file; with several, "Titel (Dateiname)"; without a
+    title the file name (``entries.prepare``)."""
+    if files == 1 or not title:
+        return title
+    return f"{title} ({PurePath(name).stem})"
 
 
 # --- staff -------------------------------------------------------------------------

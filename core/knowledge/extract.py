@@ -30,6 +30,8 @@ ODF_TYPES = {
 PLAIN = {".txt": "text/plain", ".md": "text/markdown"}
 SUFFIXES = (".pdf", ".docx", *ODF_TYPES.values(), *PLAIN)
 
+log = logging.getLogger(__name__)
+
 
 class UnreadableFile(UserError):
     """A file that cannot be taken into the collection; the message says why, in German."""
@@ -81,9 +83,9 @@ def extract_text(name: str, data: bytes) -> tuple[str, str]:
         raise
     except Exception as exc:  # the parsers raise many kinds of errors on damaged files
         label = "PDF" if kind == PDF else PurePath(name).suffix[1:].upper() or kind
-        raise UnreadableFile.of(
-            "knowledge.file_damaged_reason", kind=label, reason=_one_line(exc)
-        ) from None
+        # The parser's words are for the operator; the member reads the catalogue's.
+        log.warning("unreadable %s file %r: %s", label, name[:100], _one_line(exc))
+        raise UnreadableFile.of("knowledge.file_damaged", kind=label) from None
     return kind, " ".join(text.split())[:TEXT_LIMIT]
 
 

@@ -8,11 +8,34 @@ reader never sees half a file; ``kept`` undoes a write whose database row did no
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+NAME_MAX = 120
+FALLBACK_STEM = "Datei"
+
+
+def clean_name(name: str, content_type: str = "") -> str:
+    """A file name a sender gave, safe to show and to send on: no folder part (``/`` or
+    ``\\``), no control characters or undecodable bytes (U+FFFD), trimmed; ``Datei.<ext>``
+    when nothing is left of it."""
+    last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(c for c in last if c != "\ufffd" and not unicodedata.category(c).startswith("C"))
+    kept = " ".join(kept.split())
+    stem, dot, ext = kept.rpartition(".")
+    if not dot:
+        stem, ext = kept, ""
+    stem = stem.strip(" .")
+    ext = ext.strip()[:10]
+    if not ext:
+        ext = (mimetypes.guess_extension(content_type or "") or "").lstrip(".")
+    stem = stem[:NAME_MAX] or FALLBACK_STEM
+    return f"{stem}.{ext}" if ext else stem
 
 
 def content_hash(data: bytes) -> str:

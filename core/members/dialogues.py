@@ -25,20 +25,26 @@ SEARCH_RESULTS = 8
 # --- registration -----------------------------------------------------------------
 
 
-def _pending(text: str | None) -> dict:
-    """The input that led into a dialogue, kept so it is carried out when the dialogue ends."""
-    return {"pending": text} if text else {}
+def _pending(text: str | None, files: list[dict] | None = None) -> dict:
+    """The input that led into a dialogue, kept so it is carried out when the dialogue ends,
+    with the references of the files it came with (parked by the assistant)."""
+    if not text:
+        return {}
+    return {"pending": text, "pending_files": files} if files else {"pending": text}
 
 
 def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
     ctx.then = dialogue.data.get("pending")
+    ctx.then_files = list(dialogue.data.get("pending_files") or [])
     return ctx.then
 
 
-async def start_registration(ctx: Ctx, pending: str | None = None) -> Reply:
+async def start_registration(
+    ctx: Ctx, pending: str | None = None, files: list[dict] | None = None
+) -> Reply:
     if ctx.sender.channel == "email":  # one form to send back instead of four mails
-        return await registration_form.start(ctx, pending)
-    await ctx.begin("register", "name", _pending(pending))
+        return await registration_form.start(ctx, pending, files)
+    await ctx.begin("register", "name", _pending(pending, files))
     key = "register.intro_pending" if pending else "register.intro"
     return Reply(t(key), [cancel_choice()])
 
@@ -112,8 +118,10 @@ async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
 # --- consent for invited members --------------------------------------------------
 
 
-async def ask_consent(ctx: Ctx, pending: str | None = None) -> Reply:
-    await ctx.begin("consent", "consent", _pending(pending))
+async def ask_consent(
+    ctx: Ctx, pending: str | None = None, files: list[dict] | None = None
+) -> Reply:
+    await ctx.begin("consent", "consent", _pending(pending, files))
     return _consent_question()
 
 

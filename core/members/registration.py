@@ -30,6 +30,7 @@ async def finish_registration(ctx: Ctx, data: dict) -> Reply:
     ctx.member = member
     await ctx.end()
     ctx.then = data.get("pending")
+    ctx.then_files = list(data.get("pending_files") or [])
     if ctx.then:
         return Reply(t("register.done_pending", name=member.name, town=data["town"]))
     return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())

@@ -36,13 +36,15 @@ _FIELD_LINE = re.compile(r"^[\s>*•\-]*([^\W\d_][\w .\-]{1,30}?)\s*:\s*(.*)$")
 _NON_WORD = re.compile(r"[^a-z ]+")
 
 
-async def start(ctx: Ctx, pending: str | None) -> Reply:
+async def start(ctx: Ctx, pending: str | None, files: list[dict] | None = None) -> Reply:
     """The first answer: the explanation and the prefilled form."""
     sender = ctx.sender
     hints = hints_for(
         ctx.services.municipalities, sender.address, sender.display_name, sender.signature
     )
     data: dict = {"pending": pending} if pending else {}
+    if pending and files:
+        data["pending_files"] = files
     if hints.name:
         data["name"] = hints.name
     if hints.municipality:
