@@ -4,6 +4,7 @@ member digest and the staff digest; suggestions, their decision, /daten and /loe
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -180,3 +181,29 @@ async def test_a_file_sent_before_the_guided_registration_is_suggested_after_it(
     async with db.uow() as uow:
         [entry] = await uow.knowledge.listing(("draft",))
     assert entry.file_name == "notiz.txt" and "Dorfbus planen" in entry.text
+
+
+async def test_the_scheduler_removes_files_nobody_needs_any_more(db, assistant, services, clock):
+    """A file kept for a stranger's suggestion stays while the registration waits; once the
+    stranger cancels, the scheduler's sweep removes it. An entry's file stays."""
+    from core.runtime import sweeps
+
+    store = services.knowledge.files
+    sender = Sender("terminal", "lena@example.org")
+    memo = IncomingFile("plan.txt", "text/plain", b"Unser Plan fuer den Dorfladen.")
+    await assistant.handle(sender, "/wissen_vorschlagen Dorfladen", files=(memo,))
+    [(parked, _)] = list(store.stored())
+    guide = entries.NewEntry(
+        title="Leitfaden", file_name="leitfaden.txt", data=b"Ein Leitfaden fuer Mitfahrbaenke."
+    )
+    kept = await _add(db, services, clock, guide)
+    old = clock().timestamp() - 2 * 86400  # both files older than the grace period
+    for path in (store.path(parked), store.path(kept.file_sha256)):
+        os.utime(path, (old, old))
+    schedule = DigestSchedule(tz=BERLIN)
+    report = await sweeps.run_sweeps(db, services, schedule)
+    assert report.failed == [] and report.counts["knowledge_files"] == 0  # the dialogue waits
+    await assistant.handle(sender, "/abbrechen")
+    report = await sweeps.run_sweeps(db, services, schedule)
+    assert report.counts["knowledge_files"] == 1
+    assert not store.has(parked) and store.has(kept.file_sha256)

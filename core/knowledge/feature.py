@@ -9,10 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.kernel.context import Ctx
-from core.kernel.features import Feature, PrivacyHook
+from core.kernel.features import Feature, PrivacyHook, Sweep, SweepContext
 from core.kernel.texts import t
 from core.knowledge import commands as knowledge_commands
-from core.knowledge import entries, related
+from core.knowledge import entries, housekeeping, related
 from core.reporting.sections import DigestSection
 from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
@@ -53,10 +53,17 @@ async def _beside_matches(ctx: Ctx, title: str, body: str) -> str | None:
     return await related.beside_matches(ctx.uow, ctx.services.knowledge, title, body)
 
 
+async def _unused_files(uow: UnitOfWork, ctx: SweepContext) -> int:
+    if ctx.knowledge is None:
+        return 0
+    return await housekeeping.remove_unused_files(uow, ctx.knowledge, ctx.now)
+
+
 KNOWLEDGE = Feature(
     "knowledge",
     commands=tuple(knowledge_commands.commands()),
     staff_digest=(staff_section,),
     privacy=(PrivacyHook("knowledge_suggestions", _export, _erase),),
     match_notes=(_beside_matches,),
+    sweeps=(Sweep("knowledge_files", _unused_files),),
 )

@@ -58,6 +58,23 @@ class FileStore:
         except OSError:
             return None
 
+    def stored(self) -> Iterator[tuple[str, float]]:
+        """Every stored file's hash with the time it was written (seconds since the epoch)."""
+        base = self.root / "knowledge"
+        if not base.is_dir():
+            return
+        for folder in base.iterdir():
+            if not folder.is_dir():
+                continue
+            for item in folder.glob("*.bin"):
+                try:
+                    yield item.stem, item.stat().st_mtime
+                except OSError:  # removed meanwhile
+                    continue
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store the bytes; returns their hash and whether this call wrote the file."""
         sha256 = content_hash(data)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.store.models import KnowledgeEntry, KnowledgeSearch
+from core.store.models import Dialogue, KnowledgeEntry, KnowledgeSearch
 
 
 class KnowledgeRepo:
@@ -26,6 +26,16 @@ class KnowledgeRepo:
     async def known_hashes(self) -> set[str]:
         stmt = select(KnowledgeEntry.file_sha256).where(KnowledgeEntry.file_sha256.is_not(None))
         return set(await self.session.scalars(stmt))
+
+    async def parked_hashes(self) -> set[str]:
+        """Files kept for an input that waits for its sender's registration or consent
+        (``pending_files`` of an open dialogue)."""
+        hashes = set()
+        for data in await self.session.scalars(select(Dialogue.data)):
+            for ref in (data or {}).get("pending_files") or ():
+                if isinstance(ref, dict) and ref.get("sha256"):
+                    hashes.add(ref["sha256"])
+        return hashes
 
     def add(self, entry: KnowledgeEntry) -> None:
         self.session.add(entry)

@@ -1,0 +1,26 @@
+"""Files nobody needs any more leave the store: a file kept for a suggestion whose sender
+never registered or consented, cancelled, or was erased, a suggestion's file after its
+transaction rolled back, or files beyond what one message may suggest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.knowledge.library import KnowledgeLibrary
+from core.store.unit_of_work import UnitOfWork
+
+# A file is written before the transaction that refers to it commits; younger files are
+# left alone so a suggestion in flight never loses its file.
+GRACE = timedelta(days=1)
+
+
+async def remove_unused_files(uow: UnitOfWork, library: KnowledgeLibrary, now: datetime) -> int:
+    """Remove the stored files that no entry and no waiting input refers to; how many."""
+    used = await uow.knowledge.known_hashes() | await uow.knowledge.parked_hashes()
+    before = (now - GRACE).timestamp()
+    removed = 0
+    for sha256, written in list(library.files.stored()):
+        if sha256 not in used and written < before:
+            library.files.remove(sha256)
+            removed += 1
+    return removed
