@@ -178,3 +178,20 @@ async def test_hostile_form_values_register_nobody_and_never_staff(world, db):
     assert "zu lang" in replies[1] and "keine Kommune gefunden" in replies[1]
     async with db.uow() as uow:
         assert await uow.members.by_email(stranger) is None
+
+
+def test_a_postcode_with_its_town_in_the_form_names_one_municipality():
+    """ "16835 Lindow (Mark)": the postcode alone has several municipalities, with the town's
+    name it has one (before, the member had to pick from a list)."""
+    from types import SimpleNamespace
+
+    from core.members.registration_form import _town
+    from core.municipalities.directory import bundled_index
+
+    ctx = SimpleNamespace(services=SimpleNamespace(municipalities=bundled_index()))
+    town, unclear = _town(ctx, "16835")
+    assert town is None and len(unclear.choices) > 1
+    town, unclear = _town(ctx, "16835 Lindow (Mark)")
+    assert unclear is None and town.short_name.startswith("Lindow")
+    town, unclear = _town(ctx, "Lindow (Mark), 16835")
+    assert unclear is None and town.short_name.startswith("Lindow")
