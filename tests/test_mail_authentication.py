@@ -374,3 +374,20 @@ def test_mail_from_may_carry_a_display_name():
     ):
         with pytest.raises(ConfigError, match="ZR_MAIL_FROM"):
             load_settings(mail_from=bad)
+
+
+def test_start_up_says_when_mail_senders_are_not_checked(assistant, db, services, monkeypatch):
+    from zukunftsraum.runner import components
+
+    monkeypatch.delenv("ZR_MAIL_AUTHSERV_ID", raising=False)
+    _, hints = components(App(load_settings(), db, services, assistant))
+    (warning,) = [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
+    assert "ungeprüft" in warning and "\n" not in warning
+    # Without the mail intake role this process reads no mail: nothing to warn about.
+    _, hints = components(
+        App(load_settings(), db, services, assistant), roles=frozenset({"outbox"})
+    )
+    assert not [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
+    monkeypatch.setenv("ZR_MAIL_AUTHSERV_ID", "mx.example.org")
+    _, hints = components(App(load_settings(), db, services, assistant))
+    assert not [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
