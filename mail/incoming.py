@@ -109,7 +109,7 @@ def read_mail(
     files = () if automatic else _files(mail, complete=len(raw) < MAX_MAIL_BYTES)
     if files and bounce is None:
         notes.append(inbound_mail.FILES_IGNORED)
-    if mail.text_cut_chars or len(raw) >= MAX_MAIL_BYTES:
+    if _text_cut(mail, raw):
         notes.append("email.text_cut")
     recipients = (*mail.delivered_to, *mail.to_addresses)
     return MailIn(
@@ -134,6 +134,12 @@ def read_mail(
         authentication=_authentication(mail, authserv_ids),
         files=files,
     )
+
+
+def _text_cut(mail: IncomingMail, raw: bytes) -> bool:
+    """Whether the member's text was read only in part. A mail read only up to MAX_MAIL_BYTES
+    loses its end, which is its last attachment when it has one (the text comes first)."""
+    return bool(mail.text_cut_chars) or (len(raw) >= MAX_MAIL_BYTES and not mail.attachments)
 
 
 def _files(mail: IncomingMail, *, complete: bool) -> tuple[IncomingFile, ...]:

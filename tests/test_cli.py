@@ -66,13 +66,16 @@ def test_chat_shows_a_maybe_with_the_choice_to_ask(cli):
 
     anna = f"Anna Schmidt\nPrenzlau\n1\nja\n/biete {MITFAHRBANK}\n"
     assert cli("chat", "--as", "a@example.org", stdin=anna).returncode == 0
-    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n2\n"
+    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n1\n"
     result = cli("chat", "--as", "b@example.org", stdin=ben)
     assert result.returncode == 0, result.stderr
-    assert "Vielleicht passend" in result.stdout and "Mitfahrbänke" in result.stdout
-    assert "[1] Weiter beobachten" in result.stdout  # no Vorschlag: keep watching first
-    assert "[2] Kontakt anfragen" in result.stdout
-    assert "andere Seite gefragt" in result.stdout  # typing 2 picked it
+    out = result.stdout
+    assert "Vielleicht passend" in out and "Mitfahrbänke" in out
+    # The heading is followed by the suggestion; keeping watching comes after it.
+    assert out.index("Vielleicht passend") < out.index("Mitfahrbänke") < out.index("Mit „Weiter")
+    assert "[1] Kontakt anfragen" in out
+    assert "[3] Weiter beobachten" in out  # no Vorschlag: keep watching, offered last
+    assert "andere Seite gefragt" in out  # typing 1 picked it
     result = cli("chat", "--as", "a@example.org", stdin="/treffer\n")
     assert "warten auf Ihre Antwort" in result.stdout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -32,6 +33,24 @@ def test_every_help_is_german(path):
     assert "Aufruf:" in result.output
     for english in ENGLISH:
         assert english not in result.output, (path, english)
+
+
+def _commands(command, prefix=()):
+    for name, sub in getattr(command, "commands", {}).items():
+        yield (*prefix, name), sub
+        yield from _commands(sub, (*prefix, name))
+
+
+def test_command_lists_show_whole_sentences_and_numbers_alike():
+    for path, command in _commands(typer.main.get_command(app)):
+        # A group's list shows the first line of each command's help: a sentence of its own.
+        first = (command.help or "").strip().splitlines()[0]
+        assert first.endswith("."), (path, first)
+        # Numbers read "<Zahl>" in every option, not a name of their own.
+        named = [p.name for p in command.params if isinstance(p, click.Option) and p.metavar]
+        assert named == [], (path, named)
+    link = CliRunner().invoke(app, ["events", "link", "--help"], env={"COLUMNS": "200"})
+    assert "--entry  " in link.output and "<Zahl>  Nr. des Eintrags" in link.output
 
 
 def test_labels_shown_and_accepted(cli):

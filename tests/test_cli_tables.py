@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -137,6 +138,8 @@ def test_lists_show_labels_and_keep_codes_for_scripts(filled):
     assert row["status"] == "draft"
     matches = filled("matches", "export", "--status", "Vorschlag").stdout
     assert "Vorschlag" in matches
+    assert "Wert" in matches and "Score" not in matches
+    assert re.search(r"\b[01],\d{3}\b", matches) and not re.search(r"\b[01]\.\d{3}\b", matches)
     failed = [
         json.loads(r) for r in filled("mail", "failed", "--format", "json").stdout.splitlines()
     ]

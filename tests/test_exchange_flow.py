@@ -22,7 +22,11 @@ async def test_registration_dialogue_creates_member_with_consent(person, db):
     await anna.say("Prenzlau")
     assert "Prenzlau" in anna.text and anna.last[0].choices  # role choices
     await anna.say("mayor")
-    assert "Datenschutz" in anna.text
+    assert "Datenschutz" in anna.text and "nicht verstanden" not in anna.text
+    await anna.say("4")  # neither yes nor no: say so, and ask again
+    assert anna.text.startswith("Diese Antwort habe ich nicht verstanden")
+    assert "„ja“" in anna.text and "„nein“" in anna.text and "Datenschutz" in anna.text
+    assert [c.command for c in anna.last[0].choices] == ["ja", "nein"]
     await anna.say("ja")
     assert "registriert" in anna.text
     async with db.uow() as uow:

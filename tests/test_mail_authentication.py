@@ -374,3 +374,47 @@ def test_mail_from_may_carry_a_display_name():
     ):
         with pytest.raises(ConfigError, match="ZR_MAIL_FROM"):
             load_settings(mail_from=bad)
+
+
+def test_start_up_says_when_mail_senders_are_not_checked(assistant, db, services, monkeypatch):
+    from zukunftsraum.runner import components
+
+    monkeypatch.delenv("ZR_MAIL_AUTHSERV_ID", raising=False)
+    _, hints = components(App(load_settings(), db, services, assistant))
+    (warning,) = [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
+    assert "ungeprüft" in warning and "\n" not in warning
+    # Without the mail intake role this process reads no mail: nothing to warn about.
+    _, hints = components(
+        App(load_settings(), db, services, assistant), roles=frozenset({"outbox"})
+    )
+    assert not [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
+    monkeypatch.setenv("ZR_MAIL_AUTHSERV_ID", "mx.example.org")
+    _, hints = components(App(load_settings(), db, services, assistant))
+    assert not [h for h in hints if "ZR_MAIL_AUTHSERV_ID" in h]
+
+
+def _read_capped(raw: bytes):
+    from mail.incoming import MAX_MAIL_BYTES
+
+    assert len(raw) > MAX_MAIL_BYTES
+    # The inbox reads a larger mail only up to MAX_MAIL_BYTES.
+    return read_mail(raw[:MAX_MAIL_BYTES], mail_from=MAIL_FROM, words=GRAMMAR.words())
+
+
+def test_a_large_attachment_is_no_reason_to_say_the_text_was_cut():
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "anna@prenzlau.example", MAIL_FROM, "Konzept"
+    msg.set_content("Anbei unser Konzept als eine Zeile.")
+    msg.add_attachment(
+        random.Random(4).randbytes(11 * 1024 * 1024), "application", "pdf", filename="konzept.pdf"
+    )
+    mail = _read_capped(msg.as_bytes())
+    assert mail.text.startswith("Anbei unser Konzept")
+    assert "email.text_cut" not in mail.notes
+    # A mail whose text alone is that large was cut in its text: then the note is given.
+    long = EmailMessage()
+    long["From"], long["To"], long["Subject"] = "anna@prenzlau.example", MAIL_FROM, "Lang"
+    long.set_content("Wort " * (3 * 1024 * 1024))
+    assert "email.text_cut" in _read_capped(long.as_bytes()).notes

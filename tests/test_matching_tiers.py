@@ -56,6 +56,11 @@ async def test_request_sharing_no_word_finds_the_offer_as_maybe(person, db):
     suggestion = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
     assert "Warum vielleicht:" in suggestion.text
     assert ben.choice("Weiter beobachten")  # no Vorschlag: he may keep watching as well
+    # Heading, then the suggestion itself, then the keep-watching hint with its choice.
+    texts = [r.text for r in ben.last]
+    assert "Vielleicht passend" in texts[0] and "Weiter beobachten" not in texts[0]
+    assert texts.index(suggestion.text) == 1
+    assert "Mit „Weiter beobachten“" in texts[-1] and ben.last[-1].choices
     # Telegram renders the choices as inline buttons.
     buttons = [b for row in keyboard(suggestion.choices).inline_keyboard for b in row]
     assert [b.text for b in buttons] == ["Kontakt anfragen", "Nein, danke"]

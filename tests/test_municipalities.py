@@ -77,6 +77,19 @@ def test_display_names(index: MunicipalityIndex) -> None:
     assert index.get("11000000").display_name == "Berlin (kreisfreie Stadt)"
 
 
+def test_display_names_never_double_the_brackets(index: MunicipalityIndex) -> None:
+    # A name with brackets of its own drops the type instead of "Lindow (Mark) (Stadt)".
+    assert index.get("12068280").display_name == (
+        "Lindow (Mark), Landkreis Ostprignitz-Ruppin, Brandenburg"
+    )
+    assert index.get("12053000").display_name == "Frankfurt (Oder), Brandenburg"
+    assert index.get("12067180").display_name == "Groß Lindow, Landkreis Oder-Spree, Brandenburg"
+
+
+def test_no_display_name_doubles_brackets(records: list[Municipality]) -> None:
+    assert [m.name for m in records if ") (" in m.display_name] == []
+
+
 def test_zensus_population_is_used(index: MunicipalityIndex) -> None:
     # Destatis (31.12.2019) has 91 216 for Düren; Zensus 2022 has 94 149.
     assert index.get("05358008").population == 94_149

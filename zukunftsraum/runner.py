@@ -77,6 +77,11 @@ def components(
                 f"E-Mail-Eingang ({email.inbox.describe()})", email.run_inbox, email.intake_role
             )
         )
+    if "imap" in roles and not settings.mail_authserv_ids:
+        hints.append(
+            "E-Mail-Absender: ungeprüft – gefälschte From-Angaben werden angenommen; "
+            "zum Prüfen ZR_MAIL_AUTHSERV_ID setzen (authserv-id des Mailservers)."
+        )
     if not settings.smtp_enabled or not settings.imap_enabled:
         hints.append("E-Mail über Server: ZR_SMTP_HOST und ZR_IMAP_HOST setzen.")
     if settings.telegram_enabled:

@@ -69,7 +69,7 @@ async def _notes(ctx: Ctx, title: str, body: str) -> str | None:
 
 def match_replies(confirmation: str, post_id: int, kind: str, matches, member: Member):
     """The author's answer after matching: Vorschläge first, then Vielleicht passend; without
-    a Vorschlag, the offer to keep watching (the post's title as a saved interest)."""
+    a Vorschlag, the offer to keep watching (the post's title as a saved interest) comes last."""
     proposed = [m for m in matches if m.status == "proposed"]
     suggested = [m for m in matches if m.status == "suggested"]
     if not matches:
@@ -81,12 +81,10 @@ def match_replies(confirmation: str, post_id: int, kind: str, matches, member: M
         replies += [exchange.proposal_reply(m, member) for m in proposed]
     if suggested:
         intro = t("posts.suggestions_found", count=len(suggested))
-        if proposed:
-            replies.append(Reply(intro))
-        else:  # only "Vielleicht passend": the member may still want to keep watching
-            text = confirmation + "\n" + intro + "\n" + t("posts.watch_hint")
-            replies.append(Reply(text, [_keep_watching(post_id)]))
+        replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
         replies += [exchange.suggestion_reply(m, member) for m in suggested]
+        if not proposed:  # only "Vielleicht passend": the member may still want to keep watching
+            replies.append(Reply(t("posts.watch_hint"), [_keep_watching(post_id)]))
     return replies
 
 

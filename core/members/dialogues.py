@@ -93,9 +93,10 @@ async def _register_email(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     return _consent_question()
 
 
-def _consent_question() -> Reply:
+def _consent_question(unclear: bool = False) -> Reply:
+    question = t("register.consent")
     return Reply(
-        t("register.consent"),
+        t("register.consent_unclear") + "\n\n" + question if unclear else question,
         [Choice(t("register.consent_yes"), "ja"), Choice(t("register.consent_no"), "nein")],
     )
 
@@ -106,7 +107,7 @@ async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
     if answer in NO:
         await ctx.end()
         return Reply(t("register.consent_refused"))
-    return None if answer in YES else _consent_question()
+    return None if answer in YES else _consent_question(unclear=True)
 
 
 async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:

@@ -81,16 +81,26 @@ class Municipality:
 
     @property
     def display_name(self) -> str:
-        """Short German label, e.g. "Düren (Stadt), Kreis Düren, Nordrhein-Westfalen"."""
+        """Short German label, e.g. "Düren (Stadt), Kreis Düren, Nordrhein-Westfalen".
+
+        The type goes in brackets after the name, unless the name already carries brackets
+        ("Lindow (Mark)", "Frankfurt (Oder)"): then the type is left out rather than doubling them.
+        """
         if self.kind == "kreis":
             return f"{self.name}, {self.land_name}"
         if self.kind == "kreisfreie_stadt":
-            label = f"{self.short_name} (kreisfreie Stadt)"
+            label = _typed(self.short_name, "kreisfreie Stadt")
             # City states (Berlin, Hamburg) would otherwise repeat their own name.
             return label if self.short_name == self.land_name else f"{label}, {self.land_name}"
         base, _, addition = self.name.partition(", ")
-        label = f"{base} ({addition})" if addition else base
-        return f"{label}, {self.kreis_name}, {self.land_name}"
+        return f"{_typed(base, addition)}, {self.kreis_name}, {self.land_name}"
+
+
+def _typed(name: str, kind: str) -> str:
+    """Name with its type in brackets; a name with brackets of its own stays as it is."""
+    if not kind or "(" in name:
+        return name
+    return f"{name} ({kind})"
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -185,9 +185,7 @@ async def events_cancel(
 
 # The arguments of linking an event's material, and of lifting that link.
 EventNumber = Annotated[int, typer.Argument(metavar="NR", help="Nr. des Termins")]
-EntryOption = Annotated[
-    int, typer.Option(metavar="NR", help="Nr. des Eintrags der Wissenssammlung")
-]
+EntryOption = Annotated[int, typer.Option(help="Nr. des Eintrags der Wissenssammlung")]
 
 
 @events_app.command("link")

@@ -37,7 +37,7 @@ async def matches_export(
         ),
     ] = None,
 ) -> None:
-    """Aktuelle Treffervorschläge mit Score, Rang und Begründung."""
+    """Aktuelle Treffervorschläge mit Wert, Rang und Begründung."""
     checked_format(format)
     wanted = None
     if status is not None:
@@ -54,7 +54,7 @@ async def matches_export(
         [
             tables.Column("Angebot", lambda r: r["offer"], limit=24),
             tables.Column("Gesuch", lambda r: r["request"], limit=24),
-            tables.Column("Score", lambda r: f"{r['score']:.3f}", wrap=False, right=True),
+            tables.Column("Wert", lambda r: _decimal(r["score"]), wrap=False, right=True),
             tables.Column("Rang G.", lambda r: r["rank_for_request"], wrap=False, right=True),
             tables.Column("Rang A.", lambda r: r["rank_for_offer"], wrap=False, right=True),
             tables.Column("Status", lambda r: cli_labels.match_status_label(r["status"])),
@@ -64,11 +64,18 @@ async def matches_export(
     )
 
 
+def _decimal(value: float) -> str:
+    """0.8125 -> "0,813": three places, with a decimal comma."""
+    return f"{value:.3f}".replace(".", ",")
+
+
 @matches_app.command("reindex")
 @async_command
 async def matches_reindex() -> None:
-    """Einbettungen und Textanalyse aller offenen Beiträge nach einem Modellwechsel neu
-    berechnen und speichern (sonst geschieht das beim nächsten Start)."""
+    """Einbettungen und Textanalyse aller offenen Beiträge neu berechnen.
+
+    Nach einem Modellwechsel nötig (sonst geschieht es beim nächsten Start); das Ergebnis
+    wird gespeichert."""
     async with open_app() as application:
         progress, advance = progress_bar("Beiträge", None)
         with progress:
