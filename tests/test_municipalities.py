@@ -295,3 +295,13 @@ def test_bundled_file_round_trips_through_read_file(records: list[Municipality])
 
     with resources.as_file(resources.files("core") / "data" / "municipalities.tsv.gz") as path:
         assert read_file(path) == records
+
+
+def test_a_postcode_with_a_name_finds_the_municipality_of_both(index: MunicipalityIndex) -> None:
+    """What a member writes at the registration step: "16835 Lindow" is one municipality,
+    although the postcode alone has five and the name alone two."""
+    assert len(index.search("16835")) > 1 and len(index.search("Lindow")) > 1
+    for query in ("16835 Lindow", "Lindow (Mark), 16835", "16835 lindow"):
+        assert [m.short_name for m in index.search(query)] == ["Lindow (Mark)"], query
+    # A postcode the name does not fit still offers the name's municipalities.
+    assert "Lindow (Mark)" in [m.short_name for m in index.search("12345 Lindow")]

@@ -239,6 +239,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 _KREIS_LEADS = ("landkreis ", "kreis ", "städteregion ", "regionalverband ", "region ")
 
 
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
 def _strip_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -340,7 +343,22 @@ class MunicipalityIndex:
             return []
         if query.isascii() and query.isdigit():
             return self._search_number(query)[:limit]
+        postcode = _POSTCODE.search(query)
+        if postcode is not None:  # "16835 Lindow": the municipalities of that postcode so named
+            return self._search_postcode_and_name(postcode.group(0), query, limit)
         return self._search_name(query, limit)
+
+    def _search_postcode_and_name(
+        self, postcode: str, query: str, limit: int
+    ) -> list[Municipality]:
+        rest = (query[: query.find(postcode)] + " " + query[query.find(postcode) + 5 :]).strip()
+        of_postcode = self._by_postcode.get(postcode, [])
+        if not rest:
+            return of_postcode[:limit]
+        named = set(map(id, self._search_name(rest, max(limit, 50))))
+        both = [m for m in of_postcode if id(m) in named]
+        # A name the postcode does not know: the postcode's municipalities, then the name's.
+        return (both or of_postcode or self._search_name(rest, limit))[:limit]
 
     def _search_number(self, digits: str) -> list[Municipality]:
         if len(digits) == 12:  # ARS (Regionalschlüssel) -> AGS
