@@ -18,7 +18,7 @@ from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.members.registration import NO, YES, finish_registration
-from core.members.registration_hints import exact_town, fold, hints_for, postcode_town, role_in
+from core.members.registration_hints import exact_town, fold, hints_for, role_in
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -168,13 +168,10 @@ def _town(ctx: Ctx, value: str):
         exact = exact_town(index, name)
         if exact is not None:
             return exact, None
-    elif len(number.group(0)) == 5:  # "16835 Lindow (Mark)": the postcode's town of that name
-        town = (value[: number.start()] + " " + value[number.end() :]).strip(" ,")
-        found = postcode_town(index, number.group(0), town) if town else None
-        if found is not None:
-            return found, None
-    query = number.group(0) if number else name
-    by_key = index.get(query)
+    key = number.group(0) if number else None
+    by_key = index.get(key) if key else None
+    # The search reads "16835 Lindow (Mark)" as the municipality of postcode and name.
+    query = value if number else name
     hits = [by_key] if by_key else index.search(query, limit=TOWN_CHOICES)
     if len(hits) == 1:
         return hits[0], None

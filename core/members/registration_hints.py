@@ -115,7 +115,7 @@ def _town_in_signature(index: MunicipalityIndex, lines: list[str]) -> Municipali
     for line in lines:
         match = _POSTCODE_TOWN.search(line)
         if match:
-            found = postcode_town(index, match.group(1), match.group(2))
+            found = _postcode_town(index, match.group(1), match.group(2))
             if found:
                 return found
     for line in lines:
@@ -127,7 +127,7 @@ def _town_in_signature(index: MunicipalityIndex, lines: list[str]) -> Municipali
     return None
 
 
-def postcode_town(index: MunicipalityIndex, postcode: str, town: str) -> Municipality | None:
+def _postcode_town(index: MunicipalityIndex, postcode: str, town: str) -> Municipality | None:
     """The municipality of a postcode whose name the town after it starts with."""
     hits = [m for m in index.search(postcode, limit=20) if postcode in m.postcodes]
     wanted = _phrase(town)

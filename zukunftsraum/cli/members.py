@@ -37,12 +37,18 @@ RoleOption = Annotated[
 ]
 
 
+# What adding and inviting a member both ask for.
+EmailOption = Annotated[str, typer.Option()]
+NameOption = Annotated[str, typer.Option()]
+MunicipalityOption = Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")]
+
+
 @members_app.command("add")
 @async_command
 async def members_add(
-    email: Annotated[str, typer.Option()],
-    name: Annotated[str, typer.Option()],
-    municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
+    email: EmailOption,
+    name: NameOption,
+    municipality: MunicipalityOption,
     role: RoleOption,
     telegram_chat_id: Annotated[int | None, typer.Option()] = None,
     verified: Annotated[bool, typer.Option("--verified", help="gleich verifizieren")] = False,
@@ -63,9 +69,9 @@ async def members_add(
 @members_app.command("invite")
 @async_command
 async def members_invite(
-    email: Annotated[str, typer.Option()],
-    name: Annotated[str, typer.Option()],
-    municipality: Annotated[str, typer.Option(help="Amtlicher Gemeindeschlüssel (AGS)")],
+    email: EmailOption,
+    name: NameOption,
+    municipality: MunicipalityOption,
     role: RoleOption,
 ) -> None:
     """Mitglied einladen: gibt einen Einmalcode und einen Telegram-Link aus."""
