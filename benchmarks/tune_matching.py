@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.gold import DEFAULT_GOLD, FROZEN_TEST, load_gold
+from benchmarks.gold import DEFAULT_GOLD, FROZEN_PARTS, load_gold
 from benchmarks.matching_eval import (
     MemberFigures,
     candidate_lists,
@@ -53,8 +53,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("gold", nargs="*", type=Path, default=[DEFAULT_GOLD])
     args = parser.parse_args()
-    if any(p.resolve() == FROZEN_TEST.resolve() for p in args.gold):
-        raise SystemExit("The frozen test part is never used for tuning.")
+    frozen = {p.resolve() for p in FROZEN_PARTS}
+    if any(p.resolve() in frozen for p in args.gold):
+        raise SystemExit("The frozen test parts are never used for tuning.")
     started = time.perf_counter()
     gold = with_vectors(load_gold(*args.gold), UniversalSentenceEncoder())
     requests = [r.id for r in gold.requests]
