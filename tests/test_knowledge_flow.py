@@ -207,3 +207,39 @@ async def test_the_scheduler_removes_files_nobody_needs_any_more(db, assistant, 
     report = await sweeps.run_sweeps(db, services, schedule)
     assert report.counts["knowledge_files"] == 1
     assert not store.has(parked) and store.has(kept.file_sha256)
+
+
+async def test_the_file_sweep_lists_and_removes_files_off_the_event_loop(
+    db, services, clock, monkeypatch
+):
+    """The store's files are listed and unlinked in a worker thread, not on the loop that
+    answers members meanwhile; what is removed stays the same."""
+    import threading
+
+    from core.knowledge import housekeeping
+
+    store = services.knowledge.files
+    kept = await _add(
+        db, services, clock, entries.NewEntry(title="Plan", file_name="p.txt", data=b"Plan A")
+    )
+    orphan, _ = store.put(b"Nobody refers to this file.")
+    old = clock().timestamp() - 2 * 86400
+    for sha256 in (orphan, kept.file_sha256):
+        os.utime(store.path(sha256), (old, old))
+    threads = []
+    stored, remove = store.stored, store.remove
+
+    def listing():
+        threads.append(threading.current_thread())
+        return stored()
+
+    def removing(sha256):
+        threads.append(threading.current_thread())
+        remove(sha256)
+
+    monkeypatch.setattr(store, "stored", listing)
+    monkeypatch.setattr(store, "remove", removing)
+    async with db.uow() as uow:
+        assert await housekeeping.remove_unused_files(uow, services.knowledge, clock()) == 1
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert not store.has(orphan) and store.has(kept.file_sha256)
