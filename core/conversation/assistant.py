@@ -173,10 +173,19 @@ class Assistant:
             # What the member asked for is kept and carried out once they are registered.
             pending = _worth_keeping(command, parsed.args)
             if ctx.member is None or ctx.member.consent_at is None:
-                files = self._park(ctx) if pending and command.takes_files else []
+                files: list[dict] = []
+                refused: list[str] = []
+                if pending and command.takes_files:
+                    if command.check_files is not None and ctx.files:
+                        passed, refused = command.check_files(ctx)
+                        ctx.files = tuple(passed)
+                    files = self._park(ctx)
                 if ctx.member is None:
-                    return await member_dialogues.start_registration(ctx, pending, files)
-                return await member_dialogues.ask_consent(ctx, pending, files)
+                    reply = await member_dialogues.start_registration(ctx, pending, files)
+                else:
+                    reply = await member_dialogues.ask_consent(ctx, pending, files)
+                # The same lines a member gets for the files refused, before the registration.
+                return [Reply("\n\n".join(refused)), reply] if refused else reply
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         if not command.takes_files:
