@@ -374,3 +374,24 @@ def test_event_reminders_are_taken_as_operators_write_them(cli, tmp_path):
     assert "„sieben Stunden“" in bad.stderr and "„7 Tage, 1 Tag, 2 Stunden“" in bad.stderr
     shown = cli("events", "add", "--help", env_extra={"COLUMNS": "300"}).stdout
     assert "7 Tage, 1 Tag, 2 Stunden" in " ".join(shown.split())
+
+
+def test_a_very_long_municipality_is_echoed_shortened_in_every_error_line(cli):
+    """Ten thousand characters where a municipality belongs: the error line repeats the
+    first 60 and "…", in the search as where a member or an entry names one."""
+    long = "Lindow" * 1700
+    shown = f"„{long[:60]}…“"
+    people = ("--email", "x@example.org", "--name", "Eva Roth", "--role", "mayor")
+    runs = {
+        "search": cli("municipalities", "search", long),
+        "members add": cli("members", "add", *people, "--municipality", long),
+        "members invite": cli("members", "invite", *people, "--municipality", long),
+        "knowledge add": cli(
+            "knowledge", "add", "--title=T", "--link=https://example.org", "--municipality", long
+        ),
+    }
+    for name, result in runs.items():
+        assert result.returncode != 0, name
+        assert result.stderr.count("\n") == 1 and len(result.stderr) < 200, (name, result.stderr)
+        assert long[:60] in result.stderr and "…" in result.stderr, (name, result.stderr)
+    assert shown in runs["search"].stderr
