@@ -3,9 +3,10 @@
 ``run_sweeps`` is what one scheduler tick does: the sweeps the features declare
 (``core/feature_set.py``). Each sweep runs in its own transaction,
 so one failing sweep neither blocks nor rolls back the others; its error is logged
-and the next tick tries again. A sweep that declares ``every`` runs only once that
-long has passed since the start of its previous run in this process (``last_runs``,
-kept by the ticker); after a restart it runs at the first tick.
+and it is tried again when next due. That is the next tick, unless the sweep declares
+``every``: then it runs only once that long has passed since the start of its previous
+run in this process (``last_runs``, kept by the ticker), and at the first tick after a
+restart.
 """
 
 from __future__ import annotations
