@@ -94,12 +94,17 @@ _SIGN_OFF = re.compile(
     r"^\s*(mit freundlichen grüßen|mit freundlichen grüssen|mit freundlichem gruß|"
     r"freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße|beste grüsse|"
     r"liebe grüße|liebe grüsse|herzliche grüße|herzliche grüsse|schöne grüße|schöne grüsse|"
-    r"mfg|lg|vg|gruß|gruss|best regards|kind regards|warm regards|regards|best wishes|"
+    r"mit besten grüßen|mit besten grüssen|mit herzlichen grüßen|mit herzlichen grüssen|"
+    r"grüße|grüsse|mfg|lg|vg|gruß|gruss|best regards|kind regards|warm regards|regards|best wishes|"
     r"med venlig hilsen|med vänlig hälsning|med vennlig hilsen|mvh|pozdrawiam|z poważaniem|"
     r"z powazaniem|cordialement|saludos|cordiali saluti|met vriendelijke groet)\s*[,.!]?\s*$",
     re.IGNORECASE,
 )
 _MAX_SIGNATURE_LINES = 8
+# A municipal signature block below a sign-off (name, office, municipality, street, town,
+# phone, fax, mail, web) is often longer than what cutting a reply allows; reading the
+# signature accepts it when the sign-off is the mail's last.
+_MAX_SIGNATURE_BLOCK = 14
 _TRAILING_RULE = re.compile(r"^\s*[-_=*~]{3,}\s*$")
 
 
@@ -288,9 +293,21 @@ def extract_signature(text: str) -> str:
     kept = _drop_quoted_history(lines)
     start = _signature_start(kept)
     if start is None:
+        start = _last_sign_off(kept)
+    if start is None:
         return ""
     tail = [line for line in kept[start:] if line is not None]
     return _tidy(tail[: _MAX_SIGNATURE_LINES + 2])
+
+
+def _last_sign_off(lines: _Lines) -> int | None:
+    """The mail's last sign-off line, when a signature block of moderate length follows."""
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line is not None and _SIGN_OFF.match(line):
+            tail = [rest for rest in lines[index + 1 :] if rest and rest.strip()]
+            return index if len(tail) <= _MAX_SIGNATURE_BLOCK else None
+    return None
 
 
 def _is_mobile_footer(line: str) -> bool:

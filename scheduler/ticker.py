@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 
 from core.digests.schedule import DigestSchedule
 from core.kernel.context import Services
@@ -28,6 +29,7 @@ class Ticker:
         self.schedule = schedule
         self.lock = lock or LeaderLock(db)
         self.last_tick: float | None = None  # time.time() of the last completed tick
+        self.last_runs: dict[str, datetime] = {}  # when each sweep with an interval last ran
         self.idle = asyncio.Event()  # set while no tick runs, so a shutdown can let one end
         self.idle.set()
 
@@ -44,7 +46,7 @@ class Ticker:
             if not await self.lock.acquire():
                 log.debug("another process holds the scheduler lock; not ticking")
                 return None
-            report = await run_sweeps(self.db, self.services, self.schedule)
+            report = await run_sweeps(self.db, self.services, self.schedule, self.last_runs)
             for name, count in report.counts.items():
                 if _did_something(count):  # one line per sweep that sent or changed something
                     log.info("sweep %s: %s", name, count)

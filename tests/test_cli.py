@@ -344,3 +344,54 @@ def test_the_console_script_runs_as_its_own_process(tmp_path, template_db):
     assert refused.returncode != 0
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_event_reminders_are_taken_as_operators_write_them(cli, tmp_path):
+    """German times before the start, several separated by commas; ISO 8601 still works;
+    a bad one is one German line naming it, with an example."""
+    for title, reminders in (
+        ("Treffen", "7 Tage, 1 Tag, 2 Stunden"),
+        ("Seminar", "1 Woche, 30 Minuten"),
+        ("Kurs", "P7D,PT2H"),
+    ):
+        added = cli(
+            "events", "add", "--title", title, "--start", "2099-06-10 10:00",
+            "--reminders", reminders,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    with sqlite3.connect(tmp_path / "zr.db") as db:
+        stored = dict(db.execute("SELECT title, reminder_offsets FROM events"))
+    assert stored == {
+        "Treffen": '["P7D", "P1D", "PT2H"]',
+        "Seminar": '["P7D", "PT30M"]',
+        "Kurs": '["P7D", "PT2H"]',
+    }
+    bad = cli(
+        "events", "add", "--title", "X", "--start", "2099-06-10 10:00",
+        "--reminders", "7 Tage, sieben Stunden",
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "„sieben Stunden“" in bad.stderr and "„7 Tage, 1 Tag, 2 Stunden“" in bad.stderr
+    shown = cli("events", "add", "--help", env_extra={"COLUMNS": "300"}).stdout
+    assert "7 Tage, 1 Tag, 2 Stunden" in " ".join(shown.split())
+
+
+def test_a_very_long_municipality_is_echoed_shortened_in_every_error_line(cli):
+    """Ten thousand characters where a municipality belongs: the error line repeats the
+    first 60 and "…", in the search as where a member or an entry names one."""
+    long = "Lindow" * 1700
+    shown = f"„{long[:60]}…“"
+    people = ("--email", "x@example.org", "--name", "Eva Roth", "--role", "mayor")
+    runs = {
+        "search": cli("municipalities", "search", long),
+        "members add": cli("members", "add", *people, "--municipality", long),
+        "members invite": cli("members", "invite", *people, "--municipality", long),
+        "knowledge add": cli(
+            "knowledge", "add", "--title=T", "--link=https://example.org", "--municipality", long
+        ),
+    }
+    for name, result in runs.items():
+        assert result.returncode != 0, name
+        assert result.stderr.count("\n") == 1 and len(result.stderr) < 200, (name, result.stderr)
+        assert long[:60] in result.stderr and "…" in result.stderr, (name, result.stderr)
+    assert shown in runs["search"].stderr

@@ -148,3 +148,21 @@ def test_reindex_after_a_model_change_encodes_again_and_reads_missing_texts(cli,
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Datei fehlt im Datenverzeichnis") == 3
     assert "3 neu eingebettet, 0 Texte neu gelesen." in result.stdout
+
+
+def test_the_list_names_who_suggested_an_entry(cli):
+    """A member's suggestion names the member, the network's own entry "–", in the table
+    as in the JSON."""
+    own = cli("knowledge", "add", "--title", "Leitfaden Dorfbus", "--link", "https://example.org/a")
+    assert own.returncode == 0, own.stderr
+    suggest = ANNA + "/wissen_vorschlagen Unser Dorfladen | https://example.org/laden\n"
+    assert "Vorschlag" in cli("chat", "--as", "a@example.org", stdin=suggest).stdout
+    listed = cli("knowledge", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = [line for line in listed.stdout.splitlines() if line.strip()]
+    assert header.rstrip().endswith("Vorgeschlagen von")
+    [dorfbus] = [row for row in rows if "Dorfbus" in row]
+    [laden] = [row for row in rows if "Dorfladen" in row]
+    assert dorfbus.rstrip().endswith("–") and laden.rstrip().endswith("Anna Schmidt")
+    names = {e["title"]: e["suggested_by_name"] for e in _entries(cli)}
+    assert names == {"Leitfaden Dorfbus": None, "Unser Dorfladen": "Anna Schmidt"}

@@ -183,6 +183,55 @@ async def test_a_file_sent_before_the_guided_registration_is_suggested_after_it(
     assert entry.file_name == "notiz.txt" and "Dorfbus planen" in entry.text
 
 
+async def test_a_stranger_keeps_no_more_and_no_larger_files_than_a_member_may_send(
+    db, assistant, services, person
+):
+    """Seven files, one of them too large: the stranger's five first are checked as a
+    member's would be, and only the four that pass are kept for after the registration;
+    the answer names the refused ones with the same lines a member gets."""
+    services.knowledge.max_bytes = 2000
+    store = services.knowledge.files
+
+    def files(who: str) -> tuple[IncomingFile, ...]:
+        notes = [
+            IncomingFile(f"notiz{n}.txt", "text/plain", f"{who}s Notiz {n} zum Laden.".encode())
+            for n in range(7)
+        ]
+        notes[1] = IncomingFile("gross.txt", "text/plain", who.encode() * 3000)
+        return tuple(notes)
+
+    mia = person("mia@example.org")
+    await mia.register("Mia Berg", "Prenzlau")
+    member_lines = await assistant.handle(
+        mia.sender, "/wissen_vorschlagen Laden", files=files("Mia")
+    )
+    for line in (
+        "Die Datei „gross.txt“ konnte ich nicht übernehmen",
+        "nicht übernommen (2 Dateien)",
+    ):
+        assert line in member_lines[0].text
+    members_files = {sha256 for sha256, _ in store.stored()}
+
+    stranger = Sender("terminal", "lena@example.org")
+    replies = await assistant.handle(stranger, "/wissen_vorschlagen Laden", files=files("Lena"))
+    refused = [
+        line
+        for line in member_lines[0].text.split("\n\n")
+        if "übernehmen" in line or "übernommen" in line
+    ]
+    assert replies[0].text == "\n\n".join(refused)
+    assert "Wie heißen Sie" in replies[1].text
+    assert len({sha256 for sha256, _ in store.stored()} - members_files) == 4
+    async with db.uow() as uow:
+        dialogue = await uow.dialogues.get(stranger.key)
+    assert [f["name"] for f in dialogue.data["pending_files"]] == [
+        "notiz0.txt",
+        "notiz2.txt",
+        "notiz3.txt",
+        "notiz4.txt",
+    ]
+
+
 async def test_the_scheduler_removes_files_nobody_needs_any_more(db, assistant, services, clock):
     """A file kept for a stranger's suggestion stays while the registration waits; once the
     stranger cancels, the scheduler's sweep removes it. An entry's file stays."""
@@ -207,3 +256,39 @@ async def test_the_scheduler_removes_files_nobody_needs_any_more(db, assistant, 
     report = await sweeps.run_sweeps(db, services, schedule)
     assert report.counts["knowledge_files"] == 1
     assert not store.has(parked) and store.has(kept.file_sha256)
+
+
+async def test_the_file_sweep_lists_and_removes_files_off_the_event_loop(
+    db, services, clock, monkeypatch
+):
+    """The store's files are listed and unlinked in a worker thread, not on the loop that
+    answers members meanwhile; what is removed stays the same."""
+    import threading
+
+    from core.knowledge import housekeeping
+
+    store = services.knowledge.files
+    kept = await _add(
+        db, services, clock, entries.NewEntry(title="Plan", file_name="p.txt", data=b"Plan A")
+    )
+    orphan, _ = store.put(b"Nobody refers to this file.")
+    old = clock().timestamp() - 2 * 86400
+    for sha256 in (orphan, kept.file_sha256):
+        os.utime(store.path(sha256), (old, old))
+    threads = []
+    stored, remove = store.stored, store.remove
+
+    def listing():
+        threads.append(threading.current_thread())
+        return stored()
+
+    def removing(sha256):
+        threads.append(threading.current_thread())
+        remove(sha256)
+
+    monkeypatch.setattr(store, "stored", listing)
+    monkeypatch.setattr(store, "remove", removing)
+    async with db.uow() as uow:
+        assert await housekeeping.remove_unused_files(uow, services.knowledge, clock()) == 1
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert not store.has(orphan) and store.has(kept.file_sha256)

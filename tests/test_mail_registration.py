@@ -104,6 +104,48 @@ async def test_form_filled_by_hand_without_any_hint(world, db):
     assert (member.role, member.municipality_ags) == ("volunteer", "12073452")
 
 
+@pytest.mark.parametrize(
+    ("body", "town"),
+    [
+        # No "-- " line: the signature starts at the closing greeting.
+        (
+            "Hallo,\n\nwir suchen Erfahrungen mit einem Dorfladen.\n\n"
+            "Mit freundlichen Grüßen\nErika Muster\nBürgermeisterin der Stadt Templin",
+            "Templin (Stadt)",
+        ),
+        (
+            "Guten Tag,\nwir planen einen Dorfladen.\n\nMfG\n\nErika Muster\n"
+            "Kämmerin der Stadt Templin, Marktplatz 1",
+            "Templin (Stadt)",
+        ),
+        # A whole signature block, longer than a short sign-off.
+        (
+            "Hallo,\nwir planen einen Dorfladen.\n\nViele Grüße\nErika Muster\n"
+            "Bürgermeisterin\nStadt Templin\nMarktplatz 1\n"
+            "Telefon 03987 123\nFax 03987 124\nerika.muster@templin.example\n"
+            "www.templin.example\nSprechzeiten: Di 9-12 Uhr",
+            "Templin (Stadt)",
+        ),
+        # A municipality in the mail's text is no signature.
+        (
+            "Hallo,\nwie die Stadt Templin suchen wir Erfahrungen mit einem Dorfladen.\n\n"
+            "Beste Grüße\nErika Muster",
+            "",
+        ),
+        ("Hallo,\nwie die Stadt Templin suchen wir Erfahrungen.\nErika Muster", ""),
+    ],
+    ids=["office-line", "mfg-comma", "long-block", "body-mention", "no-greeting"],
+)
+async def test_the_form_takes_the_municipality_from_a_signature_after_a_greeting(world, body, town):
+    stranger = "erika.muster@rathaus-post.example"
+    world.drop(mailclients.new_mail(stranger, MAIL_FROM, SEARCH, body))
+    await world.round()
+    (form,) = world.new_mail_for(stranger)
+    lines = _form_lines(form)
+    assert lines["Kommune"].startswith(town) if town else lines["Kommune"] == "", lines
+    assert lines["Name"] == ("Erika Muster" if "Grüße" in body or "MfG" in body else "")
+
+
 async def test_second_mail_asks_only_what_is_unclear(world, db):
     stranger = "kontakt@irgendwo.example"
     world.drop(mailclients.new_mail(stranger, MAIL_FROM, SEARCH, ""))
@@ -156,6 +198,13 @@ def test_hints_come_from_display_name_signature_and_domain():
     # Free mail domains and unclear names propose nothing.
     assert hints_for(index, "dorf@web.de", "info", "").municipality is None
     assert hints_for(index, "x@neustadt.de", "", "").municipality is None
+    # A name with a parenthesis, in the line of an office, after a plain greeting.
+    signature = extract_signature(
+        "Hallo,\n\nMit freundlichen Grüßen\nErika Muster\n"
+        "Bürgermeisterin der Gemeinde Lindow (Mark)"
+    )
+    hints = hints_for(index, "e@web.de", "", signature)
+    assert (hints.name, hints.municipality.ags, hints.role) == ("Erika Muster", "12068280", "mayor")
     for not_a_name in ("Stadt Templin", "Viele Grüße", "info@x.de", "eva", "Bürgermeisterin Roth"):
         assert person_name(not_a_name) is None, not_a_name
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -111,3 +111,24 @@ async def test_a_failing_sweep_is_logged_once_and_the_others_go_on(db, clock, mo
         assert report.failed == ["expiry"] and "reminders" in report.counts
     errors = [r for r in caplog.records if r.levelname == "ERROR" and "expiry" in r.getMessage()]
     assert len(errors) == 1 and errors[0].exc_info is None  # one line, no traceback
+
+
+async def test_a_sweep_with_an_interval_runs_only_when_due(db):
+    """The knowledge file cleanup declares an hour: the ticks in between run the other
+    sweeps but not it; a one-off run (no ticker) runs every sweep."""
+    from core.knowledge.feature import UNUSED_FILES_EVERY
+    from core.runtime import sweeps
+
+    clock = FakeClock(berlin(2026, 12, 3, 9, 0).astimezone(UTC))
+    ticker = Ticker(db, _services(clock), SCHEDULE)
+    ran = []
+    for _ in range(61):
+        report = await ticker.tick()
+        assert report is not None and report.failed == [] and "reminders" in report.counts
+        ran.append("knowledge_files" in report.counts)
+        clock.advance(minutes=1)
+    await ticker.close()
+    assert timedelta(hours=1) == UNUSED_FILES_EVERY
+    assert ran[0] and ran[60] and not any(ran[1:60])
+    report = await sweeps.run_sweeps(db, _services(clock), SCHEDULE)
+    assert "knowledge_files" in report.counts

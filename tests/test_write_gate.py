@@ -111,3 +111,22 @@ async def test_a_reader_refuses_to_write(db, clock):
             await uow.processed.first_time("test", "2", clock())
     async with db.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+@pytest.mark.parametrize("opens_a_dialogue", [False, True])
+async def test_a_read_only_command_is_parsed_once(db, person, monkeypatch, opens_a_dialogue):
+    """The parse that chose the read-only path is the one the command runs with, also
+    when it falls back to the ordinary transaction (an open dialogue ends)."""
+    anna = person("anna")
+    if opens_a_dialogue:
+        await anna.say("/start")
+    grammar = anna.assistant.grammar
+    parse, parsed = grammar.parse, []
+
+    def counting(text):
+        parsed.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(grammar, "parse", counting)
+    await anna.say("/hilfe")
+    assert "/biete" in anna.text and parsed == ["/hilfe"]

@@ -9,12 +9,13 @@ apologises.
 
 from __future__ import annotations
 
+import enum
 import logging
 
 from core.conversation import commands, dialogues
 from core.kernel.context import Ctx, Sender, Services
 from core.kernel.errors import UserError
-from core.kernel.grammar import Grammar
+from core.kernel.grammar import Grammar, Parsed
 from core.kernel.replies import Choice, IncomingFile, Reply
 from core.kernel.texts import t
 from core.members import dialogues as member_dialogues
@@ -25,6 +26,15 @@ from core.store.write_gate import WritePriority
 
 log = logging.getLogger(__name__)
 INPUT_MAX = 20_000  # a guard against pasted novels; posts have their own, lower limit
+
+
+class _Unparsed(enum.Enum):
+    """Not parsed yet (``None`` already means "parsed: no command")."""
+
+    TOKEN = 0
+
+
+_UNPARSED = _Unparsed.TOKEN
 
 
 class Assistant:
@@ -47,17 +57,16 @@ class Assistant:
         recorded in the same transaction as its effects, and an event seen before gets no
         replies and changes nothing.
         """
-        if not files and self._reads_only(text):
-            replies = await self._read(sender, text)
+        text = (text or "").strip()
+        # Parsed once here: the read-only path and the command itself both use it.
+        parsed = self.grammar.parse(text) if len(text) <= INPUT_MAX else None
+        if not files and parsed is not None and parsed.command and parsed.command.reads_only:
+            replies = await self._read(sender, text, parsed)
             if replies is not None:
                 return replies
-        return await self._in_transaction(sender, self._work(text, event), files)
+        return await self._in_transaction(sender, self._work(text, event, parsed), files)
 
-    def _reads_only(self, text: str) -> bool:
-        parsed = self.grammar.parse((text or "").strip()[: INPUT_MAX + 1])
-        return parsed is not None and parsed.command is not None and parsed.command.reads_only
-
-    async def _read(self, sender: Sender, text: str) -> list[Reply] | None:
+    async def _read(self, sender: Sender, text: str, parsed: Parsed) -> list[Reply] | None:
         """A command that only reads, answered in a read-only transaction: it waits neither
         for the write gate nor for the match index, and records no event, since answering
         it twice (an update delivered again after a restart) changes nothing. None when it
@@ -65,7 +74,7 @@ class Assistant:
         try:
             async with self.db.reader() as uow:
                 try:
-                    replies = await self._act(uow, sender, self._work(text, None))
+                    replies = await self._act(uow, sender, self._work(text, None, parsed))
                 except UserError as error:
                     return [Reply(error.message)]
                 return None if uow.changed else replies
@@ -83,7 +92,13 @@ class Assistant:
         """
         return await self._act(uow, sender, self._work(text, None), files)
 
-    def _work(self, text: str, event: tuple[str, str] | None):
+    def _work(
+        self,
+        text: str,
+        event: tuple[str, str] | None,
+        parsed: Parsed | _Unparsed | None = _UNPARSED,
+    ):
+        """``parsed``: the text's parse if the caller has it already (None: no command)."""
         text = (text or "").strip()
 
         async def work(ctx: Ctx) -> Reply | list[Reply]:
@@ -91,7 +106,7 @@ class Assistant:
                 return []
             if len(text) > INPUT_MAX:
                 return Reply(t("common.input_too_long", max=INPUT_MAX))
-            return await self._route(ctx, text)
+            return await self._route(ctx, text, parsed)
 
         return work
 
@@ -149,8 +164,11 @@ class Assistant:
             member = await uow.members.by_email(sender.address)
         return None if member is None or member.erased_at else member
 
-    async def _route(self, ctx: Ctx, text: str) -> Reply | list[Reply]:
-        parsed = self.grammar.parse(text)
+    async def _route(
+        self, ctx: Ctx, text: str, parsed: Parsed | _Unparsed | None = _UNPARSED
+    ) -> Reply | list[Reply]:
+        if isinstance(parsed, _Unparsed):
+            parsed = self.grammar.parse(text)
         if parsed is not None:
             return await self._command(ctx, parsed)
         dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
@@ -173,10 +191,19 @@ class Assistant:
             # What the member asked for is kept and carried out once they are registered.
             pending = _worth_keeping(command, parsed.args)
             if ctx.member is None or ctx.member.consent_at is None:
-                files = self._park(ctx) if pending and command.takes_files else []
+                files: list[dict] = []
+                refused: list[str] = []
+                if pending and command.takes_files:
+                    if command.check_files is not None and ctx.files:
+                        passed, refused = command.check_files(ctx)
+                        ctx.files = tuple(passed)
+                    files = self._park(ctx)
                 if ctx.member is None:
-                    return await member_dialogues.start_registration(ctx, pending, files)
-                return await member_dialogues.ask_consent(ctx, pending, files)
+                    reply = await member_dialogues.start_registration(ctx, pending, files)
+                else:
+                    reply = await member_dialogues.ask_consent(ctx, pending, files)
+                # The same lines a member gets for the files refused, before the registration.
+                return [Reply("\n\n".join(refused)), reply] if refused else reply
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         if not command.takes_files:

@@ -8,6 +8,7 @@ the day before even when the clocks changed in between (23 or 25 real hours), wh
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,53 @@ def parse_offset(text: str) -> timedelta:
     if not timedelta(0) < value <= MAX_OFFSET:
         raise UserError.of("events.bad_offset", offset=text)
     return value
+
+
+# Reminder times as operators write them: "7 Tage", "1 Woche", "2 Stunden", "30 Minuten",
+# also combined in one reminder ("1 Tag und 2 Stunden").
+_UNITS = {
+    **dict.fromkeys(("minute", "minuten", "min"), timedelta(minutes=1)),
+    **dict.fromkeys(("stunde", "stunden", "std"), timedelta(hours=1)),
+    **dict.fromkeys(("tag", "tage", "tagen"), timedelta(days=1)),
+    **dict.fromkeys(("woche", "wochen"), timedelta(weeks=1)),
+}
+_ONE = ("ein", "eine", "einen", "einer")
+_AMOUNT = re.compile(r"(\d{1,4}|einen|einer|eine|ein)\s*([a-z]+)\.?", re.IGNORECASE)
+_JOINS = re.compile(r"\s+(?:und\s+)?|\s*$", re.IGNORECASE)
+EXAMPLE_REMINDERS = "7 Tage, 1 Tag, 2 Stunden"
+
+
+def parse_reminders(text: str) -> list[str]:
+    """The reminders of one event as written, separated by commas: German ("7 Tage,
+    1 Tag, 2 Stunden", "30 Minuten", "1 Woche") or ISO 8601 ("P7D,PT2H"). Returns the
+    offsets as ISO durations, distinct, longest first."""
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise UserError.of("events.bad_reminder", value=text, example=EXAMPLE_REMINDERS)
+    offsets = {_reminder(item) for item in items if item}
+    return [format_offset(o) for o in sorted(offsets, reverse=True)]
+
+
+def _reminder(item: str) -> timedelta:
+    if item.lstrip("-+")[:1].upper() == "P":
+        try:
+            return parse_offset(item)
+        except UserError:
+            raise UserError.of(
+                "events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS
+            ) from None
+    total, position = timedelta(0), 0
+    while position < len(item):
+        amount = _AMOUNT.match(item, position)
+        unit = _UNITS.get(amount.group(2).lower()) if amount else None
+        if amount is None or unit is None:
+            raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+        count = amount.group(1).lower()
+        total += unit * (1 if count in _ONE else int(count))
+        position = _JOINS.match(item, amount.end()).end()  # type: ignore[union-attr]
+    if not timedelta(0) < total <= MAX_OFFSET:
+        raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+    return total
 
 
 def format_offset(value: timedelta) -> str:

@@ -136,7 +136,7 @@ async def check_post(uow: UnitOfWork, author: Member, new: NewPost) -> NewPost:
         raise UserError.of("posts.too_long", length=len(body), max=TEXT_MAX)
     ags = new.municipality_ags or author.municipality_ags
     if await uow.municipalities.get(ags) is None:
-        raise UserError.of("municipalities.unknown_ags", ags=ags)
+        raise UserError.of("municipalities.unknown_ags", ags=german_format.echoed(ags))
     return replace(new, title=title, body=body, municipality_ags=ags)
 
 

@@ -184,7 +184,7 @@ def resolve_municipality(ctx: Ctx, query: str) -> Municipality | list[Municipali
         return found
     hits = index.search(query, limit=PARTNER_CANDIDATES)
     if not hits:
-        raise UserError.of("grants.partner_not_found", query=query[:60])
+        raise UserError.of("grants.partner_not_found", query=german_format.echoed(query))
     if len(hits) == 1:
         return hits[0]
     # "Görlitz" means the town, not "Landkreis Görlitz": an exact name match decides.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -57,10 +57,16 @@ MEMBER_EXPORT_KEYS = ("member", "posts", "matches", "messages")
 
 @dataclass(frozen=True)
 class Sweep:
-    """An idempotent job of the scheduler tick ("send what is due and not yet sent")."""
+    """An idempotent job of the scheduler tick ("send what is due and not yet sent").
+
+    ``every``: how often the job needs to run at most; None runs it at every tick. A job
+    whose work cannot be due more often (a cleanup with a grace of a day) declares it
+    rather than costing every tick.
+    """
 
     name: str
     run: SweepJob
+    every: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 LOCALE = Locale("de", "DE")
+# What an error line repeats of a person's input: enough to recognise it, never a pasted page.
+ECHO_MAX = 60
 
 
 def number(value: int | float | Decimal) -> str:
@@ -47,3 +49,10 @@ def day_and_time(value: datetime) -> str:
 def counted(count: int, one: str, other: str) -> str:
     """ "1 Angebot", "1.250 Angebote"."""
     return f"{number(count)} {plural(count, one, other)}"
+
+
+def echoed(text: object, limit: int = ECHO_MAX) -> str:
+    """Input repeated in an error line: on one line, cut after ``limit`` characters
+    with "…" ("Zu „Lindowlindowlindow…“ habe ich keine Kommune gefunden.")."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"

@@ -12,10 +12,11 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from core.kernel.replies import Reply
+from core.kernel.replies import IncomingFile, Reply
 from core.kernel.texts import t
 
 Handler = Callable[..., Awaitable["Reply | list[Reply]"]]
+FileCheck = Callable[..., "tuple[list[IncomingFile], list[str]]"]
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _WORD = re.compile(r"^/?([^\s@/]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
@@ -40,6 +41,10 @@ class Command:
     channels: tuple[str, ...] | None = None
     # The command reads files sent along with it (``Ctx.files``); other commands never see them.
     takes_files: bool = False
+    # The limits of the files it takes, (ctx) -> (files that pass, a line per file refused):
+    # checked before a sender who is not registered yet has them kept for later, so a
+    # stranger can keep no more and no larger files than a member may send.
+    check_files: FileCheck | None = None
     # Answers from what is stored and changes nothing (help): tried first in a read-only
     # transaction, which waits for no writer; if it would write after all (it ends an
     # open dialogue, say), it runs again as every other command does.

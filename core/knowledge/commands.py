@@ -10,7 +10,7 @@ from core.kernel import arguments
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.grammar import Command
-from core.kernel.replies import Attachment, Choice, Reply
+from core.kernel.replies import Attachment, Choice, IncomingFile, Reply
 from core.kernel.texts import t
 from core.knowledge import entries
 from core.knowledge.files import clean_name
@@ -157,7 +157,7 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
     suggested. The title given names a single file, or heads each title of several."""
     library = ctx.services.knowledge
     limit = library.receive_limit(ctx.sender.channel)
-    taken, left = ctx.files[:FILES_MAX], ctx.files[FILES_MAX:]
+    taken, refused = screen_files(ctx)
     lines: list[str] = []
     added: list[KnowledgeEntry] = []
     for file in taken:
@@ -165,14 +165,6 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
         if not file.complete:
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=t(
                 "knowledge.file_cut", limit=entries.megabytes(limit))))  # fmt: skip
-            continue
-        if len(file.data) > limit:
-            reason = t(
-                "knowledge.file_too_large_limit",
-                size=entries.megabytes(len(file.data)),
-                limit=entries.megabytes(limit),
-            )
-            lines.append(t("knowledge.suggest_file_failed", name=name, reason=reason))
             continue
         new = entries.NewEntry(
             title=_file_title(title, name, len(taken)),
@@ -191,9 +183,7 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
             lines.append(t("knowledge.suggest_file_failed", name=name, reason=error.message))
             continue
         added.append(entry)
-    if left:
-        names = ", ".join(f"„{clean_name(f.filename, f.content_type)}“" for f in left)
-        lines.append(t("knowledge.files_not_taken", max=FILES_MAX, count=len(left), names=names))
+    lines += refused
     if len(added) == 1:
         lines.insert(0, t("knowledge.suggested", title=added[0].title, id=added[0].id))
     elif added:
@@ -202,6 +192,33 @@ async def _suggest_files(ctx: Ctx, title: str, link: str, summary: str) -> Reply
     else:
         lines.append(t("knowledge.suggest_usage"))
     return Reply("\n\n".join(lines))
+
+
+def screen_files(ctx: Ctx) -> tuple[list[IncomingFile], list[str]]:
+    """The limits of one message's files, checked before anything is stored: at most
+    ``FILES_MAX`` files, none larger than the channel takes. Returns the files that pass
+    (a file the channel read only in part among them, reported where it is suggested)
+    and a line for each file refused. A stranger's files are checked so too, before they
+    are kept for after the registration."""
+    limit = ctx.services.knowledge.receive_limit(ctx.sender.channel)
+    taken, left = list(ctx.files[:FILES_MAX]), ctx.files[FILES_MAX:]
+    passed: list[IncomingFile] = []
+    lines: list[str] = []
+    for file in taken:
+        if file.complete and len(file.data) > limit:
+            reason = t(
+                "knowledge.file_too_large_limit",
+                size=entries.megabytes(len(file.data)),
+                limit=entries.megabytes(limit),
+            )
+            name = clean_name(file.filename, file.content_type)
+            lines.append(t("knowledge.suggest_file_failed", name=name, reason=reason))
+        else:
+            passed.append(file)
+    if left:
+        names = ", ".join(f"„{clean_name(f.filename, f.content_type)}“" for f in left)
+        lines.append(t("knowledge.files_not_taken", max=FILES_MAX, count=len(left), names=names))
+    return passed, lines
 
 
 def _file_title(title: str, name: str, files: int) -> str:
@@ -264,7 +281,11 @@ def commands() -> list[Command]:
         Command("wissen", search, args="[Stichworte]"),
         Command("wissen_datei", send_file, args="NR", listed=False),
         Command(
-            "wissen_vorschlagen", suggest, args="[Titel | Link | Beschreibung]", takes_files=True
+            "wissen_vorschlagen",
+            suggest,
+            args="[Titel | Link | Beschreibung]",
+            takes_files=True,
+            check_files=screen_files,
         ),
         Command("wissen_offen", pending, staff_only=True),
         Command(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 
 from core.kernel.errors import UserError, found
+from core.kernel.german_format import echoed
 from core.kernel.replies import Reply
 from core.kernel.texts import t
 from core.knowledge.extract import extract_text
@@ -114,7 +115,7 @@ async def prepare(uow: UnitOfWork, library: KnowledgeLibrary, new: NewEntry) -> 
     if new.kind not in KINDS:
         new.kind = parse_kind(new.kind)
     if new.municipality_ags and await uow.municipalities.get(new.municipality_ags) is None:
-        raise UserError.of("knowledge.municipality_unknown", ags=new.municipality_ags)
+        raise UserError.of("knowledge.municipality_unknown", ags=echoed(new.municipality_ags))
     return new
 
 

@@ -5,7 +5,7 @@ reach a member's suggestions (joined in ``core.feature_set``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.kernel.context import Ctx
@@ -18,6 +18,9 @@ from core.store.models import Member
 from core.store.unit_of_work import UnitOfWork
 
 SHOWN_QUERIES = 10
+# Files are removed only a day after they were written (housekeeping.GRACE), so scanning
+# the file store and every open dialogue more often than hourly finds nothing new.
+UNUSED_FILES_EVERY = timedelta(hours=1)
 
 
 async def staff_section(
@@ -65,5 +68,5 @@ KNOWLEDGE = Feature(
     staff_digest=(staff_section,),
     privacy=(PrivacyHook("knowledge_suggestions", _export, _erase),),
     match_notes=(_beside_matches,),
-    sweeps=(Sweep("knowledge_files", _unused_files),),
+    sweeps=(Sweep("knowledge_files", _unused_files, every=UNUSED_FILES_EVERY),),
 )

@@ -4,6 +4,7 @@ transaction rolled back, or files beyond what one message may suggest."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from core.knowledge.library import KnowledgeLibrary
@@ -18,9 +19,14 @@ async def remove_unused_files(uow: UnitOfWork, library: KnowledgeLibrary, now: d
     """Remove the stored files that no entry and no waiting input refers to; how many."""
     used = await uow.knowledge.known_hashes() | await uow.knowledge.parked_hashes()
     before = (now - GRACE).timestamp()
-    removed = 0
-    for sha256, written in list(library.files.stored()):
-        if sha256 not in used and written < before:
-            library.files.remove(sha256)
-            removed += 1
-    return removed
+    # Listing and unlinking touch every file of the store: in a worker thread, so the
+    # service's event loop keeps answering meanwhile.
+    stored = await asyncio.to_thread(lambda: list(library.files.stored()))
+    unused = [sha256 for sha256, written in stored if sha256 not in used and written < before]
+    await asyncio.to_thread(_remove_all, library, unused)
+    return len(unused)
+
+
+def _remove_all(library: KnowledgeLibrary, hashes: list[str]) -> None:
+    for sha256 in hashes:
+        library.files.remove(sha256)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.features import PrivacyHook
+from core.kernel.german_format import echoed
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members.roles import DIGESTS, ROLES
@@ -66,7 +67,7 @@ async def check_member(uow: UnitOfWork, new: NewMember) -> NewMember:
     if new.telegram_chat_id is not None and await uow.members.by_telegram(new.telegram_chat_id):
         raise UserError.of("members.telegram_taken")
     if await uow.municipalities.get(new.municipality_ags) is None:
-        raise UserError.of("municipalities.unknown_ags", ags=new.municipality_ags)
+        raise UserError.of("municipalities.unknown_ags", ags=echoed(new.municipality_ags))
     return replace(new, name=name, email=email)
 
 

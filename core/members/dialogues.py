@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.features import DialogueStep
+from core.kernel.german_format import echoed
 from core.kernel.replies import Choice, Reply, cancel_choice
 from core.kernel.reply_words import SKIP_WORDS
 from core.kernel.texts import t
@@ -61,7 +62,7 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
     if town is None:
         hits = ctx.services.municipalities.search(query, limit=SEARCH_RESULTS)
         if not hits:
-            raise UserError.of("register.municipality_not_found", query=query[:60])
+            raise UserError.of("register.municipality_not_found", query=echoed(query))
         if len(hits) > 1:
             choices = [Choice(h.display_name, h.ags) for h in hits]
             return Reply(t("register.pick_municipality"), [*choices, cancel_choice()])

@@ -14,6 +14,7 @@ import re
 
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
+from core.kernel.german_format import echoed
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
@@ -176,9 +177,9 @@ def _town(ctx: Ctx, value: str):
     if len(hits) == 1:
         return hits[0], None
     if not hits:
-        return None, Reply(t("register_mail.municipality_unknown", query=value[:60]))
+        return None, Reply(t("register_mail.municipality_unknown", query=echoed(value)))
     choices = [Choice(h.display_name, f"Kommune: {h.canonical_ags}") for h in hits]
-    return None, Reply(t("register_mail.municipality_ambiguous", query=value[:60]), choices)
+    return None, Reply(t("register_mail.municipality_ambiguous", query=echoed(value)), choices)
 
 
 def _consent_word(text: str) -> bool | None:

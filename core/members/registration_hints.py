@@ -42,8 +42,11 @@ _DESIGNATIONS = (
 _NAME_WORD = re.compile(r"^[A-ZÄÖÜ][a-zäöüßéèáàçñ'’\-]+\.?$|^(von|van|de|zu|der|den)$")
 _TITLES = frozenset({"dr.", "prof.", "dipl.-ing.", "herr", "frau"})
 _POSTCODE_TOWN = re.compile(r"\b(\d{5})\s+([A-ZÄÖÜ][\w.\- ()]{1,60})")
+# "Gemeinde Lindow (Mark)", also inside an office line ("Bürgermeisterin der Gemeinde
+# Lindow (Mark)"); the name runs to the line's end or a comma ("Stadt Templin, Markt 1").
 _DESIGNATED_LINE = re.compile(
-    r"^\s*(?:" + "|".join(_DESIGNATIONS) + r")\s+([A-ZÄÖÜ][\w.\- ]{1,60})\s*$", re.IGNORECASE
+    r"(?<!\w)(?:" + "|".join(_DESIGNATIONS) + r")\s+([A-ZÄÖÜ][\w.\-() ]{1,60}?)\s*(?:,.*)?$",
+    re.IGNORECASE,
 )
 _GREETING = re.compile(r"gruess|gruss|regards|dank")
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -119,9 +122,10 @@ def _town_in_signature(index: MunicipalityIndex, lines: list[str]) -> Municipali
             if found:
                 return found
     for line in lines:
-        match = _DESIGNATED_LINE.match(line)
+        match = _DESIGNATED_LINE.search(line)
         if match:
-            found = exact_town(index, match.group(0)) or exact_town(index, match.group(1))
+            named = match.group(0).partition(",")[0]
+            found = exact_town(index, named) or exact_town(index, match.group(1))
             if found:
                 return found
     return None

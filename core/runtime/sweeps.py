@@ -3,7 +3,10 @@
 ``run_sweeps`` is what one scheduler tick does: the sweeps the features declare
 (``core/feature_set.py``). Each sweep runs in its own transaction,
 so one failing sweep neither blocks nor rolls back the others; its error is logged
-and the next tick tries again.
+and it is tried again when next due. That is the next tick, unless the sweep declares
+``every``: then it runs only once that long has passed since the start of its previous
+run in this process (``last_runs``, kept by the ticker), and at the first tick after a
+restart.
 """
 
 from __future__ import annotations
@@ -28,8 +31,15 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
 
 
-async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule) -> SweepReport:
-    """Every sweep the features declare, each in its own transaction."""
+async def run_sweeps(
+    db: Database,
+    services: Services,
+    schedule: DigestSchedule,
+    last_runs: dict[str, datetime] | None = None,
+) -> SweepReport:
+    """Every sweep the features declare, each in its own transaction; with ``last_runs``
+    (sweep name -> start of its previous run, updated here) a sweep with an interval runs
+    only when due. Without it every sweep runs now."""
     now = services.clock()
     report = SweepReport(now)
     ctx = SweepContext(
@@ -41,6 +51,12 @@ async def run_sweeps(db: Database, services: Services, schedule: DigestSchedule)
         knowledge=services.knowledge,
     )
     for sweep in services.features.sweeps:
+        if last_runs is not None and sweep.every is not None:
+            previous = last_runs.get(sweep.name)
+            if previous is not None and now - previous < sweep.every:
+                continue
+            # Counted from the attempt, so a failing sweep also waits for its interval.
+            last_runs[sweep.name] = now
         try:
             with telemetry.timed("sweep_seconds", sweep=sweep.name):
                 async with db.uow() as uow:
@@ -65,4 +81,4 @@ def _log_once(name: str, error: Exception) -> None:
         log.debug("sweep %s still failing: %s", name, text)
         return
     _FAILING[name] = text
-    log.error("sweep %s failed, tried again every tick: %s", name, text)
+    log.error("sweep %s failed, tried again when next due: %s", name, text)

@@ -13,7 +13,7 @@ from core.digests.staff import sweep_staff_digests
 from core.events import calendar as event_cases
 from core.events import material as event_material
 from core.events.ics import EventData, read_calendar
-from core.events.timing import local_text, parse_local
+from core.events.timing import local_text, parse_local, parse_reminders
 from core.kernel.german_format import counted
 from scheduler.config import digest_schedule, reminder_defaults
 from zukunftsraum.cli import labels as cli_labels
@@ -43,7 +43,11 @@ async def events_add(
     url: Annotated[str, typer.Option(help="Link (Online-Seminar)")] = "",
     capacity: Annotated[int | None, typer.Option(help="Plätze (sonst unbegrenzt)")] = None,
     reminders: Annotated[
-        str | None, typer.Option(help="Erinnerungen vor Beginn, z. B. P7D,P1D,PT1H")
+        str | None,
+        typer.Option(
+            help="Erinnerungen vor Beginn, mit Kommas getrennt, z. B. „7 Tage, 1 Tag, "
+            "2 Stunden“ oder „1 Woche, 30 Minuten“ (auch ISO 8601: P7D,PT2H)"
+        ),
     ] = None,
     course: Annotated[int | None, typer.Option(help="Nr. des Kurses (für ein Modul)")] = None,
     draft: Annotated[
@@ -69,7 +73,7 @@ async def events_add(
             location=location,
             url=url,
             capacity=capacity,
-            reminder_offsets=reminders.split(",") if reminders else None,
+            reminder_offsets=parse_reminders(reminders) if reminders else None,
             parent_uid=parent_uid,
         )
         now = application.services.clock()

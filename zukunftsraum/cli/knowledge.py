@@ -12,7 +12,7 @@ from core.kernel.german_format import counted, number
 from core.knowledge import entries
 from core.knowledge import importing as knowledge_import
 from core.knowledge import reindex as knowledge_reindex
-from core.store.models import KnowledgeEntry
+from core.store.models import KnowledgeEntry, Member
 from zukunftsraum.cli import labels as cli_labels
 from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import (
@@ -141,7 +141,8 @@ async def knowledge_reindex_cmd(
     )
 
 
-def _row(entry: KnowledgeEntry) -> dict:
+def _row(entry: KnowledgeEntry, suggesters: dict[int, Member]) -> dict:
+    suggester = suggesters.get(entry.suggested_by) if entry.suggested_by else None
     return {
         "id": entry.id,
         "title": entry.title,
@@ -156,6 +157,9 @@ def _row(entry: KnowledgeEntry) -> dict:
         "sha256": entry.file_sha256,
         "date": entry.issued_on.isoformat() if entry.issued_on else None,
         "suggested_by": entry.suggested_by,
+        # The member's name as they gave it; None for the network's own entries and for
+        # a suggester since erased.
+        "suggested_by_name": suggester.name if suggester and not suggester.erased_at else None,
     }
 
 
@@ -178,7 +182,9 @@ async def knowledge_list(
         choices = cli_labels.labels_of(cli_labels.KNOWLEDGE_STATUS)
         fail(f"Unbekannter Status „{status}“. Möglich: alle, {choices}.", 2)
     async with open_app() as application, application.db.uow() as uow:
-        rows = [_row(e) for e in await uow.knowledge.listing(wanted)]
+        listed = await uow.knowledge.listing(wanted)
+        suggesters = await uow.members.many(e.suggested_by for e in listed if e.suggested_by)
+        rows = [_row(e, suggesters) for e in listed]
     tables.print_rows(
         rows,
         format,
@@ -190,6 +196,7 @@ async def knowledge_list(
             tables.Column("Datei", lambda r: r["file"], limit=40),
             tables.Column("Link", lambda r: r["link"], limit=60),
             tables.Column("Datum", lambda r: r["date"], wrap=False),
+            tables.Column("Vorgeschlagen von", lambda r: r["suggested_by_name"], limit=40),
         ],
         empty="Keine Einträge.",
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from core.kernel.german_format import echoed
 from core.municipalities import reference
 from zukunftsraum.cli import tables
 from zukunftsraum.cli.common import FormatOption, async_command, checked_format, fail, open_app, out
@@ -44,7 +45,7 @@ async def municipalities_search(
     async with open_app() as application:
         hits = application.services.municipalities.search(query, limit=limit)
     if not hits:
-        fail(f"Keine Kommune zu „{query}“ gefunden.")
+        fail(f"Keine Kommune zu „{echoed(query)}“ gefunden.")
     rows = [
         {"ags": hit.ags, "name": hit.name, "display_name": hit.display_name, "kind": hit.kind}
         for hit in hits
