@@ -20,6 +20,7 @@ import numpy as np
 
 from core.kernel.clock import aware
 from core.matching import Candidate, MatchEngine, PostDoc
+from core.matching.engine import give_back_free_memory
 from core.matching.semantic import (
     BATCH,
     Encoder,
@@ -217,6 +218,7 @@ class MatchIndex:
             # when their updated_at moves into it.
             self._stamps = {i: s for i, s in self._stamps.items() if s >= seen - OVERLAP}
         self._seen_until = seen
+        give_back_free_memory()
         return count
 
     async def reindex(self, db: Database, progress: Progress | None = None) -> tuple[int, int]:

@@ -17,7 +17,8 @@ COARSE = 64
 PROJECTION_SEED = 512_064
 # Rows are kept in blocks of this many slots, so that growing never copies (nor briefly
 # holds twice) the rows already there: at 100,000 posts a copy held 77 MB more for a moment.
-BLOCK = 8_192
+# Smaller blocks leave less unused behind the last slot (8,192 left 5 MB at 100,000 posts).
+BLOCK = 4_096
 
 
 def _projection() -> np.ndarray:
