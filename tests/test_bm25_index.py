@@ -52,3 +52,22 @@ def test_impacts_follow_a_drifting_average_length():
         expected, idf = exact_scores(index, short + long, term)
         # Each recomputation may move an impact by about a step; they do not add up.
         assert scores == pytest.approx(expected, abs=idf * 2 * STEP)
+
+
+def test_term_ids_beyond_sixteen_bits_come_back_from_the_records(monkeypatch):
+    import core.matching.bm25_index as bm25_index
+
+    index = InvertedIndex()
+    for i in range(70_000):
+        index.intern(f"t{i}")
+    slot = index.add({"t69999": 1.0, "t5": 2.0, "neu": 1.0}, 4.0, {"t69999": 3})
+    expected = [69_999, 5, 70_000]
+    assert index.term_ids_of(slot).tolist() == expected
+    assert index.terms_of(slot) == {"t69999", "t5", "neu"}
+    ids, marks, owner = index.records([slot])
+    assert ids.tolist() == expected and marks.tolist() == [3, 0, 0] and owner.tolist() == [0] * 3
+    index.remove(slot)
+    assert index._df[69_999] == 0
+    monkeypatch.setattr(bm25_index, "MAX_TERMS", index.term_count)
+    with pytest.raises(OverflowError):
+        index.intern("noch-einer")

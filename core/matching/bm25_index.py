@@ -45,7 +45,10 @@ IMPACT_LEVELS = 255
 
 # Per document, its term ids with one byte of caller data each ("mark"; the engine stores the
 # word count there), packed into one bytes object, which costs less than an array object.
-RECORD = np.dtype([("term", "<i4"), ("mark", "u1")])
+# A term id takes three bytes (low 16 bits, high 8 bits): at 100,000 posts 11 MB less than
+# four, and 16.7 million terms are far more than any network's posts bring.
+RECORD = np.dtype([("low", "<u2"), ("high", "u1"), ("mark", "u1")])
+MAX_TERMS = 1 << 24
 MARK_MAX = 255
 
 
@@ -186,7 +189,7 @@ class InvertedIndex:
         record = self._records[slot]
         if record is None:
             return
-        ids = np.frombuffer(record, dtype=RECORD)["term"]
+        ids = _term_ids(np.frombuffer(record, dtype=RECORD))
         np.frombuffer(self._df, dtype=np.int32)[ids] -= 1
         self._records[slot] = None
         self._alive[slot] = 0
@@ -201,13 +204,14 @@ class InvertedIndex:
         record = self._records[slot]
         if record is None:
             return np.zeros(0, dtype=np.int32)
-        return np.frombuffer(record, dtype=RECORD)["term"]
+        return _term_ids(np.frombuffer(record, dtype=RECORD))
 
     def terms_of(self, slot: int) -> frozenset[str]:
         record = self._records[slot]
         if record is None:
             return frozenset()
-        return frozenset(self._terms[i] for i in np.frombuffer(record, dtype=RECORD)["term"])
+        ids = _term_ids(np.frombuffer(record, dtype=RECORD)).tolist()
+        return frozenset(self._terms[i] for i in ids)
 
     def records(self, slots: Iterable[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Term ids, marks and position in `slots` of every term of the given live slots."""
@@ -215,7 +219,7 @@ class InvertedIndex:
         packed = np.frombuffer(b"".join(chunks), dtype=RECORD)
         sizes = [len(c) // RECORD.itemsize for c in chunks]
         owner = np.repeat(np.arange(len(chunks), dtype=np.int32), sizes)
-        return packed["term"], packed["mark"], owner
+        return _term_ids(packed), packed["mark"], owner
 
     def idf(self, term: str) -> float:
         term_id = self._term_ids.get(term)
@@ -320,7 +324,8 @@ class InvertedIndex:
 
     def _append_records(self, ids: np.ndarray, marks: np.ndarray, counts: np.ndarray) -> None:
         packed = np.empty(ids.size, dtype=RECORD)
-        packed["term"] = ids
+        packed["low"] = ids & 0xFFFF
+        packed["high"] = ids >> 16
         packed["mark"] = marks
         data = packed.tobytes()
         size = RECORD.itemsize
@@ -369,6 +374,8 @@ class InvertedIndex:
         term_id = self._term_ids.get(term)
         if term_id is None:
             term_id = len(self._terms)
+            if term_id >= MAX_TERMS:
+                raise OverflowError(f"more than {MAX_TERMS} index terms")
             self._term_ids[term] = term_id
             self._terms.append(term)
             self._post_slots.append(array("i"))
@@ -392,3 +399,8 @@ class InvertedIndex:
             self._post_impacts[term_id] = array("B", kept[1])
         self._postings -= self._dead_postings
         self._dead_postings = 0
+
+
+def _term_ids(packed: np.ndarray) -> np.ndarray:
+    """The term ids of RECORD entries, as int32."""
+    return packed["low"].astype(np.int32) | (packed["high"].astype(np.int32) << 16)
