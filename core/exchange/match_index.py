@@ -20,7 +20,7 @@ import numpy as np
 
 from core.kernel.clock import aware
 from core.matching import Candidate, MatchEngine, PostDoc
-from core.matching.engine import give_back_free_memory
+from core.matching.memory import give_back_free_memory
 from core.matching.semantic import (
     BATCH,
     Encoder,

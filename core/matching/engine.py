@@ -124,21 +124,6 @@ def _large_blocks_mapped() -> None:
     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
-def give_back_free_memory() -> None:
-    """Return the heap's free pages to the system (glibc's malloc_trim). After a bulk load
-    the heap holds the freed temporaries of many chunks between long-lived objects, which
-    glibc does not give back by itself: at 100,000 posts about 10 MB, which the sentence
-    model, loaded later, would add to the peak."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim.argtypes = (ctypes.c_size_t,)
-    trim(0)
-
-
 def one_blas_thread() -> None:
     """The engine's matrix products are small and run per request; a second BLAS thread
     only spins against the other work of the process and the machine (measured: encoding

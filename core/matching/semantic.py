@@ -85,8 +85,13 @@ class UniversalSentenceEncoder:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         if self._model is None:
+            from core.matching.memory import give_back_free_memory
             from core.matching.sentence_model import SentenceModel
 
+            # Free heap pages left by earlier work (a start-up, queries) would otherwise
+            # stay under the model, which is loaded into a process that is already at its
+            # largest.
+            give_back_free_memory()
             # One thread: the process serves members; a second core is better left to them.
             self._model = SentenceModel(threads=1)
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, DIM)

@@ -58,6 +58,16 @@ class CompactTokenizer(UsePureTokenizer):
                     scores.append(struct.unpack("<f", data[p[2][0][0] : p[2][0][0] + 4])[0])
                 else:
                     scores.append(0.0)
+        charsmap = None
+        if 3 in top:
+            st3, ln3 = top[3][0]
+            tf = _parse_fields(data, st3, st3 + ln3)
+            if 2 in tf:
+                charsmap = data[tf[2][0][0] : tf[2][0][0] + tf[2][0][1]]
+        self._normalizer = _Normalizer(charsmap)
+        # The parsed fields (a tuple per piece) are garbage from here: freed before the
+        # dictionaries are built, they lower the peak instead of adding to it.
+        del top, data
         self._pieces = pieces
         self._scores = scores
         self._unk_id, self._bos_id, self._eos_id = _UNK, _BOS, _EOS
@@ -73,13 +83,6 @@ class CompactTokenizer(UsePureTokenizer):
                 if len(piece) >= k and len(piece) > reach.get(piece[:k], 0):
                     reach[piece[:k]] = len(piece)
         self._reach = reach
-        charsmap = None
-        if 3 in top:
-            st3, ln3 = top[3][0]
-            tf = _parse_fields(data, st3, st3 + ln3)
-            if 2 in tf:
-                charsmap = data[tf[2][0][0] : tf[2][0][0] + tf[2][0][1]]
-        self._normalizer = _Normalizer(charsmap)
 
     def _trie_prefixes(self, s: str, i: int) -> list[tuple[int, int]]:
         """[(piece length, piece id)] of the pieces that start s[i:], shortest first."""
@@ -161,7 +164,7 @@ class FileTable:
             rows = weights[f"q{chunk + 1}"]
             if rows.shape != (_VOCAB_ROWS, _EMB_DIM) or rows.dtype != np.uint8:
                 raise ValueError(f"unexpected embedding chunk q{chunk + 1}: {rows.shape}")
-            self._file.write(rows.tobytes())
+            self._file.write(rows.data)
         self._file.flush()
         self._fd = self._file.fileno()
 
