@@ -26,6 +26,7 @@ from core.matching.model import (
 )
 from core.matching.reason import SIMILAR_TEXT, build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
+from core.matching.slots import SlotMap
 from core.matching.stored_terms import (
     Expansion,
     StoredTerms,
@@ -157,7 +158,7 @@ class MatchEngine:
         self._expansions = Expansions(self._expand)
         # Parts and groups of words read with stored terms, until their term is expanded.
         self._stored_expansions: dict[str, Expansion] = {}
-        self._slot_of: dict[int, int] = {}
+        self._slot_of = SlotMap()
         # Per-slot columns, parallel to the index slots.
         self._post_ids = array("q")
         self._kinds = array("b")
@@ -234,7 +235,7 @@ class MatchEngine:
 
     def remove(self, post_id: int) -> None:
         """Forget a post (closed, paused, expired or deleted); unknown ids are ignored."""
-        slot = self._slot_of.pop(post_id, None)
+        slot = self._slot_of.pop(post_id)
         if slot is None:
             return
         self._index.remove(slot)
