@@ -185,12 +185,18 @@ class MatchIndex:
         count = 0
         seen: datetime | None = None
         kept = 0  # stamps left by the last trim
+        last_read: datetime | None = None
+        last_stamp: datetime | None = None
         with self.engine.bulk(LOAD_CHUNK) as load:
             async for rows in uow.posts.index_rows():
                 docs = []
                 for row in rows:
                     count += 1
-                    stamp = aware(row.updated_at)
+                    if row.updated_at != last_read:
+                        last_read, last_stamp = row.updated_at, aware(row.updated_at)
+                    # Posts written together (an import) share one stamp object instead of
+                    # keeping a datetime each (48 bytes) while they are in the window.
+                    stamp = last_stamp
                     seen = stamp if seen is None or stamp > seen else seen
                     self._stamps[row.id] = stamp
                     if row.status != "open":
