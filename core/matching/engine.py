@@ -476,9 +476,17 @@ def _secondary_bonus(query: Place, other: Place, distance: float | None) -> floa
 
 def _top_slots(text: np.ndarray, threshold: float, limit: int) -> np.ndarray:
     """Slots whose text score reaches the threshold, at most `limit` of the best."""
-    if text.size > limit:
-        # One partial sort of the whole column: cheaper than first gathering the slots
-        # above the threshold, which with a long query are nearly all of them.
-        best = np.argpartition(text, text.size - limit)[text.size - limit :]
-        return best[text[best] >= threshold]
-    return np.flatnonzero(text >= threshold)
+    above = text >= threshold
+    count = int(np.count_nonzero(above))
+    if count <= limit:
+        return np.flatnonzero(above)
+    if 2 * count < text.size:
+        # Mostly zeros (slots of the same kind, posts sharing no term): numpy's partition
+        # slows down badly on many equal values (at 100,000 slots 6 ms instead of 0.3),
+        # so only the slots above the threshold are partitioned.
+        slots = np.flatnonzero(above)
+        return slots[np.argpartition(text[slots], count - limit)[count - limit :]]
+    # Nearly all above (a long query): one partial sort of the whole column is cheaper
+    # than gathering them first.
+    best = np.argpartition(text, text.size - limit)[text.size - limit :]
+    return best[text[best] >= threshold]
