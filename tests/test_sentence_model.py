@@ -62,3 +62,15 @@ def test_compact_tokenizer_gives_the_library_s_tokens():
     assert compact.encode(texts[:3], out_type=str) == library.encode(texts[:3], out_type=str)
     word = "▁Bürgerbusverbindung"
     assert all(compact._trie_prefixes(word, i) == library._trie_prefixes(word, i) for i in range(8))
+
+
+def test_without_a_temporary_file_the_table_is_kept_in_memory(monkeypatch):
+    import core.matching.sentence_model as sentence_model
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sentence_model.tempfile, "TemporaryFile", no_space)
+    model = SentenceModel(threads=1)
+    assert isinstance(model._backend.table, np.ndarray)
+    assert np.array_equal(model.encode(TEXTS[:3]), USE(threads=1).encode(TEXTS[:3]))

@@ -180,6 +180,19 @@ class FileTable:
         return rows[where.reshape(ids.shape)]
 
 
+def _table(weights: np.lib.npyio.NpzFile) -> FileTable | np.ndarray:
+    """A FileTable; where no temporary file can be written (a read-only or full temporary
+    directory), the table in memory as the library keeps it: 60 MB more, but the model
+    works."""
+    try:
+        return FileTable(weights)
+    except OSError:
+        table = np.empty((_NUM_CHUNKS * _VOCAB_ROWS, _EMB_DIM), dtype=np.uint8)
+        for chunk in range(_NUM_CHUNKS):
+            table[chunk::_NUM_CHUNKS] = weights[f"q{chunk + 1}"]
+        return table
+
+
 class FileTableBackend(NumpyBackend):
     """NumpyBackend with its table in a FileTable; the other weights as the library loads
     them (NumpyBackend.__init__ without the table)."""
@@ -191,7 +204,7 @@ class FileTableBackend(NumpyBackend):
 
         self._threadpool = ThreadpoolController().limit
         with np.load(weights_path, allow_pickle=False) as z:
-            self.table = FileTable(z)
+            self.table = _table(z)
             d = {k: z[k] for k in z.files if not k.startswith("q")}
         self.scale = d["scale"]
         self.lo = d["lo"]
