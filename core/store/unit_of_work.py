@@ -435,10 +435,12 @@ class PostRepo(_Repo):
         rows = await self.session.scalars(select(Post).where(Post.id.in_(ids)))
         return {p.id: p for p in rows}
 
-    async def index_rows(self, chunk: int = 5_000) -> AsyncIterator[Sequence[Row]]:
+    async def index_rows(self, chunk: int = 1_000) -> AsyncIterator[Sequence[Row]]:
         """Every post as the matching index needs it at start: plain columns, the
         municipality's place and the stored embedding, streamed in chunks without ORM
-        objects (100,000 posts would otherwise be loaded with their authors)."""
+        objects (100,000 posts would otherwise be loaded with their authors). A row with its
+        text, terms and vector takes about 8 KB: at start the chunk is held beside the
+        growing index, so it is kept small (5,000 rows raised the peak RSS by 40 MB)."""
         stmt = (
             select(
                 Post.id,
