@@ -168,6 +168,58 @@ def test_thesaurus_phrase_and_synonym_groups(analyzer):
     assert "Ehrenamt" not in concepts("Engagierte Debatte")  # different stem
 
 
+def test_thesaurus_everyday_words_and_abbreviations(analyzer):
+    labels = {g.id: g.label for g in load_thesaurus()}
+
+    def concepts(text):
+        return {labels[g] for g in analyzer.analyze(text, "").concepts}
+
+    assert {"Feuerwehr", "Tagesalarm"} <= concepts("Morgens um zehn rückt bei uns keiner aus")
+    assert {"Senioren", "Mobilität", "Ärztliche Versorgung"} <= concepts(
+        "Oma hat kein Auto mehr und muss zum Doc"
+    )
+    assert {"Breitband", "Mobilfunk"} <= concepts("Im Oberdorf gibt es keinen Handyempfang")
+    assert "Dorfladen" in concepts("Der letzte Tante-Emma-Laden hat zugemacht")
+    assert "Kindertagespflege" in concepts("Wir suchen Tagesmütter")
+    assert "Digitale Verwaltung" in concepts("Wie weit ist Ihre OZG-Umsetzung?")
+    assert "Treffpunkt" in concepts("Das DGH wird saniert")
+    assert "Anerkennung ausländischer Abschlüsse" in concepts(
+        "Anerkennung von ausländischen Abschlüssen beschleunigen"
+    )
+
+
+def test_thesaurus_keeps_everyday_homographs_out(analyzer):
+    """Short everyday words that would join unrelated posts are left out or only matched
+    in phrases: "laden ... ein" is an invitation, a Netzwerk or a Wärmenetz is no mobile
+    network, recognition of volunteers is no recognition of foreign degrees."""
+    labels = {g.id: g.label for g in load_thesaurus()}
+
+    def concepts(text):
+        return {labels[g] for g in analyzer.analyze(text, "").concepts}
+
+    assert not {"Nahversorgung", "Dorfladen"} & concepts("Wir laden Sie herzlich ein")
+    assert not {"Breitband", "Mobilfunk"} & concepts("Netzwerk für ein Wärmenetz")
+    assert "Anerkennung ausländischer Abschlüsse" not in concepts("Anerkennung des Ehrenamts")
+    assert "Wohnen im Alter" not in concepts("Das Haus ist alt")
+    assert "Ärztliche Versorgung" not in concepts("Die Tierarztpraxis sucht Personal")
+    assert "ländlicher Raum" not in concepts("Gefördert vom Land")
+
+
+def test_thesaurus_matches_everyday_request_to_administrative_offer():
+    engine = MatchEngine()
+    engine.upsert(
+        offer(20, "Tagesalarmsicherheit der Einsatzabteilung", "Doppelmitgliedschaft geregelt")
+    )
+    engine.upsert(offer(21, "Ehrenamtlicher Fahrdienst für Arztfahrten", "Fahrerpool"))
+    engine.upsert(offer(22, "Schulbus neu ausgeschrieben", "Vergabe an Busunternehmen"))
+    fire = engine.candidates(request(23, "Wer rückt tagsüber aus?", "Alle pendeln weg."))
+    assert ids(fire)[:1] == [20]
+    assert "Tagesalarm" in fire[0].reason
+    ride = engine.candidates(request(24, "Ohne Auto zum Doc", "Oma wohnt allein."))
+    assert ids(ride)[:1] == [21]
+    assert 22 not in ids(ride)
+
+
 def test_thesaurus_synonyms_match_without_shared_words(engine):
     engine.upsert(offer(10, "Unser Dorfladen als Genossenschaft", "Satzung und Zahlen"))
     found = engine.candidates(request(11, "Nahversorgung im Ort sichern"))
