@@ -9,6 +9,7 @@ the next window starts where this one ended.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.digests.schedule import (
@@ -20,7 +21,6 @@ from core.digests.schedule import (
     period_name,
     record,
 )
-from core.exchange import interests
 from core.exchange.match_index import MatchIndex
 from core.exchange.posts import excerpt, place
 from core.kernel.clock import aware
@@ -62,23 +62,50 @@ def _interest_docs(member: Member, keywords: str) -> list[PostDoc]:
 # commit. So the digest uses the engine's lower bar (Vielleicht passend).
 
 
+@dataclass(frozen=True)
+class ReaderInputs:
+    """What a reader's digest is built from: their open posts and saved interests."""
+
+    own_open: Sequence[Post] = ()
+    keywords: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.own_open and not self.keywords
+
+
+async def reader_inputs(uow: UnitOfWork, member_ids: Sequence[int]) -> dict[int, ReaderInputs]:
+    """The inputs of many readers in two queries instead of several per reader: a weekly
+    slot of a few thousand readers must not keep the event loop busy for many seconds."""
+    own = await uow.posts.open_by_authors(member_ids)
+    keywords = await uow.interests.keywords_for(member_ids)
+    return {
+        member_id: ReaderInputs(tuple(own.get(member_id, ())), keywords.get(member_id, ""))
+        for member_id in member_ids
+    }
+
+
 async def fitting_posts(
-    uow: UnitOfWork, index: MatchIndex, member: Member, since: datetime, until: datetime
+    uow: UnitOfWork,
+    index: MatchIndex,
+    member: Member,
+    since: datetime,
+    until: datetime,
+    inputs: ReaderInputs,
 ) -> list[tuple[Post, str]]:
     """New open posts of others in [since, until) that fit, with why, best first."""
     found: dict[int, tuple[float, str]] = {}
-    for own in await uow.posts.by_author(member.id):
-        if own.status != "open":
-            continue
+    for own in inputs.own_open:
         for candidate in await index.candidates(uow, own, k=CANDIDATES, exclude=()):
             why = t("digest.fits_post", title=own.title, reason=candidate.reason)
             found.setdefault(candidate.post_id, (candidate.score, why))
-    keywords = await interests.get(uow, member.id)
-    if keywords:
-        for doc in _interest_docs(member, keywords):
+    if inputs.keywords:
+        for doc in _interest_docs(member, inputs.keywords):
             for candidate in index.engine.candidates(doc, k=CANDIDATES):
                 why = t("digest.fits_interest", reason=candidate.reason)
                 found.setdefault(candidate.post_id, (candidate.score, why))
+    if not found:
+        return []
     posts = await uow.posts.many(found)
     settled_posts, connected = await _settled(uow, member)
     fresh = [
@@ -114,21 +141,21 @@ async def _settled(uow: UnitOfWork, member: Member) -> tuple[set[int], set[int]]
 async def _knowledge_items(
     uow: UnitOfWork,
     library: KnowledgeLibrary | None,
-    member: Member,
+    inputs: ReaderInputs,
     since: datetime,
     until: datetime,
 ) -> list[tuple[KnowledgeEntry, str]]:
     """New knowledge entries that fit the member's open posts and interests."""
-    if library is None:
+    if library is None or inputs.empty:
         return []
     queries = [
         (f"{p.title}\n{p.body}", t("knowledge.digest_fits_post", title=p.title))
-        for p in await uow.posts.by_author(member.id)
-        if p.status == "open"
+        for p in inputs.own_open
     ]
-    keywords = await interests.get(uow, member.id)
-    if keywords:
-        queries.append((keywords, t("knowledge.digest_fits_interest", keywords=keywords)))
+    if inputs.keywords:
+        queries.append(
+            (inputs.keywords, t("knowledge.digest_fits_interest", keywords=inputs.keywords))
+        )
     return await related.for_digest(uow, library, queries, since, until)
 
 
@@ -183,18 +210,24 @@ async def sweep_member_digests(
     await index.refresh(uow)
     previous = await last_runs(uow, "member")
     runs = queued = 0
-    for member in await _readers(uow):
+    due = [
+        member
+        for member in await _readers(uow)
+        if manual
+        or (last := previous.get(member.id)) is None
+        or aware(last.covered_until) < member_slot(member.digest, now, schedule)
+    ]
+    inputs = await reader_inputs(uow, [member.id for member in due])
+    for member in due:
         last = previous.get(member.id)
         slot = member_slot(member.digest, now, schedule)
-        if not manual and last is not None and aware(last.covered_until) >= slot:
-            continue
         if last is not None:
             since = aware(last.covered_until)
         else:
             since = max(aware(member.created_at), now - LENGTH[member.digest])
         period = manual_period(now) if manual else period_name(slot, schedule.tz)
-        items = await fitting_posts(uow, index, member, since, now)
-        entries = await _knowledge_items(uow, knowledge, member, since, now)
+        items = await fitting_posts(uow, index, member, since, now, inputs[member.id])
+        entries = await _knowledge_items(uow, knowledge, inputs[member.id], since, now)
         record(uow, member.id, "member", period, since, now, len(items) + len(entries))
         runs += 1
         if items or entries:

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.pool import StaticPool
 
+from core.store.batches import in_chunks
 from core.store.events import EventRepo
 from core.store.grants import GrantRepo
 from core.store.interests import DigestRunRepo, InterestRepo
@@ -416,6 +417,20 @@ class PostRepo(_Repo):
             .order_by(Post.created_at.desc(), Post.id.desc())
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def open_by_authors(self, author_ids: Sequence[int]) -> dict[int, list[Post]]:
+        """The open posts of many authors, newest first."""
+        found: dict[int, list[Post]] = {}
+        for chunk in in_chunks(author_ids):
+            stmt = (
+                select(Post)
+                .where(Post.author_id.in_(chunk))
+                .where(Post.status == "open")
+                .order_by(Post.created_at.desc(), Post.id.desc())
+            )
+            for post in await self.session.scalars(stmt):
+                found.setdefault(post.author_id, []).append(post)
+        return found
 
     async def changed_since(self, since: datetime | None) -> Sequence[Post]:
         stmt = select(Post).order_by(Post.updated_at, Post.id)
