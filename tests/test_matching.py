@@ -176,7 +176,7 @@ def test_thesaurus_everyday_words_and_abbreviations(analyzer):
 
     assert {"Feuerwehr", "Tagesalarm"} <= concepts("Morgens um zehn rückt bei uns keiner aus")
     assert {"Senioren", "Mobilität", "Ärztliche Versorgung"} <= concepts(
-        "Oma hat kein Auto mehr und muss zum Doc"
+        "Oma hat keinen Führerschein mehr und muss zur Hausärztin"
     )
     assert {"Breitband", "Mobilfunk"} <= concepts("Im Oberdorf gibt es keinen Handyempfang")
     assert "Dorfladen" in concepts("Der letzte Tante-Emma-Laden hat zugemacht")
@@ -203,6 +203,14 @@ def test_thesaurus_keeps_everyday_homographs_out(analyzer):
     assert "Wohnen im Alter" not in concepts("Das Haus ist alt")
     assert "Ärztliche Versorgung" not in concepts("Die Tierarztpraxis sucht Personal")
     assert "ländlicher Raum" not in concepts("Gefördert vom Land")
+    # Found by an outside review of the broadened thesaurus:
+    assert "Ärztliche Versorgung" not in concepts("Die Vorlage liegt als Google Doc bereit")
+    assert "Feuerwehr" not in concepts("Wir wehren uns gegen die Schließung")
+    assert "Bürgermobilität" not in concepts("Viele Erfahrungen mitnehmen")
+    assert "Interkommunale Kooperation" not in concepts("VG Anna")
+    assert "Wärmeplanung" not in concepts("Die Heizung der Turnhalle ist defekt")
+    assert "Ehrenamt" not in concepts("Wir engagieren einen Planer")
+    assert "Mobilität" not in concepts("Das Autohaus an der Autobahn")
 
 
 def test_thesaurus_matches_everyday_request_to_administrative_offer():
@@ -215,7 +223,7 @@ def test_thesaurus_matches_everyday_request_to_administrative_offer():
     fire = engine.candidates(request(23, "Wer rückt tagsüber aus?", "Alle pendeln weg."))
     assert ids(fire)[:1] == [20]
     assert "Tagesalarm" in fire[0].reason
-    ride = engine.candidates(request(24, "Ohne Auto zum Doc", "Oma wohnt allein."))
+    ride = engine.candidates(request(24, "Ohne Führerschein zur Hausärztin", "Oma wohnt allein."))
     assert ids(ride)[:1] == [21]
     assert 22 not in ids(ride)
 
