@@ -74,3 +74,32 @@ def test_without_a_temporary_file_the_table_is_kept_in_memory(monkeypatch):
     model = SentenceModel(threads=1)
     assert isinstance(model._backend.table, np.ndarray)
     assert np.array_equal(model.encode(TEXTS[:3]), USE(threads=1).encode(TEXTS[:3]))
+
+
+def test_two_threads_encoding_at_once_load_the_model_once(monkeypatch):
+    import threading
+    import time
+
+    import core.matching.sentence_model as sentence_model
+
+    loads = []
+
+    class CountedModel(SentenceModel):
+        def __init__(self, *args, **kwargs):
+            loads.append(1)
+            time.sleep(0.2)  # a wide window for the second thread
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(sentence_model, "SentenceModel", CountedModel)
+    encoder = UniversalSentenceEncoder()
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(encoder.encode(["Bürgerbus"])))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1
+    assert len(results) == 2 and np.allclose(results[0], results[1], atol=1e-4)

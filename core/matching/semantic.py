@@ -12,6 +12,7 @@ which changes a cosine by less than 0.01.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -80,20 +81,28 @@ class UniversalSentenceEncoder:
     def __init__(self) -> None:
         self.model_id = f"use-m3/{metadata.version(DISTRIBUTION)}"
         self._model = None
+        # Two threads encoding at once would otherwise both load the model (and its table).
+        self._loading = threading.Lock()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
-        if self._model is None:
-            from core.matching.memory import give_back_free_memory
-            from core.matching.sentence_model import SentenceModel
+    def _load(self) -> None:
+        from core.matching.memory import give_back_free_memory
+        from core.matching.sentence_model import SentenceModel
 
+        with self._loading:
+            if self._model is not None:
+                return
             # Free heap pages left by earlier work (a start-up, queries) would otherwise
             # stay under the model, which is loaded into a process that is already at its
             # largest.
             give_back_free_memory()
             # One thread: the process serves members; a second core is better left to them.
             self._model = SentenceModel(threads=1)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if self._model is None:
+            self._load()
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, DIM)
 
 

@@ -4,7 +4,8 @@ The model's largest part is its token embedding table: 128,000 pieces x 512 byte
 which the library decompresses into the process and keeps there. A post uses a few hundred
 of its rows. Here the table is written once per process to an unlinked temporary file and
 the rows a batch needs are read from it: the file's pages stay in the page cache, which
-the kernel shares and can reclaim, instead of in the process's resident memory.
+the kernel can reclaim (each process writes its own copy; on a tmpfs TMPDIR the pages are
+memory all the same), instead of in the process's resident memory.
 
 The next largest is the tokenizer's vocabulary: the library keeps every prefix of every
 piece in one dictionary (251,000 entries, about 40 MB with its strings) so that its walk
