@@ -272,6 +272,7 @@ def _cut_signature(lines: _Lines) -> _Lines:
 
 
 def _signature_start(lines: _Lines) -> int | None:
+    after = _content_lines_after(lines)
     for index, line in enumerate(lines):
         if line is None:
             continue
@@ -279,9 +280,26 @@ def _signature_start(lines: _Lines) -> int | None:
             return index
         if _is_mobile_footer(line):
             return index
-        if _SIGN_OFF.match(line) and _short_tail(lines, index):
+        # A sign-off starts a signature only near the end; otherwise it is part of the text.
+        if _SIGN_OFF.match(line) and after[index] <= _MAX_SIGNATURE_LINES:
             return index
     return None
+
+
+def _content_lines_after(lines: _Lines) -> list[int]:
+    """For each line, how many non-blank lines follow it.
+
+    Counted once from the end: recounting the rest for every sign-off line made a mail of
+    many short "lg" lines take quadratic time.
+    """
+    after = [0] * len(lines)
+    seen = 0
+    for index in range(len(lines) - 1, -1, -1):
+        after[index] = seen
+        line = lines[index]
+        if line and line.strip():
+            seen += 1
+    return after
 
 
 def extract_signature(text: str) -> str:
@@ -318,12 +336,6 @@ def _is_mobile_footer(line: str) -> bool:
         return True
     # "Von meinem iPhone gesendet" puts the verb last.
     return stripped.lower().startswith("von meinem") and bool(_MOBILE_TRAILER.search(stripped))
-
-
-def _short_tail(lines: _Lines, index: int) -> bool:
-    """A sign-off starts a signature only near the end; otherwise it is part of the text."""
-    tail = [line for line in lines[index + 1 :] if line and line.strip()]
-    return len(tail) <= _MAX_SIGNATURE_LINES
 
 
 def _tidy(lines: _Lines) -> str:
