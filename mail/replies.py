@@ -314,8 +314,26 @@ def extract_signature(text: str) -> str:
         start = _last_sign_off(kept)
     if start is None:
         return ""
-    tail = [line for line in kept[start:] if line is not None]
-    return _tidy(tail[: _MAX_SIGNATURE_LINES + 2])
+    return _tidy(_signature_block(kept[start:]))
+
+
+def _signature_block(lines: _Lines) -> _Lines:
+    """The first line and at most as many non-blank lines below it as a block may have.
+
+    The limit counts non-blank lines, like ``_last_sign_off``: counting blank ones too cut the
+    town off a signature that puts a blank line between its lines.
+    """
+    block: _Lines = []
+    content = 0
+    for line in lines:
+        if line is None:
+            continue
+        if line.strip():
+            if content > _MAX_SIGNATURE_BLOCK:
+                break
+            content += 1
+        block.append(line)
+    return block
 
 
 def _last_sign_off(lines: _Lines) -> int | None:

@@ -124,3 +124,26 @@ def test_many_sign_off_lines_are_read_a_bounded_number_of_times(monkeypatch):
     assert extract_reply(text) == "\n".join(["lg"] * (count - 9))
     assert extract_signature(text) == "\n".join(["lg"] * 9)
     assert reads <= 10 * count
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "\n".join(f"Zeile {n}" for n in range(1, 14)) + "\nStadt Templin",
+        "\nErika Muster\n\nBürgermeisterin\n\nRathaus\n\nMarktplatz 1\n\nTelefon 03987 123"
+        "\n\nStadt Templin",
+    ],
+    ids=["fourteen-lines", "blank-between-lines"],
+)
+def test_signature_keeps_a_whole_block_below_the_last_sign_off(block):
+    text = f"Hallo,\nwir planen einen Dorfladen.\n\nMit freundlichen Grüßen\n{block}"
+    signature = extract_signature(text + "\n\n> zitiert")
+    assert signature.splitlines()[0] == "Mit freundlichen Grüßen"
+    assert signature.endswith("\nStadt Templin")
+
+
+def test_signature_after_a_delimiter_is_cut_after_fourteen_lines():
+    footer = "\n\n".join(f"Zeile {n}" for n in range(1, 30))
+    signature = extract_signature(f"Ja\n-- \n{footer}")
+    assert signature.splitlines()[0] == "--"
+    assert signature.endswith("\nZeile 14")
