@@ -272,6 +272,7 @@ def _cut_signature(lines: _Lines) -> _Lines:
 
 
 def _signature_start(lines: _Lines) -> int | None:
+    after = _content_lines_after(lines)
     for index, line in enumerate(lines):
         if line is None:
             continue
@@ -279,9 +280,26 @@ def _signature_start(lines: _Lines) -> int | None:
             return index
         if _is_mobile_footer(line):
             return index
-        if _SIGN_OFF.match(line) and _short_tail(lines, index):
+        # A sign-off starts a signature only near the end; otherwise it is part of the text.
+        if _SIGN_OFF.match(line) and after[index] <= _MAX_SIGNATURE_LINES:
             return index
     return None
+
+
+def _content_lines_after(lines: _Lines) -> list[int]:
+    """For each line, how many non-blank lines follow it.
+
+    Counted once from the end: recounting the rest for every sign-off line made a mail of
+    many short "lg" lines take quadratic time.
+    """
+    after = [0] * len(lines)
+    seen = 0
+    for index in range(len(lines) - 1, -1, -1):
+        after[index] = seen
+        line = lines[index]
+        if line and line.strip():
+            seen += 1
+    return after
 
 
 def extract_signature(text: str) -> str:
@@ -296,8 +314,26 @@ def extract_signature(text: str) -> str:
         start = _last_sign_off(kept)
     if start is None:
         return ""
-    tail = [line for line in kept[start:] if line is not None]
-    return _tidy(tail[: _MAX_SIGNATURE_LINES + 2])
+    return _tidy(_signature_block(kept[start:]))
+
+
+def _signature_block(lines: _Lines) -> _Lines:
+    """The first line and at most as many non-blank lines below it as a block may have.
+
+    The limit counts non-blank lines, like ``_last_sign_off``: counting blank ones too cut the
+    town off a signature that puts a blank line between its lines.
+    """
+    block: _Lines = []
+    content = 0
+    for line in lines:
+        if line is None:
+            continue
+        if line.strip():
+            if content > _MAX_SIGNATURE_BLOCK:
+                break
+            content += 1
+        block.append(line)
+    return block
 
 
 def _last_sign_off(lines: _Lines) -> int | None:
@@ -318,12 +354,6 @@ def _is_mobile_footer(line: str) -> bool:
         return True
     # "Von meinem iPhone gesendet" puts the verb last.
     return stripped.lower().startswith("von meinem") and bool(_MOBILE_TRAILER.search(stripped))
-
-
-def _short_tail(lines: _Lines, index: int) -> bool:
-    """A sign-off starts a signature only near the end; otherwise it is part of the text."""
-    tail = [line for line in lines[index + 1 :] if line and line.strip()]
-    return len(tail) <= _MAX_SIGNATURE_LINES
 
 
 def _tidy(lines: _Lines) -> str:

@@ -244,3 +244,21 @@ def test_a_postcode_with_its_town_in_the_form_names_one_municipality():
     assert unclear is None and town.short_name.startswith("Lindow")
     town, unclear = _town(ctx, "Lindow (Mark), 16835")
     assert unclear is None and town.short_name.startswith("Lindow")
+
+
+@pytest.mark.parametrize(
+    ("line", "ags"),
+    [
+        ("Stadt Templin", "12073572"),
+        ("Amt für Wirtschaft der Stadt Templin", "12073572"),
+        ("Kämmerin der Stadt Templin, Marktplatz 1", "12073572"),
+        ("PS: wie die Stadt Templin", None),
+        ("PS: Bürgermeisterin der Stadt Templin", None),
+        ("Ich arbeite bei der Stadt Templin", None),
+        ("Wir grüßen alle Kolleginnen der Stadt Templin", None),
+    ],
+)
+def test_a_designation_names_the_municipality_only_in_a_signature_line(line, ags):
+    signature = extract_signature(f"Hallo,\n\nMit freundlichen Grüßen\nErika Muster\n{line}")
+    found = hints_for(bundled_index(), "e@web.de", "", signature).municipality
+    assert (found.ags if found else None) == ags

@@ -4,8 +4,9 @@ import time
 
 import pytest
 
+from mail import replies
 from mail.html_text import html_to_text
-from mail.replies import extract_reply
+from mail.replies import extract_reply, extract_signature
 from tests.mailbuilders import OUTLOOK_REPLY_DE
 
 
@@ -99,3 +100,50 @@ def test_pathological_input_is_fast():
     started = time.perf_counter()
     extract_reply(text)
     assert time.perf_counter() - started < 2
+
+
+def test_many_sign_off_lines_are_read_a_bounded_number_of_times(monkeypatch):
+    """Each sign-off line must not rescan the rest of the mail: "lg\\n" * 33333 (under the
+    parser's 100,000 characters) took half a minute per call when it did."""
+    reads = 0
+
+    class Line(str):
+        def strip(self, chars=None):
+            nonlocal reads
+            reads += 1
+            return super().strip(chars)
+
+    drop_quoted = replies._drop_quoted_history
+    monkeypatch.setattr(
+        replies,
+        "_drop_quoted_history",
+        lambda lines: [None if line is None else Line(line) for line in drop_quoted(lines)],
+    )
+    count = 3000
+    text = "lg\n" * count
+    assert extract_reply(text) == "\n".join(["lg"] * (count - 9))
+    assert extract_signature(text) == "\n".join(["lg"] * 9)
+    assert reads <= 10 * count
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "\n".join(f"Zeile {n}" for n in range(1, 14)) + "\nStadt Templin",
+        "\nErika Muster\n\nBürgermeisterin\n\nRathaus\n\nMarktplatz 1\n\nTelefon 03987 123"
+        "\n\nStadt Templin",
+    ],
+    ids=["fourteen-lines", "blank-between-lines"],
+)
+def test_signature_keeps_a_whole_block_below_the_last_sign_off(block):
+    text = f"Hallo,\nwir planen einen Dorfladen.\n\nMit freundlichen Grüßen\n{block}"
+    signature = extract_signature(text + "\n\n> zitiert")
+    assert signature.splitlines()[0] == "Mit freundlichen Grüßen"
+    assert signature.endswith("\nStadt Templin")
+
+
+def test_signature_after_a_delimiter_is_cut_after_fourteen_lines():
+    footer = "\n\n".join(f"Zeile {n}" for n in range(1, 30))
+    signature = extract_signature(f"Ja\n-- \n{footer}")
+    assert signature.splitlines()[0] == "--"
+    assert signature.endswith("\nZeile 14")

@@ -44,10 +44,18 @@ _TITLES = frozenset({"dr.", "prof.", "dipl.-ing.", "herr", "frau"})
 _POSTCODE_TOWN = re.compile(r"\b(\d{5})\s+([A-ZÄÖÜ][\w.\- ()]{1,60})")
 # "Gemeinde Lindow (Mark)", also inside an office line ("Bürgermeisterin der Gemeinde
 # Lindow (Mark)"); the name runs to the line's end or a comma ("Stadt Templin, Markt 1").
-_DESIGNATED_LINE = re.compile(
-    r"(?<!\w)(?:" + "|".join(_DESIGNATIONS) + r")\s+([A-ZÄÖÜ][\w.\-() ]{1,60}?)\s*(?:,.*)?$",
-    re.IGNORECASE,
+_DESIGNATION = re.compile(r"(?<!\w)(?:" + "|".join(_DESIGNATIONS) + r")\s+", re.IGNORECASE)
+_DESIGNATED_NAME = re.compile(r"([A-ZÄÖÜ][\w.\-() ]{1,60}?)\s*(?:,.*)?$", re.IGNORECASE)
+# An office in front of the designation ("Amt für Wirtschaft der Stadt …") is a title of
+# capitalised nouns; a sentence ("PS: wie die Stadt …") has lower-case words or punctuation.
+_OFFICE_STEMS = (
+    *("amt", "buero", "referat", "fachbereich", "fachdienst", "abteilung", "sachgebiet"),
+    *("dezernat", "dezernent", "beauftragt", "beigeordnet", "kaemmer", "leiter", "leitung"),
+    *("sprecher", "rathaus", "stabsstelle"),
 )
+_OFFICE_JOINERS = frozenset({"für", "und", "der", "des", "&", "-"})
+_MAX_OFFICE_WORDS = 8
+_SENTENCE_MARK = re.compile(r"[:;!?]")
 _GREETING = re.compile(r"gruess|gruss|regards|dank")
 _WORDS = re.compile(r"[a-z0-9]+")
 # Words that name a role; checked against the folded text, in this order.
@@ -122,13 +130,36 @@ def _town_in_signature(index: MunicipalityIndex, lines: list[str]) -> Municipali
             if found:
                 return found
     for line in lines:
-        match = _DESIGNATED_LINE.search(line)
-        if match:
-            named = match.group(0).partition(",")[0]
-            found = exact_town(index, named) or exact_town(index, match.group(1))
+        # Every designation in the line: in "Amt für Wirtschaft der Stadt Templin" the first
+        # one names an office, the second the municipality.
+        for designation in _DESIGNATION.finditer(line):
+            name = _DESIGNATED_NAME.match(line, designation.end())
+            if not name or not _is_office(line[: designation.start()]):
+                continue
+            named = line[designation.start() :].partition(",")[0]
+            found = exact_town(index, named) or exact_town(index, name.group(1))
             if found:
                 return found
     return None
+
+
+def _is_office(prefix: str) -> bool:
+    """Whether the text before a designation leaves it a signature line.
+
+    Nothing ("Stadt Templin") or an office that ends in "der"/"des" ("Bürgermeisterin der",
+    "Amt für Wirtschaft der"), never a sentence ("PS: wie die Stadt Templin").
+    """
+    words = prefix.split()
+    if not words:
+        return True
+    if len(words) > _MAX_OFFICE_WORDS or words[-1].lower() not in ("der", "des"):
+        return False
+    if any(not (w[0].isupper() or w.lower() in _OFFICE_JOINERS) for w in words[:-1]):
+        return False
+    if _SENTENCE_MARK.search(prefix):
+        return False
+    folded = fold(prefix)
+    return role_in(prefix) is not None or any(stem in folded for stem in _OFFICE_STEMS)
 
 
 def _postcode_town(index: MunicipalityIndex, postcode: str, town: str) -> Municipality | None:
