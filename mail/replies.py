@@ -175,9 +175,11 @@ def _is_quote_continuation(lines: list[str], index: int) -> bool:
 
 
 def _next_content_is_quoted(lines: list[str], start: int) -> bool:
-    for line in lines[start:]:
-        if line.strip():
-            return _is_quoted(line)
+    # Walks by index: slicing the rest of the mail for every reply header made a mail of
+    # many headers cost the square of its length.
+    for index in range(start, len(lines)):
+        if lines[index].strip():
+            return _is_quoted(lines[index])
     return False
 
 
