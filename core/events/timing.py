@@ -79,7 +79,10 @@ def _reminder(item: str) -> timedelta:
             raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
         count = amount.group(1).lower()
         total += unit * (1 if count in _ONE else int(count))
-        position = _JOINS.match(item, amount.end()).end()  # type: ignore[union-attr]
+        joined = _JOINS.match(item, amount.end())
+        if joined is None:  # "1 Tag;2 Stunden", "1 Tag/2 Std": not a separator we know
+            raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+        position = joined.end()
     if not timedelta(0) < total <= MAX_OFFSET:
         raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
     return total

@@ -1,0 +1,13 @@
+"""Reminder times as operators write them: accepted forms and one-line German errors."""
+
+import pytest
+
+from core.events.timing import parse_reminders
+from core.kernel.errors import UserError
+
+
+@pytest.mark.parametrize("text", ["1 Tag;2 Stunden", "1 Tag/2 Std", "2 Stunden!"])
+def test_an_unknown_separator_after_a_unit_is_the_german_reminder_error(text):
+    with pytest.raises(UserError) as refused:
+        parse_reminders(text)
+    assert "Ungültige Erinnerung" in str(refused.value)
