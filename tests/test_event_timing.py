@@ -11,3 +11,9 @@ def test_an_unknown_separator_after_a_unit_is_the_german_reminder_error(text):
     with pytest.raises(UserError) as refused:
         parse_reminders(text)
     assert "Ungültige Erinnerung" in str(refused.value)
+
+
+def test_thousands_of_empty_reminders_are_echoed_shortened():
+    with pytest.raises(UserError) as refused:
+        parse_reminders("," * 3000)
+    assert len(str(refused.value)) < 300 and "…" in str(refused.value)

@@ -58,7 +58,9 @@ def parse_reminders(text: str) -> list[str]:
     offsets as ISO durations, distinct, longest first."""
     items = [item.strip() for item in text.split(",")]
     if not any(items):
-        raise UserError.of("events.bad_reminder", value=text, example=EXAMPLE_REMINDERS)
+        raise UserError.of(
+            "events.bad_reminder", value=german_format.echoed(text), example=EXAMPLE_REMINDERS
+        )
     offsets = {_reminder(item) for item in items if item}
     return [format_offset(o) for o in sorted(offsets, reverse=True)]
 
