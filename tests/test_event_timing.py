@@ -17,3 +17,10 @@ def test_thousands_of_empty_reminders_are_echoed_shortened():
     with pytest.raises(UserError) as refused:
         parse_reminders("," * 3000)
     assert len(str(refused.value)) < 300 and "…" in str(refused.value)
+
+
+@pytest.mark.parametrize("text", ["7 Tage\u2028x", "P9\u0085X", "40 Tage\u000b"])
+def test_a_bad_reminder_with_a_line_break_is_echoed_on_one_line(text):
+    with pytest.raises(UserError) as refused:
+        parse_reminders(text)
+    assert len(str(refused.value).splitlines()) == 1, refused.value

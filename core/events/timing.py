@@ -58,11 +58,15 @@ def parse_reminders(text: str) -> list[str]:
     offsets as ISO durations, distinct, longest first."""
     items = [item.strip() for item in text.split(",")]
     if not any(items):
-        raise UserError.of(
-            "events.bad_reminder", value=german_format.echoed(text), example=EXAMPLE_REMINDERS
-        )
+        raise _bad_reminder(text)
     offsets = {_reminder(item) for item in items if item}
     return [format_offset(o) for o in sorted(offsets, reverse=True)]
+
+
+def _bad_reminder(value: str) -> UserError:
+    return UserError.of(
+        "events.bad_reminder", value=german_format.echoed(value), example=EXAMPLE_REMINDERS
+    )
 
 
 def _reminder(item: str) -> timedelta:
@@ -70,23 +74,21 @@ def _reminder(item: str) -> timedelta:
         try:
             return parse_offset(item)
         except UserError:
-            raise UserError.of(
-                "events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS
-            ) from None
+            raise _bad_reminder(item) from None
     total, position = timedelta(0), 0
     while position < len(item):
         amount = _AMOUNT.match(item, position)
         unit = _UNITS.get(amount.group(2).lower()) if amount else None
         if amount is None or unit is None:
-            raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+            raise _bad_reminder(item)
         count = amount.group(1).lower()
         total += unit * (1 if count in _ONE else int(count))
         joined = _JOINS.match(item, amount.end())
         if joined is None:  # "1 Tag;2 Stunden", "1 Tag/2 Std": not a separator we know
-            raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+            raise _bad_reminder(item)
         position = joined.end()
     if not timedelta(0) < total <= MAX_OFFSET:
-        raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+        raise _bad_reminder(item)
     return total
 
 
