@@ -292,3 +292,17 @@ async def test_the_file_sweep_lists_and_removes_files_off_the_event_loop(
         assert await housekeeping.remove_unused_files(uow, services.knowledge, clock()) == 1
     assert len(threads) == 2 and threading.main_thread() not in threads
     assert not store.has(orphan) and store.has(kept.file_sha256)
+
+
+async def test_hundreds_of_long_file_names_are_not_all_repeated_to_a_stranger(assistant):
+    """300 attachments with 200-character names: the answer names five of them, each
+    shortened, and counts the rest."""
+    files = tuple(
+        IncomingFile(f"{n:03}-" + "x" * 192 + ".txt", "text/plain", b"Notiz") for n in range(300)
+    )
+    stranger = Sender("terminal", "lena@example.org")
+    replies = await assistant.handle(stranger, "/wissen_vorschlagen Laden", files=files)
+    text = replies[0].text
+    assert "nicht übernommen (295 Dateien)" in text and "und 290 weitere" in text
+    assert "„005-" in text and "„009-" in text and "010-" not in text
+    assert len(text) < 1000, len(text)
