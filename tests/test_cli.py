@@ -395,3 +395,13 @@ def test_a_very_long_municipality_is_echoed_shortened_in_every_error_line(cli):
         assert result.stderr.count("\n") == 1 and len(result.stderr) < 200, (name, result.stderr)
         assert long[:60] in result.stderr and "…" in result.stderr, (name, result.stderr)
     assert shown in runs["search"].stderr
+
+
+def test_a_reminder_with_an_unknown_separator_is_one_german_line(cli):
+    for reminders in ("1 Tag;2 Stunden", "1 Tag/2 Std"):
+        bad = cli(
+            "events", "add", "--title", "X", "--start", "2099-06-10 10:00",
+            "--reminders", reminders,
+        )  # fmt: skip
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert f"„{reminders}“" in bad.stderr and "Traceback" not in bad.stderr

@@ -7,12 +7,15 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
+from io import StringIO
 
 import pytest
+from rich.console import Console
 
 from core.store.models import InboundMail, OutboxMessage
 from core.store.unit_of_work import Database
 from tests.test_grants_cli import OPEN, _apply
+from zukunftsraum.cli.tables import Column, table
 
 LONG_TITLE = (
     "Online-Werkstatt [2026]: Leerstand in Ortskernen aktivieren – Erfahrungen aus drei "
@@ -156,3 +159,16 @@ def test_added_items_name_their_state_in_german(cli):
     assert bad.returncode == 2 and "Unbekannte Art „party“" in bad.stderr
     entry = cli("knowledge", "add", "--title", "Leitfaden", "--link", "https://x.example")
     assert "(veröffentlicht)" in entry.stdout and "published" not in entry.stdout
+
+
+def test_control_characters_in_a_cell_never_reach_the_terminal():
+    rows = [{"name": "Eva\x1b[2J\x1b]0;x\x07 Roth\x9b31m\x00\x7f", "id": 1}]
+    columns = [Column("Nr.", lambda r: r["id"], wrap=False), Column("Name", lambda r: r["name"])]
+    for terminal in (False, True):
+        shown = StringIO()
+        Console(file=shown, width=80, force_terminal=terminal, color_system=None).print(
+            table(rows, columns)
+        )
+        text = shown.getvalue()
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), repr(text)
+        assert "Eva?[2J?]0;x? Roth?31m??" in text

@@ -256,7 +256,8 @@ async def test_many_attachments_give_at_most_five_suggestions_and_one_answer(
     ]
     assert text.count("Vielen Dank") == 1 and "Ihre 5 Vorschläge liegen" in text
     assert all(f"„Dorfentwicklung (bericht-{n:02})“ (Nr. " in text for n in range(1, 6))
-    assert "nicht übernommen (15 Dateien): „bericht-06.txt“" in text and "„bericht-20.txt“" in text
+    assert "nicht übernommen (15 Dateien): „bericht-06.txt“" in text
+    assert "„bericht-10.txt“ und 10 weitere." in text and "bericht-11" not in text
 
 
 async def test_a_single_attachment_takes_the_subjects_title(

@@ -282,9 +282,9 @@ async def test_the_file_sweep_lists_and_removes_files_off_the_event_loop(
         threads.append(threading.current_thread())
         return stored()
 
-    def removing(sha256):
+    def removing(sha256, **checks):
         threads.append(threading.current_thread())
-        remove(sha256)
+        return remove(sha256, **checks)
 
     monkeypatch.setattr(store, "stored", listing)
     monkeypatch.setattr(store, "remove", removing)
@@ -292,3 +292,43 @@ async def test_the_file_sweep_lists_and_removes_files_off_the_event_loop(
         assert await housekeeping.remove_unused_files(uow, services.knowledge, clock()) == 1
     assert len(threads) == 2 and threading.main_thread() not in threads
     assert not store.has(orphan) and store.has(kept.file_sha256)
+
+
+async def test_hundreds_of_long_file_names_are_not_all_repeated_to_a_stranger(assistant):
+    """300 attachments with 200-character names: the answer names five of them, each
+    shortened, and counts the rest."""
+    files = tuple(
+        IncomingFile(f"{n:03}-" + "x" * 192 + ".txt", "text/plain", b"Notiz") for n in range(300)
+    )
+    stranger = Sender("terminal", "lena@example.org")
+    replies = await assistant.handle(stranger, "/wissen_vorschlagen Laden", files=files)
+    text = replies[0].text
+    assert "nicht übernommen (295 Dateien)" in text and "und 290 weitere" in text
+    assert "„005-" in text and "„009-" in text and "010-" not in text
+    assert len(text) < 1000, len(text)
+
+
+async def test_a_file_reused_after_the_sweep_listed_it_is_not_removed(db, services, monkeypatch):
+    """The sweep lists an old orphan; before it removes it, a new suggestion stores the
+    same bytes (its entry not yet committed). ``put`` refreshes the write time, and the
+    sweep checks it again right before removing, so the file stays."""
+    from datetime import UTC, datetime
+
+    from core.knowledge import housekeeping
+
+    store = services.knowledge.files
+    data = b"Der alte Plan, neu vorgeschlagen."
+    orphan, _ = store.put(data)
+    old = datetime.now(UTC).timestamp() - 2 * 86400
+    os.utime(store.path(orphan), (old, old))
+    stored = store.stored
+
+    def listing_then_reused():
+        listed = list(stored())
+        assert store.put(data) == (orphan, False)  # reused between listing and removing
+        return listed
+
+    monkeypatch.setattr(store, "stored", listing_then_reused)
+    async with db.uow() as uow:
+        removed = await housekeeping.remove_unused_files(uow, services.knowledge, datetime.now(UTC))
+    assert removed == 0 and store.has(orphan)

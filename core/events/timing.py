@@ -47,20 +47,30 @@ _UNITS = {
     **dict.fromkeys(("woche", "wochen"), timedelta(weeks=1)),
 }
 _ONE = ("ein", "eine", "einen", "einer")
-_AMOUNT = re.compile(r"(\d{1,4}|einen|einer|eine|ein)\s*([a-z]+)\.?", re.IGNORECASE)
-_JOINS = re.compile(r"\s+(?:und\s+)?|\s*$", re.IGNORECASE)
+# ASCII digits only: \d and int() would also take Arabic-Indic or full-width digits.
+_AMOUNT = re.compile(r"([0-9]{1,4}|einen|einer|eine|ein)\s*([a-z]+)\.?", re.IGNORECASE)
+_AND = re.compile(r"\s+und\s+", re.IGNORECASE)
+_END = re.compile(r"\s*$")
+_SPACE = re.compile(r"\s+")
 EXAMPLE_REMINDERS = "7 Tage, 1 Tag, 2 Stunden"
 
 
 def parse_reminders(text: str) -> list[str]:
-    """The reminders of one event as written, separated by commas: German ("7 Tage,
-    1 Tag, 2 Stunden", "30 Minuten", "1 Woche") or ISO 8601 ("P7D,PT2H"). Returns the
-    offsets as ISO durations, distinct, longest first."""
-    items = [item.strip() for item in text.split(",")]
+    """The reminders of one event as written, separated by commas or line breaks: German
+    ("7 Tage, 1 Tag, 2 Stunden", "30 Minuten", "1 Woche", "1 Tag und 2 Stunden") or
+    ISO 8601 ("P7D,PT2H"). Returns the offsets as ISO durations, distinct, longest
+    first."""
+    items = [line.strip() for part in text.split(",") for line in part.splitlines() or [""]]
     if not any(items):
-        raise UserError.of("events.bad_reminder", value=text, example=EXAMPLE_REMINDERS)
+        raise _bad_reminder(text)
     offsets = {_reminder(item) for item in items if item}
     return [format_offset(o) for o in sorted(offsets, reverse=True)]
+
+
+def _bad_reminder(value: str) -> UserError:
+    return UserError.of(
+        "events.bad_reminder", value=german_format.echoed(value), example=EXAMPLE_REMINDERS
+    )
 
 
 def _reminder(item: str) -> timedelta:
@@ -68,20 +78,30 @@ def _reminder(item: str) -> timedelta:
         try:
             return parse_offset(item)
         except UserError:
-            raise UserError.of(
-                "events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS
-            ) from None
+            raise _bad_reminder(item) from None
     total, position = timedelta(0), 0
     while position < len(item):
         amount = _AMOUNT.match(item, position)
         unit = _UNITS.get(amount.group(2).lower()) if amount else None
         if amount is None or unit is None:
-            raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+            raise _bad_reminder(item)
         count = amount.group(1).lower()
         total += unit * (1 if count in _ONE else int(count))
-        position = _JOINS.match(item, amount.end()).end()  # type: ignore[union-attr]
+        joined = _AND.match(item, amount.end()) or _END.match(item, amount.end())
+        if joined is None:
+            space = _SPACE.match(item, amount.end())
+            if space and _AMOUNT.match(item, space.end()):
+                # "1 Tag 2 Stunden": most likely a forgotten comma, not one reminder of
+                # 26 hours; taking it either way would be a guess.
+                raise UserError.of(
+                    "events.reminder_without_comma",
+                    value=german_format.echoed(item),
+                    example=EXAMPLE_REMINDERS,
+                )
+            raise _bad_reminder(item)  # "1 Tag;2 Stunden", "1 Tag/2 Std"
+        position = joined.end()
     if not timedelta(0) < total <= MAX_OFFSET:
-        raise UserError.of("events.bad_reminder", value=item[:60], example=EXAMPLE_REMINDERS)
+        raise _bad_reminder(item)
     return total
 
 

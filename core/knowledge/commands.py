@@ -9,6 +9,7 @@ from pathlib import PurePath
 from core.kernel import arguments
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
+from core.kernel.german_format import echoed
 from core.kernel.grammar import Command
 from core.kernel.replies import Attachment, Choice, IncomingFile, Reply
 from core.kernel.texts import t
@@ -23,6 +24,7 @@ SHOWN = 5
 QUERY_MAX = 200
 SUMMARY_SHOWN = 300
 FILES_MAX = 5  # files taken from one message; more are named as not taken
+NAMES_SHOWN = 5  # of the files not taken, named; the rest are counted
 
 
 def _entry_id(args: str) -> int:
@@ -216,7 +218,13 @@ def screen_files(ctx: Ctx) -> tuple[list[IncomingFile], list[str]]:
         else:
             passed.append(file)
     if left:
-        names = ", ".join(f"„{clean_name(f.filename, f.content_type)}“" for f in left)
+        # A few names, each shortened: the answer goes to strangers too, and hundreds of
+        # long attachment names would make it tens of kilobytes.
+        names = ", ".join(
+            f"„{echoed(clean_name(f.filename, f.content_type))}“" for f in left[:NAMES_SHOWN]
+        )
+        if len(left) > NAMES_SHOWN:
+            names += " " + t("knowledge.files_not_taken_more", count=len(left) - NAMES_SHOWN)
         lines.append(t("knowledge.files_not_taken", max=FILES_MAX, count=len(left), names=names))
     return passed, lines
 

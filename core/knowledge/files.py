@@ -72,15 +72,34 @@ class FileStore:
                 except OSError:  # removed meanwhile
                     continue
 
-    def remove(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+    def remove(self, sha256: str, written_before: float | None = None) -> bool:
+        """Remove the file; with ``written_before`` only if it was last written (or
+        reused, see ``put``) before then, checked right before removing. Whether it went."""
+        target = self.path(sha256)
+        if written_before is not None:
+            try:
+                if target.stat().st_mtime >= written_before:
+                    return False
+            except FileNotFoundError:
+                return False
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store the bytes; returns their hash and whether this call wrote the file."""
         sha256 = content_hash(data)
         target = self.path(sha256)
         if target.is_file():
-            return sha256, False
+            # Reused: the new write time keeps the sweep from removing a file it listed
+            # as an old orphan before this caller's entry commits.
+            try:
+                os.utime(target)
+                return sha256, False
+            except FileNotFoundError:  # removed meanwhile: written afresh below
+                pass
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
         try:

@@ -23,10 +23,11 @@ async def remove_unused_files(uow: UnitOfWork, library: KnowledgeLibrary, now: d
     # service's event loop keeps answering meanwhile.
     stored = await asyncio.to_thread(lambda: list(library.files.stored()))
     unused = [sha256 for sha256, written in stored if sha256 not in used and written < before]
-    await asyncio.to_thread(_remove_all, library, unused)
-    return len(unused)
+    return await asyncio.to_thread(_remove_all, library, unused, before)
 
 
-def _remove_all(library: KnowledgeLibrary, hashes: list[str]) -> None:
-    for sha256 in hashes:
-        library.files.remove(sha256)
+def _remove_all(library: KnowledgeLibrary, hashes: list[str], before: float) -> int:
+    # The write time is checked again at each file: one reused since the listing
+    # (``FileStore.put`` refreshes it) may belong to an entry committed since the used
+    # hashes were read.
+    return sum(library.files.remove(sha256, written_before=before) for sha256 in hashes)

@@ -11,9 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 NONE = -1
-# Ids below this are kept in the column (at most 4 bytes x this, 256 MB, in the worst case
-# of one post with such an id; a sequence reaches it only after 64 million posts).
+# Ids below this may be kept in the column (4 bytes each; a sequence reaches it only
+# after 64 million posts).
 DENSE_IDS = 1 << 26
+# The column grows to an id only while ids are dense: below this many times the number
+# of posts plus a headroom (256 KB of column). One far-off id such as 2^26 - 1 would
+# otherwise cost 256 MB; it goes to the dictionary until enough posts follow.
+DENSE_SHARE = 4
+DENSE_HEADROOM = 1 << 16
 
 
 class SlotMap:
@@ -37,13 +42,21 @@ class SlotMap:
     def __setitem__(self, post_id: int, slot: int) -> None:
         if self.get(post_id) is None:
             self._count += 1
-        if not 0 <= post_id < DENSE_IDS:
+        if 0 <= post_id < self._dense.size:
+            self._dense[post_id] = slot
+            return
+        dense_enough = post_id < min(DENSE_IDS, DENSE_SHARE * self._count + DENSE_HEADROOM)
+        if post_id < 0 or not dense_enough:
             self._sparse[post_id] = slot
             return
-        if post_id >= self._dense.size:
-            grown = np.full(max(post_id + 1, 2 * self._dense.size, 1024), NONE, dtype=np.int32)
-            grown[: self._dense.size] = self._dense
-            self._dense = grown
+        size = min(max(post_id + 1, 2 * self._dense.size, 1024), DENSE_IDS)
+        grown = np.full(size, NONE, dtype=np.int32)
+        grown[: self._dense.size] = self._dense
+        self._dense = grown
+        # Ids kept in the dictionary while the column was shorter move into it, so that
+        # ``get`` finds every id below the column's size there.
+        for moved in [i for i in self._sparse if 0 <= i < size]:
+            self._dense[moved] = self._sparse.pop(moved)
         self._dense[post_id] = slot
 
     def pop(self, post_id: int) -> int | None:

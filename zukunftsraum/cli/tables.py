@@ -31,8 +31,14 @@ class Column:
     min_width: int | None = None  # the column to keep readable when space is short
 
 
+# C0, DEL and C1 control characters left after whitespace is folded: a name with
+# "\x1b[2J" or "\x9b..." must not reach the operator's terminal as a command.
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], "?")
+
+
 def _text(value: object, limit: int | None) -> str:
     text = "–" if value is None or value == "" else " ".join(str(value).split())
+    text = text.translate(_CONTROLS)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
