@@ -210,17 +210,16 @@ async def sweep_member_digests(
     await index.refresh(uow)
     previous = await last_runs(uow, "member")
     runs = queued = 0
-    due = [
-        member
-        for member in await _readers(uow)
-        if manual
-        or (last := previous.get(member.id)) is None
-        or aware(last.covered_until) < member_slot(member.digest, now, schedule)
-    ]
-    inputs = await reader_inputs(uow, [member.id for member in due])
-    for member in due:
-        last = previous.get(member.id)
+    # Each due reader with the slot it is due for, chosen before anything else is read.
+    due = []
+    for member in await _readers(uow):
         slot = member_slot(member.digest, now, schedule)
+        last = previous.get(member.id)
+        if manual or last is None or aware(last.covered_until) < slot:
+            due.append((member, slot))
+    inputs = await reader_inputs(uow, [member.id for member, _ in due])
+    for member, slot in due:
+        last = previous.get(member.id)
         if last is not None:
             since = aware(last.covered_until)
         else:
