@@ -63,8 +63,7 @@ def parse_reminders(text: str) -> list[str]:
     items = [line.strip() for part in text.split(",") for line in part.splitlines() or [""]]
     if not any(items):
         raise _bad_reminder(text)
-    offsets = {_reminder(item) for item in items if item}
-    return [format_offset(o) for o in sorted(offsets, reverse=True)]
+    return _longest_first({_reminder(item) for item in items if item})
 
 
 def _bad_reminder(value: str) -> UserError:
@@ -111,7 +110,10 @@ def format_offset(value: timedelta) -> str:
 
 def normalise_offsets(texts) -> list[str]:
     """Valid, distinct offsets, longest first."""
-    offsets = {parse_offset(text) for text in texts if str(text).strip()}
+    return _longest_first({parse_offset(text) for text in texts if str(text).strip()})
+
+
+def _longest_first(offsets: set[timedelta]) -> list[str]:
     return [format_offset(o) for o in sorted(offsets, reverse=True)]
 
 
