@@ -40,7 +40,7 @@ from rank_bm25 import BM25Okapi
 
 from benchmarks.bench_matching_speed import PostGenerator
 from core.knowledge.search import GOOD, EntryDoc, KnowledgeEngine, Query
-from core.matching.semantic import UniversalSentenceEncoder, post_text, quantize
+from core.matching.semantic import SentenceEncoder, post_text, quantize
 
 DATA = Path(__file__).resolve().parent / "data"
 K = 5
@@ -233,7 +233,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f}")
-    encoder = UniversalSentenceEncoder()
+    encoder = SentenceEncoder()
     encoder.encode(["Bürgerbus"])
     if args.only in (None, "quality"):
         quality(encoder)

@@ -49,7 +49,7 @@ from core.exchange.match_index import MatchIndex, post_doc
 from core.matching import MatchEngine, PostDoc
 from core.matching.engine import LEXICAL, SEMANTIC, Fusion
 from core.matching.normalize import tokenize
-from core.matching.semantic import UniversalSentenceEncoder
+from core.matching.semantic import SentenceEncoder
 from core.matching.stemming import stem
 from core.matching.stopwords import STOP_WORDS
 from core.store.unit_of_work import Database
@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--tuning", nargs="*", type=Path, default=[DEFAULT_GOLD])
     parser.add_argument("--no-cli", action="store_true", help="skip the import/export run")
     args = parser.parse_args()
-    encoder = UniversalSentenceEncoder()
+    encoder = SentenceEncoder()
     started = time.perf_counter()
     test = with_vectors(load_gold(*args.test), encoder)
     encode_s = time.perf_counter() - started

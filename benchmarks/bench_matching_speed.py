@@ -31,7 +31,7 @@ import numpy as np
 from core.matching import MatchEngine, PostDoc
 from core.matching.analysis import LEXICON_PATH
 from core.matching.compounds import load_lexicon
-from core.matching.semantic import DIM, UniversalSentenceEncoder, post_text, quantize
+from core.matching.semantic import DIM, SentenceEncoder, post_text, quantize
 from core.matching.stopwords import FUNCTION_WORDS
 from core.matching.thesaurus import load_thesaurus, member_words
 
@@ -100,7 +100,7 @@ class PostGenerator:
 
 def encoding_cost(generator: PostGenerator, count: int = 200) -> tuple[float, float, float]:
     """Load time of the model, ms per post in batches and ms for one post alone."""
-    encoder = UniversalSentenceEncoder()
+    encoder = SentenceEncoder()
     texts = [post_text(p.title, p.body) for p in (generator.post(-i, False) for i in range(count))]
     t0 = time.perf_counter()
     encoder.encode(texts[:1])

@@ -49,9 +49,9 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 async def build(url: str, posts: int) -> None:
-    from core.matching.semantic import UniversalSentenceEncoder
+    from core.matching.semantic import SentenceEncoder
 
-    model = UniversalSentenceEncoder().model_id
+    model = SentenceEncoder().model_id
     db = Database(url)
     await upgrade(db)
     await ensure_municipalities(db)

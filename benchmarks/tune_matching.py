@@ -29,7 +29,7 @@ from benchmarks.matching_eval import (
     signals,
     with_vectors,
 )
-from core.matching.semantic import UniversalSentenceEncoder
+from core.matching.semantic import SentenceEncoder
 
 
 def line(name: str, f: MemberFigures) -> str:
@@ -57,7 +57,7 @@ def main() -> None:
     if any(p.resolve() in frozen for p in args.gold):
         raise SystemExit("The frozen test parts are never used for tuning.")
     started = time.perf_counter()
-    gold = with_vectors(load_gold(*args.gold), UniversalSentenceEncoder())
+    gold = with_vectors(load_gold(*args.gold), SentenceEncoder())
     requests = [r.id for r in gold.requests]
     print(
         f"{len(gold.offers)} offers, {len(requests)} requests "

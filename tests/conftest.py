@@ -23,7 +23,7 @@ from core.feature_set import make_services
 from core.kernel.context import Sender, Services
 from core.knowledge.files import FileStore
 from core.knowledge.library import KnowledgeLibrary
-from core.matching.semantic import StoredEncoder, UniversalSentenceEncoder, use_encoder
+from core.matching.semantic import SentenceEncoder, StoredEncoder, use_encoder
 from core.municipalities.directory import MunicipalityIndex, bundled_index
 from core.municipalities.reference import _row
 from core.store.unit_of_work import Database
@@ -53,7 +53,7 @@ EMBEDDINGS = DATA / "embeddings.npz"
 
 @pytest.fixture(scope="session", autouse=True)
 def stored_embeddings():
-    encoder = StoredEncoder(EMBEDDINGS, UniversalSentenceEncoder)
+    encoder = StoredEncoder(EMBEDDINGS, SentenceEncoder)
     if not EMBEDDINGS.exists():
         encoder.encode(["Bürgerbus"])  # load the real model now, not inside a timed wait
     use_encoder(encoder)

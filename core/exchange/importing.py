@@ -12,6 +12,7 @@ is finished by running it again.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,7 +172,7 @@ async def import_posts(
     checked, external_ids, result = await _check_posts(db, list(read_rows(path)))
     for start in range(0, len(checked), WRITE_BATCH):
         batch = checked[start : start + WRITE_BATCH]
-        vectors = index.encode([_text(item.post) for item in batch])
+        vectors = await asyncio.to_thread(index.encode, [_text(item.post) for item in batch])
         if encoding:
             encoding(len(batch))
         async with db.uow() as uow:

@@ -289,7 +289,10 @@ class MatchIndex:
                 result[post.id] = vector
         for start in range(0, len(missing), BATCH):
             batch = missing[start : start + BATCH]
-            encoded = quantize(self.encoder.encode([embedded_text(p) for p in batch]))
+            # The model's work runs beside the event loop (it releases the GIL): tens of
+            # milliseconds per post that members' answers need not wait for.
+            texts = [embedded_text(p) for p in batch]
+            encoded = quantize(await asyncio.to_thread(self.encoder.encode, texts))
             for post, vector in zip(batch, encoded, strict=True):
                 await uow.posts.save_embedding(
                     post.id, model, keys[post.id], vector.tobytes(), stored.get(post.id)

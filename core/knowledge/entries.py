@@ -3,6 +3,7 @@ publish, withdraw or decline it, and find entries for a member's words."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -136,7 +137,9 @@ async def add_entry(
     by whoever sends the same bytes.
     """
     new = await prepare(uow, library, new)
-    vector, model = library.index.vector(new.title, new.summary, new.topics)
+    vector, model = await asyncio.to_thread(
+        library.index.vector, new.title, new.summary, new.topics
+    )
     entry = KnowledgeEntry(
         title=new.title,
         summary=new.summary.strip(),

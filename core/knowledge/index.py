@@ -5,6 +5,7 @@ out of timestamp order)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -64,7 +65,7 @@ class KnowledgeIndex:
         await self.refresh(uow)
         if not len(self.engine):
             return []
-        vector = self.encoder.encode([text])[0]
+        vector = (await asyncio.to_thread(self.encoder.encode, [text]))[0]
         return self.engine.search(Query(text, vector, tuple(exclude)), k)
 
 
