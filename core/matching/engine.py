@@ -64,7 +64,9 @@ class Fusion:
 
 # Chosen by 5-fold cross-validation on the tuning part of the labelled set
 # (benchmarks/tune_matching.py; the frozen test part was not used, see benchmarks/README.md).
-SEMANTIC = Fusion(weight=0.6, floor=0.0, propose=0.40, suggest=0.20)
+SEMANTIC = Fusion(
+    weight=0.6, floor=0.0, propose=0.50, suggest=0.50, at_least=2, at_least_floor=0.05
+)
 # For posts without an embedding (a digest's keyword interests): the word coverage alone,
 # with the bars chosen before the minimum list was tried.
 LEXICAL = Fusion(weight=0.0, floor=0.0, propose=0.67, suggest=0.27)
