@@ -89,7 +89,8 @@ class Expansions:
     def rows(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = np.frombuffer(self._parts, dtype=np.int32).reshape(-1, MAX_PARTS)
         groups = np.frombuffer(self._groups, dtype=np.int32).reshape(-1, MAX_GROUPS)
-        return parts[term_ids], groups[term_ids]
+        # take() is several times faster than fancy indexing on rows of a 2-d array.
+        return np.take(parts, term_ids, axis=0), np.take(groups, term_ids, axis=0)
 
 
 def pair_scores(
@@ -131,7 +132,9 @@ def _candidate_coverage(
     in_query = np.zeros(index.term_count + 1, dtype=bool)
     in_query[query_term_ids] = True
     parts, groups = expansions.rows(ids)
-    credit = _credit(in_query[ids], in_query[groups].any(axis=1), in_query[parts].any(axis=1))
+    credit = _credit(
+        in_query[ids], _any_row(np.take(in_query, groups)), _any_row(np.take(in_query, parts))
+    )
     answered = np.bincount(owner, weights * credit, slot_count)
     return _share(answered, np.bincount(owner, weights, slot_count))
 
@@ -159,9 +162,18 @@ def _query_coverage(
     present[owner[hit], column[ids[hit]]] = True
     present[:, wanted.size] = False  # the column of absent and padding terms
     exact = present[:, column[word_ids]]
-    by_group = present[:, column[group_ids]].any(axis=2)
-    by_part = present[:, column[part_ids]].any(axis=2)
+    by_group = _any_row(present[:, column[group_ids]])
+    by_part = _any_row(present[:, column[part_ids]])
     return _share(_credit(exact, by_group, by_part) @ weights, np.full(slot_count, weights.sum()))
+
+
+def _any_row(flags: np.ndarray) -> np.ndarray:
+    """any() over the last axis, which holds a few parts or groups: or-ing the columns is
+    several times faster than numpy's reduction along so short an axis."""
+    found = flags[..., 0].copy()
+    for column in range(1, flags.shape[-1]):
+        found |= flags[..., column]
+    return found
 
 
 def _credit(exact: np.ndarray, by_group: np.ndarray, by_part: np.ndarray) -> np.ndarray:

@@ -359,11 +359,16 @@ class MatchEngine:
         if reference <= 0.0:
             return np.zeros(0, dtype=np.int64)
         scores[~eligible] = 0.0
-        if deferred:
-            shortlist = _top_slots(scores, 1e-9, max(DEFERRED_POOL, 3 * k))
-            self._index.complete(scores, shortlist, deferred)
-        pool = _top_slots(scores, 1e-9, max(CANDIDATE_POOL, 3 * k))
-        return np.sort(pool).astype(np.int64)
+        limit = max(CANDIDATE_POOL, 3 * k)
+        if not deferred:
+            return np.sort(_top_slots(scores, 1e-9, limit)).astype(np.int64)
+        shortlist = _top_slots(scores, 1e-9, max(DEFERRED_POOL, limit))
+        self._index.complete(scores, shortlist, deferred)
+        # Every slot of the short list scored at least as high as every slot outside it
+        # before the deferred terms were added, and adding only raised them: the best
+        # `limit` of all slots are among them, and only they need to be ranked again.
+        best = _top_slots(scores[shortlist], 1e-9, limit)
+        return np.sort(shortlist[best]).astype(np.int64)
 
     def _eligible(
         self, other_code: int, municipality_ags: str | None, exclude: Collection[int] = ()
