@@ -231,3 +231,9 @@ def test_real_model_runs_offline_and_tells_paraphrase_from_near_miss():
     request, offer, near_miss = encoder.encode([NO_LICENCE, MITFAHRBANK, BUS_PROCUREMENT])
     assert np.isclose(np.linalg.norm(offer), 1.0, atol=1e-3)
     assert float(request @ offer) > float(request @ near_miss) + 0.1
+    # More texts than the model takes in one run: the same vectors, in the given order.
+    from core.matching.semantic import MODEL_RUN
+
+    texts = [NO_LICENCE, MITFAHRBANK, BUS_PROCUREMENT] * (MODEL_RUN // 3 + 1)
+    assert len(texts) > MODEL_RUN
+    assert np.allclose(encoder.encode(texts)[-3:], [request, offer, near_miss], atol=1e-4)
