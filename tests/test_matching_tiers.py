@@ -48,15 +48,21 @@ async def matches(db) -> list[Match]:
         return list((await uow.session.scalars(select(Match))).unique().all())
 
 
+async def offer_then_request(person, offer: str, request: str):
+    """Anna (Prenzlau) offers, then Ben (Zschopau) seeks; both as members would, in the chat."""
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {offer}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {request}")
+    return anna, ben
+
+
 async def test_request_sharing_no_word_finds_the_offer(person, db):
     """The issue's example: at least Vielleicht passend, with a reason that is true."""
     assert not words(MITFAHRBANK) & words(NO_LICENCE)  # not one word in common
-    anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
-    await anna.say(f"/biete {MITFAHRBANK}")
-    ben = person("ben@example.org")
-    await ben.register("Ben Wagner", "Zschopau")
-    await ben.say(f"/suche {NO_LICENCE}")
+    _, ben = await offer_then_request(person, MITFAHRBANK, NO_LICENCE)
     assert "Mitfahrbänke" in ben.text, ben.text
     assert "Warum vielleicht: Mobilität" in ben.text  # what the pair rests on
     (match,) = await matches(db)
@@ -65,12 +71,7 @@ async def test_request_sharing_no_word_finds_the_offer(person, db):
 
 async def test_looser_request_sharing_no_word_finds_the_offer_as_maybe(person, db):
     assert not words(MITFAHRBANK) & words(RURAL_NO_BUS)
-    anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
-    await anna.say(f"/biete {MITFAHRBANK}")
-    ben = person("ben@example.org")
-    await ben.register("Ben Wagner", "Zschopau")
-    await ben.say(f"/suche {RURAL_NO_BUS}")
+    anna, ben = await offer_then_request(person, MITFAHRBANK, RURAL_NO_BUS)
 
     assert "Vielleicht passend" in ben.text and "Mitfahrbänke" in ben.text, ben.text
     suggestion = next(r for r in ben.last if r.ref and r.ref.startswith("match:"))
@@ -102,24 +103,14 @@ async def test_looser_request_sharing_no_word_finds_the_offer_as_maybe(person, d
 
 
 async def test_near_miss_sharing_only_words_is_no_vorschlag(person, db):
-    anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
-    await anna.say(f"/biete {BUS_PROCUREMENT}")
-    ben = person("ben@example.org")
-    await ben.register("Ben Wagner", "Zschopau")
-    await ben.say(f"/suche {SENIOR_MOBILITY}")
+    _, ben = await offer_then_request(person, BUS_PROCUREMENT, SENIOR_MOBILITY)
     assert "Ja, gern" not in ben.text
     assert all(m.status != "proposed" for m in await matches(db))
     assert await outbox(db) == []
 
 
 async def test_suggestion_is_seen_only_by_its_side_and_can_be_declined(person, db):
-    anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
-    await anna.say(f"/biete {MITFAHRBANK}")
-    ben = person("ben@example.org")
-    await ben.register("Ben Wagner", "Zschopau")
-    await ben.say(f"/suche {RURAL_NO_BUS}")
+    anna, ben = await offer_then_request(person, MITFAHRBANK, RURAL_NO_BUS)
     (match,) = await matches(db)
     await anna.say(f"/anfragen {match.id}")
     assert f"Nr. {match.id}" in anna.text  # unknown to Anna
@@ -171,12 +162,7 @@ async def test_restart_reads_embeddings_and_a_new_model_encodes_again(
 ):
     from core.exchange.match_index import MatchIndex
 
-    anna = person("anna@example.org")
-    await anna.register("Anna Schmidt", "Prenzlau")
-    await anna.say(f"/biete {MITFAHRBANK}")
-    ben = person("ben@example.org")
-    await ben.register("Ben Wagner", "Zschopau")
-    await ben.say(f"/suche {NO_LICENCE}")
+    await offer_then_request(person, MITFAHRBANK, NO_LICENCE)
 
     same = CountingEncoder(stored_embeddings)
     restarted = MatchIndex(encoder=same)
