@@ -50,3 +50,32 @@ def test_centred_vectors_are_unit_vectors_and_differ_from_the_model_s():
     shifted = centred(raw)
     assert np.allclose(np.linalg.norm(shifted, axis=1), 1.0, atol=1e-5)
     assert not np.allclose(shifted, raw)
+
+
+def test_one_text_waits_for_one_run_of_a_long_batch_not_for_all_of_it():
+    import threading
+    import time
+
+    from core.matching.semantic import MODEL_RUN, SentenceEncoder
+
+    class SlowModel:
+        """Stands in for the loaded model: each run takes a while."""
+
+        def query(self, texts):
+            time.sleep(0.05)
+            return CountingEncoder().encode(texts)
+
+    encoder = SentenceEncoder()
+    encoder._model = SlowModel()
+    finished: dict[str, float] = {}
+
+    def encode(name: str, count: int) -> None:
+        encoder.encode([name] * count)
+        finished[name] = time.perf_counter()
+
+    batch = threading.Thread(target=encode, args=("import", 6 * MODEL_RUN))
+    batch.start()
+    time.sleep(0.02)  # the batch's first run is under way
+    encode("post", 1)
+    batch.join()
+    assert finished["post"] < finished["import"]

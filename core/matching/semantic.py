@@ -15,7 +15,8 @@ import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -97,9 +98,10 @@ class SentenceEncoder:
         self._model = None
         # Two threads encoding at once would otherwise both load the model.
         self._loading = threading.Lock()
-        # One encoding at a time: the engine is given one thread, and encodings started
-        # together (a post and a knowledge entry) would otherwise take the second core too.
-        self._running = threading.Lock()
+        # One run of the model at a time: the engine is given one thread, and encodings
+        # started together (a post and a knowledge entry) would otherwise take the second
+        # core too.
+        self._running = Turns()
 
     def _load(self) -> None:
         from core.matching.memory import give_back_free_memory
@@ -127,12 +129,37 @@ class SentenceEncoder:
         if self._model is None:
             self._load()
         texts = list(texts)
-        with self._running:
-            runs = [
-                np.asarray(self._model.query(texts[i : i + MODEL_RUN]), dtype=np.float32)
-                for i in range(0, len(texts), MODEL_RUN)
-            ]
-        return np.concatenate(runs).reshape(-1, DIM)
+        runs = []
+        for start in range(0, len(texts), MODEL_RUN):
+            # Taken per run, so a member's one post waits for one run of a long batch
+            # (at most MODEL_RUN texts), not for all of it.
+            with self._running.turn():
+                runs.append(self._model.query(texts[start : start + MODEL_RUN]))
+        return np.concatenate([np.asarray(r, dtype=np.float32) for r in runs]).reshape(-1, DIM)
+
+
+class Turns:
+    """One holder at a time, in the order they asked. A plain lock is not fair: a batch
+    that gives it back between its runs takes it again at once, and a member's post would
+    wait for the whole batch."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._issued = 0
+        self._serving = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._changed:
+            ticket = self._issued
+            self._issued += 1
+            self._changed.wait_for(lambda: self._serving == ticket)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving += 1
+                self._changed.notify_all()
 
 
 def centred(raw: np.ndarray) -> np.ndarray:
