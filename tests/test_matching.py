@@ -422,6 +422,40 @@ def test_deferred_frequent_terms_give_the_same_top_results(monkeypatch):
     assert [c.score for c in deferred] == pytest.approx([c.score for c in exact], abs=2e-4)
 
 
+def test_candidate_pool_from_the_completed_short_list_is_the_best_of_all_slots(monkeypatch):
+    """The BM25 pool is taken from the short list the deferred terms were added to: the same
+    scores as ranking every slot again, when the short list is really shorter than the
+    slots that score."""
+    import numpy as np
+
+    import core.matching.bm25_index as bm25_index
+    import core.matching.engine as engine_module
+    from core.matching.terms import query_terms
+
+    monkeypatch.setattr(bm25_index, "DEFER_MIN_DF", 1)
+    monkeypatch.setattr(engine_module, "DEFER_SHARE", 0.5)
+    monkeypatch.setattr(engine_module, "DEFERRED_POOL", 40)
+    monkeypatch.setattr(engine_module, "CANDIDATE_POOL", 15)
+    engine = MatchEngine(threshold=0.0)
+    for i in range(300):
+        words = ["Mitfahrbank"] if i % 3 == 0 else ["Bürgerbus"] if i % 3 == 1 else []
+        words += ["Dorf", "Fahrplan"] if i % 2 else ["Dorf"]
+        engine.upsert(offer(i, " ".join(words), f"Ortsteil Nummer{i % 13}"))
+    query = request(1000, "Mitfahrbank Bürgerbus im Dorf", "Fahrplan und Ortsteil Nummer3")
+    weights = query_terms(engine._analyzer.analyze(query.title, query.body, query.topics))
+    eligible = engine._eligible(engine_module._kind_code("offer"), None)
+    for k in (3, 5, 20):
+        scores, _, deferred = engine._index.score(weights, 0.5)
+        assert deferred
+        scores[~eligible] = 0.0
+        shortlist = engine_module._top_slots(scores, 1e-9, max(40, 3 * k))
+        assert shortlist.size < np.count_nonzero(scores >= 1e-9)  # really cut
+        engine._index.complete(scores, shortlist, deferred)
+        everything = engine_module._top_slots(scores, 1e-9, max(15, 3 * k))
+        pool = engine._bm25_pool(eligible, weights, k)
+        assert sorted(scores[pool].tolist()) == sorted(scores[everything].tolist())
+
+
 # --- acceptance example: a short offer that is entirely about the request's main topic ---
 
 BUERGERBUS_SHORT = offer(

@@ -222,4 +222,5 @@ def test_real_model_runs_offline_and_tells_paraphrase_from_near_miss():
 
     texts = [NO_LICENCE, MITFAHRBANK, BUS_PROCUREMENT] * (MODEL_RUN // 3 + 1)
     assert len(texts) > MODEL_RUN
-    assert np.allclose(encoder.encode(texts)[-3:], [request, offer, near_miss], atol=1e-4)
+    expected = [request, offer, near_miss] * (MODEL_RUN // 3 + 1)
+    assert np.allclose(encoder.encode(texts), expected, atol=1e-4)

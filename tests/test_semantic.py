@@ -54,28 +54,68 @@ def test_centred_vectors_are_unit_vectors_and_differ_from_the_model_s():
 
 def test_one_text_waits_for_one_run_of_a_long_batch_not_for_all_of_it():
     import threading
-    import time
 
     from core.matching.semantic import MODEL_RUN, SentenceEncoder
 
-    class SlowModel:
-        """Stands in for the loaded model: each run takes a while."""
+    asked = threading.Event()  # the post has asked for its turn
+    runs: list[list[str]] = []
+
+    class HeldModel:
+        """Stands in for the loaded model; its first run lasts until the post has asked."""
 
         def query(self, texts):
-            time.sleep(0.05)
+            if not runs:
+                assert asked.wait(10)
+            runs.append(list(texts))
             return CountingEncoder().encode(texts)
 
     encoder = SentenceEncoder()
-    encoder._model = SlowModel()
-    finished: dict[str, float] = {}
-
-    def encode(name: str, count: int) -> None:
-        encoder.encode([name] * count)
-        finished[name] = time.perf_counter()
-
-    batch = threading.Thread(target=encode, args=("import", 6 * MODEL_RUN))
+    encoder._model = HeldModel()
+    batch = threading.Thread(
+        target=encoder.encode, args=(["import"] * (6 * MODEL_RUN),), daemon=True
+    )
     batch.start()
-    time.sleep(0.02)  # the batch's first run is under way
-    encode("post", 1)
-    batch.join()
-    assert finished["post"] < finished["import"]
+    while not runs and not encoder._running._issued:  # the batch holds its first turn
+        threading.Event().wait(0.001)
+    post = threading.Thread(target=encoder.encode, args=(["post"],), daemon=True)
+    post.start()
+    while encoder._running._issued < 2:  # the post waits for its turn
+        threading.Event().wait(0.001)
+    asked.set()
+    post.join(10)
+    batch.join(10)
+    assert not batch.is_alive() and not post.is_alive()
+    assert runs[1] == ["post"] and len(runs) == 7
+
+
+def test_an_interrupted_wait_does_not_block_the_turns_after_it():
+    import threading
+
+    from core.matching.semantic import Turns
+
+    turns = Turns()
+    wait_for = turns._changed.wait_for
+
+    def interrupted_for_one_thread(predicate, timeout=None):
+        if threading.current_thread().name == "interrupted":
+            raise KeyboardInterrupt  # as Ctrl-C arrives in a waiting command
+        return wait_for(predicate, timeout)
+
+    turns._changed.wait_for = interrupted_for_one_thread
+    seen = []
+
+    def take_turn() -> None:
+        try:
+            with turns.turn():
+                seen.append(threading.current_thread().name)
+        except KeyboardInterrupt:
+            seen.append("gave up")
+
+    with turns.turn():
+        gives_up = threading.Thread(target=take_turn, name="interrupted", daemon=True)
+        gives_up.start()
+        gives_up.join(10)
+    later = threading.Thread(target=take_turn, name="later", daemon=True)
+    later.start()
+    later.join(10)
+    assert seen == ["gave up", "later"]

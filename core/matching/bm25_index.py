@@ -263,7 +263,9 @@ class InvertedIndex:
         deferred: list[tuple[int, float]] = []
         budget = defer_share * reference
         for factor, term_id in weighted:
-            if factor <= budget and self._df[term_id] >= DEFER_MIN_DF:
+            # Only terms that add (factor >= 0) are deferred: the engine's candidate pool
+            # relies on the deferred terms raising scores, never lowering them.
+            if 0.0 <= factor <= budget and self._df[term_id] >= DEFER_MIN_DF:
                 budget -= factor
                 deferred.append((term_id, factor))
                 continue

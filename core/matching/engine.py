@@ -366,7 +366,8 @@ class MatchEngine:
         self._index.complete(scores, shortlist, deferred)
         # Every slot of the short list scored at least as high as every slot outside it
         # before the deferred terms were added, and adding only raised them: the best
-        # `limit` of all slots are among them, and only they need to be ranked again.
+        # `limit` of all slots are among them (up to ties at the edge), and only they need
+        # to be ranked again.
         best = _top_slots(scores[shortlist], 1e-9, limit)
         return np.sort(shortlist[best]).astype(np.int64)
 

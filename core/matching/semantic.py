@@ -147,19 +147,34 @@ class Turns:
         self._changed = threading.Condition()
         self._issued = 0
         self._serving = 0
+        # Turns whose waiting was interrupted (Ctrl-C in a command): skipped, or every
+        # later turn would wait for them for ever.
+        self._abandoned: set[int] = set()
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         with self._changed:
             ticket = self._issued
             self._issued += 1
-            self._changed.wait_for(lambda: self._serving == ticket)
+            try:
+                self._changed.wait_for(lambda: self._serving == ticket)
+            except BaseException:
+                self._abandoned.add(ticket)
+                self._next()
+                raise
         try:
             yield
         finally:
             with self._changed:
                 self._serving += 1
-                self._changed.notify_all()
+                self._next()
+
+    def _next(self) -> None:
+        """Pass over abandoned turns and wake the waiters (the condition is held)."""
+        while self._serving in self._abandoned:
+            self._abandoned.remove(self._serving)
+            self._serving += 1
+        self._changed.notify_all()
 
 
 def centred(raw: np.ndarray) -> np.ndarray:
