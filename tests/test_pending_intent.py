@@ -54,6 +54,46 @@ async def test_newcomer_search_is_posted_after_registration_in_the_chat(person, 
     assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
 
 
+async def test_command_in_the_middle_of_registration_keeps_the_answers_given(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    await eva.say("Eva Roth")
+    await eva.say("Templin")
+    assert "in welcher Funktion" in eva.text
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    # Kept for later, and the registration goes on at the question it was at.
+    assert "merke ich mir" in eva.text and "Templin" in eva.text
+    assert "Wie heißen Sie" not in eva.text
+    await eva.say("/biete Unser Bürgerbus-Konzept")  # the newest request is the one kept
+    await eva.say(eva.choice("Bürgermeister"))
+    await eva.say(eva.choice("stimme zu"))
+    assert "Willkommen, Eva Roth" in eva.text and "Ich erledige jetzt" in eva.text
+    assert await _posts(db) == [("offer", "Unser Bürgerbus-Konzept")]
+
+
+async def test_help_in_the_middle_of_registration_leaves_it_running(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    await eva.say("Eva Roth")
+    await eva.say("/hilfe")
+    assert "/biete" in eva.text
+    assert "Für welche Kommune" in eva.last[-1].text  # and the question it was at
+    await eva.say("Templin")
+    assert "in welcher Funktion" in eva.text
+
+
+async def test_invited_member_s_second_command_before_consent_asks_for_consent_again(
+    person, db, clock
+):
+    await _imported(db, clock, "anna@example.org")
+    anna = person("anna@example.org")
+    await anna.say("/suche Erfahrungen mit einem Dorfladen")
+    await anna.say(f"/biete {OFFER}")
+    assert "sobald Sie zugestimmt haben" in anna.text and "Stimmen Sie zu?" in anna.text
+    await anna.say(anna.choice("stimme zu"))
+    assert await _posts(db) == [("offer", OFFER)]
+
+
 async def test_refused_consent_drops_the_pending_offer(person, db, clock):
     await _imported(db, clock, "anna@example.org")
     anna = person("anna@example.org")

@@ -88,10 +88,12 @@ async def test_help_is_answered_while_background_work_holds_the_gate(db, assista
 
 
 async def test_help_that_ends_a_dialogue_still_writes(db, person):
-    """A command ends the sender's open dialogue, which is a write: /hilfe then goes through
-    the ordinary transaction and the dialogue is gone."""
-    anna = person("anna")
-    await anna.say("/start")  # the registration asks for the name
+    """A command ends a member's open dialogue, which is a write: /hilfe then goes through
+    the ordinary transaction and the dialogue is gone. (A registration under way is left
+    running: tests/test_pending_intent.py.)"""
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/biete")  # asks what she offers
     async with db.uow() as uow:
         assert await uow.dialogues.get(anna.sender.key) is not None
     await anna.say("/hilfe")

@@ -184,31 +184,53 @@ class Assistant:
         command = parsed.command
         if command is None or not command.available_in(ctx.sender.channel):
             return self._unknown(ctx, parsed)
+        unregistered = ctx.member is None or ctx.member.consent_at is None
+        if command.needs_member and unregistered:
+            return await self._before_registration(ctx, command, parsed.args)
+        if command.reads_only and unregistered:
+            # /hilfe in the middle of registration: answered, and the registration goes on.
+            return await self._beside_registration(ctx, await command.handler(ctx, parsed.args))
         # A new command leaves any unfinished dialogue; /loeschen reads its own question first.
         if command.name not in ("abbrechen", "loeschen"):
             await ctx.end()
-        if command.needs_member:
-            # What the member asked for is kept and carried out once they are registered.
-            pending = _worth_keeping(command, parsed.args)
-            if ctx.member is None or ctx.member.consent_at is None:
-                files: list[dict] = []
-                refused: list[str] = []
-                if pending and command.takes_files:
-                    if command.check_files is not None and ctx.files:
-                        passed, refused = command.check_files(ctx)
-                        ctx.files = tuple(passed)
-                    files = self._park(ctx)
-                if ctx.member is None:
-                    reply = await member_dialogues.start_registration(ctx, pending, files)
-                else:
-                    reply = await member_dialogues.ask_consent(ctx, pending, files)
-                # The same lines a member gets for the files refused, before the registration.
-                return [Reply("\n\n".join(refused)), reply] if refused else reply
         if command.staff_only and not (ctx.member and ctx.member.is_staff):
             return Reply(t("common.staff_only"))
         if not command.takes_files:
             ctx.files = ()
         return await command.handler(ctx, parsed.args)
+
+    async def _before_registration(self, ctx: Ctx, command, args: str) -> Reply | list[Reply]:
+        """A member's command from someone not yet registered (or not yet consenting): what
+        they asked for is kept and carried out once they are; a registration under way goes
+        on at its question instead of starting again."""
+        pending = _worth_keeping(command, args)
+        files: list[dict] = []
+        refused: list[str] = []
+        if pending and command.takes_files:
+            if command.check_files is not None and ctx.files:
+                passed, refused = command.check_files(ctx)
+                ctx.files = tuple(passed)
+            files = self._park(ctx)
+        dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
+        reply = None
+        if pending and dialogue is not None:
+            reply = await member_dialogues.keep_for_later(ctx, dialogue, pending, files)
+        if reply is None:
+            await ctx.end()
+            if ctx.member is None:
+                reply = await member_dialogues.start_registration(ctx, pending, files)
+            else:
+                reply = await member_dialogues.ask_consent(ctx, pending, files)
+        # The same lines a member gets for the files refused, before the registration.
+        return [Reply("\n\n".join(refused)), reply] if refused else reply
+
+    @staticmethod
+    async def _beside_registration(ctx: Ctx, reply: Reply | list[Reply]) -> list[Reply]:
+        """The reply, then the question the registration under way is at, if there is one."""
+        replies = reply if isinstance(reply, list) else [reply]
+        dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
+        question = member_dialogues.question_again(ctx, dialogue) if dialogue else None
+        return [*replies, question] if question else replies
 
     def _park(self, ctx: Ctx) -> list[dict]:
         """Keep the files of an input set aside until registration: each is stored once by

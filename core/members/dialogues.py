@@ -50,10 +50,49 @@ async def start_registration(
     return Reply(t(key), [cancel_choice()])
 
 
+async def keep_for_later(
+    ctx: Ctx, dialogue: Dialogue, pending: str, files: list[dict] | None = None
+) -> Reply | None:
+    """A command typed in the middle of registration or consent: kept for afterwards (the
+    newest one, if there are several), and the dialogue goes on at the question it was at,
+    instead of starting again from the first one. None for other dialogues."""
+    question = question_again(ctx, dialogue)
+    if question is None:
+        return None
+    data = {k: v for k, v in dialogue.data.items() if k not in ("pending", "pending_files")}
+    await ctx.begin(dialogue.flow, dialogue.step, {**data, **_pending(pending, files)})
+    kept = t("register.kept_consent" if dialogue.flow == "consent" else "register.kept")
+    return Reply(kept + "\n\n" + question.text, question.choices)
+
+
+def question_again(ctx: Ctx, dialogue: Dialogue) -> Reply | None:
+    """The question a registration or consent dialogue is at; None for other dialogues."""
+    ask = _QUESTIONS.get((dialogue.flow, dialogue.step))
+    return ask(ctx, dialogue.data) if ask else None
+
+
+def _ask_name(ctx: Ctx, data: dict) -> Reply:
+    return Reply(t("register.ask_name"), [cancel_choice()])
+
+
+def _ask_municipality(ctx: Ctx, data: dict) -> Reply:
+    return Reply(t("register.ask_municipality", name=data["name"]), [cancel_choice()])
+
+
+def _ask_role(ctx: Ctx, data: dict) -> Reply:
+    choices = [Choice(role_label(r), r) for r in SELF_SERVICE_ROLES]
+    return Reply(t("register.ask_role", town=data["town"]), [*choices, cancel_choice()])
+
+
+def _ask_email(ctx: Ctx, data: dict) -> Reply:
+    return Reply(t("register.ask_email"), [Choice(t("register.skip_email"), "-")])
+
+
 async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     name = members.check_name(text)
-    await ctx.begin("register", "municipality", {**dialogue.data, "name": name})
-    return Reply(t("register.ask_municipality", name=name), [cancel_choice()])
+    data = {**dialogue.data, "name": name}
+    await ctx.begin("register", "municipality", data)
+    return _ask_municipality(ctx, data)
 
 
 async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
@@ -69,8 +108,7 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
         town = hits[0]
     data = {**dialogue.data, "ags": town.canonical_ags, "town": town.display_name}
     await ctx.begin("register", "role", data)
-    choices = [Choice(role_label(r), r) for r in SELF_SERVICE_ROLES]
-    return Reply(t("register.ask_role", town=town.display_name), [*choices, cancel_choice()])
+    return _ask_role(ctx, data)
 
 
 async def _register_role(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
@@ -81,7 +119,7 @@ async def _register_role(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     data = {**dialogue.data, "role": role}
     if ctx.sender.email is None:
         await ctx.begin("register", "email", data)
-        return Reply(t("register.ask_email"), [Choice(t("register.skip_email"), "-")])
+        return _ask_email(ctx, data)
     await ctx.begin("register", "consent", data)
     return _consent_question()
 
@@ -100,6 +138,17 @@ def _consent_question(unclear: bool = False) -> Reply:
         t("register.consent_unclear") + "\n\n" + question if unclear else question,
         [Choice(t("register.consent_yes"), "ja"), Choice(t("register.consent_no"), "nein")],
     )
+
+
+# The question each step of registration and consent asks, to ask it again.
+_QUESTIONS = {
+    ("register", "name"): _ask_name,
+    ("register", "municipality"): _ask_municipality,
+    ("register", "role"): _ask_role,
+    ("register", "email"): _ask_email,
+    ("register", "consent"): lambda ctx, data: _consent_question(),
+    ("consent", "consent"): lambda ctx, data: _consent_question(),
+}
 
 
 async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
