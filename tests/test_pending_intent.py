@@ -147,3 +147,14 @@ async def test_staff_verification_tells_the_member(person, db, clock, world):
     (notice,) = world.new_mail_for(anna)
     assert "Registrierung bestätigt" in plain_text(notice)
     assert "ANTRAG" in plain_text(notice)
+
+
+async def test_an_answer_to_another_question_is_not_taken_as_the_name(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    await eva.say("Ja")  # as if agreeing to the welcome
+    assert "„Ja“ halte ich nicht für einen Namen" in eva.text
+    await eva.say("12")  # the number of a choice
+    assert "Wie heißen Sie" in eva.text
+    await eva.say("Eva Roth")
+    assert "Danke, Eva Roth" in eva.text

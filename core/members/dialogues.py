@@ -90,6 +90,9 @@ def _ask_email(ctx: Ctx, data: dict) -> Reply:
 
 async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     name = members.check_name(text)
+    if name.lower() in YES | NO | SKIP_WORDS or name.isdigit():
+        # An answer to another question ("Ja" to the welcome, a number of a choice).
+        raise UserError.of("register.name_unclear", text=echoed(name))
     data = {**dialogue.data, "name": name}
     await ctx.begin("register", "municipality", data)
     return _ask_municipality(ctx, data)
