@@ -332,3 +332,13 @@ async def test_a_superscript_digit_is_no_number(person, db):
     for text in ("/schliessen ²", "/termin ¹", "/nein ¹", "NEIN ¹"):
         await anna.say(text)
         assert "Traceback" not in anna.text and anna.text.strip()
+
+
+async def test_post_without_words_is_refused_with_an_example(person, db):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    for text in ("x", "🚌", "12 34"):
+        await anna.say(f"/suche {text}")
+        assert "in Worten" in anna.text, anna.text
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Post)) == 0

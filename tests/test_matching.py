@@ -338,6 +338,17 @@ def test_query_post_need_not_be_indexed_and_empty_engine_is_fine():
     assert MatchEngine().candidates(MITFAHRBANK_REQUEST) == []
 
 
+def test_post_without_a_searchable_word_is_indexed_and_matches_nothing(engine):
+    engine.upsert(offer(41, "x", "und die der"))  # stop words and a single letter
+    engine.upsert(offer(42, "🚌", ""))
+    assert 41 in engine and 42 in engine
+    assert engine.candidates(request(43, "x", "")) == []
+    found = engine.candidates(MITFAHRBANK_REQUEST, threshold=0.0)
+    assert not {41, 42} & set(ids(found))
+    engine.remove(41)
+    assert 41 not in engine
+
+
 def test_unknown_kind_is_rejected(engine):
     with pytest.raises(ValueError):
         engine.upsert(PostDoc(id=5, kind="angebot", title="x", body="y"))

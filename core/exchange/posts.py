@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -54,6 +55,10 @@ def split_text(text: str) -> tuple[str, str]:
         title = title[: cut if cut > 40 else TITLE_MAX - 1].rstrip(" ,;:-") + "…"
     body = text if text != title else ""
     return title, body
+
+
+# At least one word of three letters makes a post something to match.
+_A_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 def check_text(text: str) -> str:
@@ -134,6 +139,9 @@ async def check_post(uow: UnitOfWork, author: Member, new: NewPost) -> NewPost:
     body = new.body.strip()
     if len(body) > TEXT_MAX:
         raise UserError.of("posts.too_long", length=len(body), max=TEXT_MAX)
+    if not _A_WORD.search(f"{title} {body}"):
+        # "/suche x", an emoji: nothing to match on, and a stray Vielleicht for others.
+        raise UserError.of("posts.no_words")
     ags = new.municipality_ags or author.municipality_ags
     if await uow.municipalities.get(ags) is None:
         raise UserError.of("municipalities.unknown_ags", ags=german_format.echoed(ags))

@@ -309,6 +309,8 @@ class InvertedIndex:
     ) -> None:
         """Append the postings to each term's arrays; a stable sort by term keeps every
         posting list in slot order, which `complete` relies on."""
+        if ids.size == 0:  # posts without a searchable word ("/suche x")
+            return
         order = np.argsort(ids, kind="stable")
         ids, slots, tfs, norms = ids[order], slots[order], tfs[order], norms[order]
         tf = tfs.astype(np.float32) / np.float32(TF_SCALE)
