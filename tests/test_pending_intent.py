@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -158,3 +160,60 @@ async def test_an_answer_to_another_question_is_not_taken_as_the_name(person, db
     assert "Wie heißen Sie" in eva.text
     await eva.say("Eva Roth")
     assert "Danke, Eva Roth" in eva.text
+
+
+async def test_a_kept_request_that_fails_does_not_undo_the_registration(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/suche " + "Dorfladen " * 450)  # longer than a post may be
+    await eva.say("Eva Roth")
+    await eva.say("Templin")
+    await eva.say(eva.choice("Bürgermeister"))
+    await eva.say(eva.choice("stimme zu"))
+    assert "registriert" in eva.text and "zu lang" in eva.text
+    async with db.uow() as uow:
+        member = await uow.members.by_email("eva@example.org")
+        assert member is not None and member.consent_at is not None
+    assert await _posts(db) == []
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
+
+
+async def test_data_export_asked_before_registration_is_given_after_it(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/daten")
+    await eva.say("Eva Roth")
+    await eva.say("Templin")
+    await eva.say(eva.choice("Bürgermeister"))
+    await eva.say(eva.choice("stimme zu"))
+    (attachment,) = [a for reply in eva.last for a in reply.attachments]
+    data = json.loads(attachment.data)
+    assert data["member"]["municipality"]["name"].startswith("Templin"), data["member"]
+
+
+@pytest.mark.parametrize("answer", ["Ja, ich stimme zu", "Ja, gern", "JA!", "Einverstanden."])
+async def test_consent_is_read_as_people_write_it(person, db, answer):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    for step in ("Eva Roth", "Templin", "mayor"):
+        await eva.say(step)
+    await eva.say(answer)
+    assert "Sie sind registriert" in eva.text, eva.text
+
+
+async def test_an_unclear_consent_is_asked_again(person, db):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    for step in ("Eva Roth", "Templin", "mayor"):
+        await eva.say(step)
+    await eva.say("Ich stimme nicht zu")
+    assert "nicht verstanden" in eva.text
+    async with db.uow() as uow:
+        assert await uow.members.by_email("eva@example.org") is None
+
+
+@pytest.mark.parametrize("answer", ["Ja, gern", "Nein danke", "Guten Tag", "1.", "ok"])
+async def test_other_answers_are_not_taken_as_the_name(person, db, answer):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    await eva.say(answer)
+    assert "nicht für einen Namen" in eva.text, eva.text

@@ -283,7 +283,13 @@ class Assistant:
         if not pending:
             return replies
         ctx.files = self._unpark(parked)
-        more = await self._route(ctx, pending)
+        try:
+            # A request kept during registration that fails now (a text too long) must not
+            # undo the registration it waited for: it is undone alone, and said why.
+            async with ctx.uow.attempt():
+                more = await self._route(ctx, pending)
+        except UserError as error:
+            more = Reply(error.message)
         return replies + (more if isinstance(more, list) else [more])
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ def normalise_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
+    # Invisible characters (zero-width spaces) do not make a name.
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = " ".join(name.split())
     if len(name) < 2:
         raise UserError.of("members.name_missing")
@@ -203,6 +206,9 @@ async def export_data(uow: UnitOfWork, member: Member, hooks: Sequence[PrivacyHo
         member.id, ("proposed", "suggested", "accepted", "declined", "stale")
     )
     messages = await uow.outbox.for_member(member.id)
+    # Read, not reached through member.municipality: a member registered in this very
+    # transaction (a /daten kept during registration) has that relation not loaded.
+    town = await uow.municipalities.get(member.municipality_ags)
 
     def ts(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -213,7 +219,7 @@ async def export_data(uow: UnitOfWork, member: Member, hooks: Sequence[PrivacyHo
             "name": member.name,
             "email": member.email,
             "role": member.role,
-            "municipality": {"ags": member.municipality_ags, "name": member.municipality.name},
+            "municipality": {"ags": member.municipality_ags, "name": town.name if town else None},
             "telegram_chat_id": member.telegram_chat_id,
             "preferred_channel": member.preferred_channel,
             "digest": member.digest,

@@ -17,7 +17,8 @@ from core.kernel.reply_words import SKIP_WORDS
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.members import erasure, registration_form
-from core.members.registration import NO, YES, finish_registration, welcome_choices
+from core.members.registration import NO, YES, consent_answer, finish_registration, welcome_choices
+from core.members.registration_hints import fold
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -88,10 +89,27 @@ def _ask_email(ctx: Ctx, data: dict) -> Reply:
     return Reply(t("register.ask_email"), [Choice(t("register.skip_email"), "-")])
 
 
+_GREETINGS = {"hallo", "hi", "moin", "servus", "guten", "gruss", "gruess"}
+# Words of answers to other questions; a "name" made only of them is not one ("Ja, gern",
+# "Nein danke", "ok"), while "Jo Weber" is.
+_ANSWER_WORDS = YES | NO | {"jo", "gern", "gerne", "danke", "bitte", "okay", "nee", "klar"}
+
+
+def _not_a_name(name: str) -> bool:
+    """An answer to another question, a choice's number or a greeting given where the
+    name is asked."""
+    words = "".join(c if c.isalnum() else " " for c in fold(name)).split()
+    return (
+        not any(c.isalpha() for c in name)
+        or name.lower() in SKIP_WORDS
+        or all(w in _ANSWER_WORDS for w in words)
+        or (bool(words) and words[0] in _GREETINGS)
+    )
+
+
 async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     name = members.check_name(text)
-    if name.lower() in YES | NO | SKIP_WORDS or name.isdigit():
-        # An answer to another question ("Ja" to the welcome, a number of a choice).
+    if _not_a_name(name):
         raise UserError.of("register.name_unclear", text=echoed(name))
     data = {**dialogue.data, "name": name}
     await ctx.begin("register", "municipality", data)
@@ -156,11 +174,11 @@ _QUESTIONS = {
 
 async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
     """The answer to a refused or unclear consent question; None when the member agreed."""
-    answer = text.strip().lower()
-    if answer in NO:
+    answer = consent_answer(text)
+    if answer is False:
         await ctx.end()
         return Reply(t("register.consent_refused"))
-    return None if answer in YES else _consent_question(unclear=True)
+    return None if answer else _consent_question(unclear=True)
 
 
 async def _register_consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:

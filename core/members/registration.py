@@ -3,13 +3,40 @@ the one form by mail (core/members/registration_form.py)."""
 
 from __future__ import annotations
 
+import re
+
 from core.kernel.context import Ctx
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
+from core.members.registration_hints import fold
 
 YES = {"ja", "j", "yes", "y", "ok", "einverstanden", "zustimmen", "ich stimme zu"}
 NO = {"nein", "n", "no"}
+# First words of an agreeing or a refusing answer ("Ja, gern", "Ja, ich stimme zu", the
+# label of the button typed out); a refusing word anywhere makes an answer unclear.
+_YES_FIRST = {"ja", "jo", "jawohl", "yes", "ok", "okay", "einverstanden", "gern", "gerne"}
+_NO_FIRST = {"nein", "no", "ne", "nee"}
+_REFUSING = {"nein", "nicht", "kein", "keine", "no"}
+_NON_WORD = re.compile(r"[^a-z ]+")
+
+
+def consent_answer(text: str) -> bool | None:
+    """True for an agreeing answer, False for a refusing one, None when it is unclear;
+    the same reading for the chat's question and the mail form's line."""
+    phrase = " ".join(_NON_WORD.sub(" ", fold(text)).split())
+    if phrase in YES:
+        return True
+    if phrase in NO:
+        return False
+    words = phrase.split()
+    if not words:
+        return None
+    if words[0] in _NO_FIRST:
+        return False
+    if words[0] in _YES_FIRST and not _REFUSING & set(words[1:]):
+        return True
+    return None
 
 
 async def finish_registration(ctx: Ctx, data: dict) -> Reply:

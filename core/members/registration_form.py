@@ -18,7 +18,7 @@ from core.kernel.german_format import echoed
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
-from core.members.registration import NO, YES, finish_registration
+from core.members.registration import consent_answer, finish_registration
 from core.members.registration_hints import exact_town, fold, hints_for, role_in
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
@@ -110,7 +110,7 @@ def _read(ctx: Ctx, text: str, missing: list[str], data: dict) -> tuple[dict, di
             continue  # left empty, or the proposal sent back unchanged: nothing new
         _take(ctx, field, value, found, problems)
     for line in bare:
-        consent = _consent_word(line)
+        consent = consent_answer(line)
         if consent is not None and "consent" not in found:
             found["consent"] = consent
         elif "role" not in found and role_in(line) and len(line) <= 60:
@@ -136,7 +136,7 @@ def _labelled(line: str) -> tuple[str, str] | None:
 
 def _take(ctx: Ctx, field: str, value: str, found: dict, problems: dict) -> None:
     if field == "consent":
-        consent = _consent_word(value)
+        consent = consent_answer(value)
         if consent is not None:
             found["consent"] = consent
         return
@@ -180,15 +180,6 @@ def _town(ctx: Ctx, value: str):
         return None, Reply(t("register_mail.municipality_unknown", query=echoed(value)))
     choices = [Choice(h.display_name, f"Kommune: {h.canonical_ags}") for h in hits]
     return None, Reply(t("register_mail.municipality_ambiguous", query=echoed(value)), choices)
-
-
-def _consent_word(text: str) -> bool | None:
-    words = " ".join(_NON_WORD.sub(" ", fold(text)).split())
-    if words in YES or words.startswith("ja "):
-        return True
-    if words in NO or words.startswith("nein "):
-        return False
-    return None
 
 
 async def _register(ctx: Ctx, dialogue: Dialogue, data: dict) -> Reply:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -230,6 +230,21 @@ class UnitOfWork:
         await self.session.rollback()
         self._after_commit = []
         self._open_repos()  # their caches hold objects the rollback expired
+
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        """A part of the transaction that an error undoes alone (a savepoint): what was
+        written before it stays, and so does the rest of the transaction after it."""
+        callbacks = len(self._after_commit)
+        part = await self.session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            await part.rollback()
+            del self._after_commit[callbacks:]
+            self._open_repos()  # their caches may hold objects of the undone part
+            raise
+        await part.commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (e.g. update caches)."""
