@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.digests.members import sweep_member_digests
 from core.digests.schedule import DigestSchedule
 from core.kernel.context import Sender
+from core.kernel.kept import parked_files
 from core.kernel.replies import IncomingFile
 from core.knowledge import entries
 from core.knowledge.feature import staff_section
@@ -224,7 +225,7 @@ async def test_a_stranger_keeps_no_more_and_no_larger_files_than_a_member_may_se
     assert len({sha256 for sha256, _ in store.stored()} - members_files) == 4
     async with db.uow() as uow:
         dialogue = await uow.dialogues.get(stranger.key)
-    assert [f["name"] for f in dialogue.data["pending_files"]] == [
+    assert [f["name"] for f in parked_files(dialogue.data)] == [
         "notiz0.txt",
         "notiz2.txt",
         "notiz3.txt",

@@ -34,7 +34,7 @@ async def test_imported_member_offer_is_posted_after_consent_in_the_chat(person,
     await _imported(db, clock, "anna@example.org")
     anna = person("anna@example.org")
     await anna.say(f"/biete {OFFER}")
-    assert "Datenschutz" in anna.text
+    assert "Datenschutz" in anna.text and "sobald Sie zugestimmt haben" in anna.text
     assert await _posts(db) == []
     await anna.say(anna.choice("stimme zu"))
     assert "Ich erledige jetzt, worum Sie gebeten haben" in anna.text
@@ -66,11 +66,15 @@ async def test_command_in_the_middle_of_registration_keeps_the_answers_given(per
     # Kept for later, and the registration goes on at the question it was at.
     assert "merke ich mir" in eva.text and "Templin" in eva.text
     assert "Wie heißen Sie" not in eva.text
-    await eva.say("/biete Unser Bürgerbus-Konzept")  # the newest request is the one kept
+    await eva.say("/biete Unser Bürgerbus-Konzept")  # kept too
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")  # the same again: kept once
     await eva.say(eva.choice("Bürgermeister"))
     await eva.say(eva.choice("stimme zu"))
     assert "Willkommen, Eva Roth" in eva.text and "Ich erledige jetzt" in eva.text
-    assert await _posts(db) == [("offer", "Unser Bürgerbus-Konzept")]
+    assert sorted(await _posts(db)) == [
+        ("offer", "Unser Bürgerbus-Konzept"),
+        ("request", "Erfahrungen mit einem Dorfladen"),
+    ]
 
 
 async def test_help_in_the_middle_of_registration_leaves_it_running(person, db):
@@ -93,7 +97,7 @@ async def test_invited_member_s_second_command_before_consent_asks_for_consent_a
     await anna.say(f"/biete {OFFER}")
     assert "sobald Sie zugestimmt haben" in anna.text and "Stimmen Sie zu?" in anna.text
     await anna.say(anna.choice("stimme zu"))
-    assert await _posts(db) == [("offer", OFFER)]
+    assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen"), ("offer", OFFER)]
 
 
 async def test_refused_consent_drops_the_pending_offer(person, db, clock):
@@ -217,3 +221,30 @@ async def test_other_answers_are_not_taken_as_the_name(person, db, answer):
     await eva.say("/start")
     await eva.say(answer)
     assert "nicht für einen Namen" in eva.text, eva.text
+
+
+async def test_start_or_a_new_chat_in_the_middle_goes_on_where_the_registration_was(
+    person, db, assistant
+):
+    eva = person("eva@example.org")
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    await eva.say("Eva Roth")
+    await eva.say("/start")
+    assert "läuft bereits" in eva.text and "Für welche Kommune" in eva.text
+    await eva.say("/verknuepfen")
+    assert "läuft bereits" in eva.text
+    await eva.say("/loeschen")
+    assert "läuft bereits" in eva.text
+    (greeting,) = await assistant.greet(eva.sender)  # the terminal chat opened again
+    assert "Für welche Kommune" in greeting.text
+    await eva.say("Templin")
+    await eva.say(eva.choice("Bürgermeister"))
+    await eva.say(eva.choice("stimme zu"))
+    assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
+
+
+async def test_invited_member_s_start_asks_for_consent(person, db, clock):
+    await _imported(db, clock, "anna@example.org")
+    anna = person("anna@example.org")
+    await anna.say("/start")
+    assert "Stimmen Sie zu?" in anna.text

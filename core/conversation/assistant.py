@@ -114,6 +114,9 @@ class Assistant:
         """First words when a member opens a conversation (terminal chat)."""
 
         async def run(ctx: Ctx):
+            unregistered = ctx.member is None or ctx.member.consent_at is None
+            if unregistered and (question := await self._registration_question(ctx)):
+                return _resumed(question)  # a chat opened again: not from the first question
             if ctx.member is None:
                 return await member_dialogues.start_registration(ctx)
             if ctx.member.consent_at is None:
@@ -187,9 +190,11 @@ class Assistant:
         unregistered = ctx.member is None or ctx.member.consent_at is None
         if command.needs_member and unregistered:
             return await self._before_registration(ctx, command, parsed.args)
-        if command.reads_only and unregistered:
-            # /hilfe in the middle of registration: answered, and the registration goes on.
-            return await self._beside_registration(ctx, await command.handler(ctx, parsed.args))
+        if unregistered and (question := await self._registration_question(ctx)):
+            if command.reads_only:  # /hilfe: answered, then the registration goes on
+                return [*_replies(await command.handler(ctx, parsed.args)), question]
+            if command.name in ("start", "verknuepfen") and not parsed.args.strip():
+                return _resumed(question)
         # A new command leaves any unfinished dialogue; /loeschen reads its own question first.
         if command.name not in ("abbrechen", "loeschen"):
             await ctx.end()
@@ -213,8 +218,10 @@ class Assistant:
             files = self._park(ctx)
         dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
         reply = None
-        if pending and dialogue is not None:
+        if dialogue is not None and pending:
             reply = await member_dialogues.keep_for_later(ctx, dialogue, pending, files)
+        elif dialogue is not None and (question := member_dialogues.question_again(ctx, dialogue)):
+            reply = _resumed(question)  # nothing to keep (/loeschen): the registration goes on
         if reply is None:
             await ctx.end()
             if ctx.member is None:
@@ -225,12 +232,10 @@ class Assistant:
         return [Reply("\n\n".join(refused)), reply] if refused else reply
 
     @staticmethod
-    async def _beside_registration(ctx: Ctx, reply: Reply | list[Reply]) -> list[Reply]:
-        """The reply, then the question the registration under way is at, if there is one."""
-        replies = reply if isinstance(reply, list) else [reply]
+    async def _registration_question(ctx: Ctx) -> Reply | None:
+        """The question the sender's registration (or consent) under way is at, if any."""
         dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
-        question = member_dialogues.question_again(ctx, dialogue) if dialogue else None
-        return [*replies, question] if question else replies
+        return member_dialogues.question_again(ctx, dialogue) if dialogue else None
 
     def _park(self, ctx: Ctx) -> list[dict]:
         """Keep the files of an input set aside until registration: each is stored once by
@@ -277,20 +282,27 @@ class Assistant:
 
     async def _then(self, ctx: Ctx, result: Reply | list[Reply]) -> list[Reply]:
         """The step's replies, followed by those of the input it set aside, if any."""
-        replies = result if isinstance(result, list) else [result]
-        pending, ctx.then = ctx.then, None
-        parked, ctx.then_files = ctx.then_files, []
-        if not pending:
-            return replies
-        ctx.files = self._unpark(parked)
-        try:
-            # A request kept during registration that fails now (a text too long) must not
-            # undo the registration it waited for: it is undone alone, and said why.
-            async with ctx.uow.attempt():
-                more = await self._route(ctx, pending)
-        except UserError as error:
-            more = Reply(error.message)
-        return replies + (more if isinstance(more, list) else [more])
+        replies = _replies(result)
+        kept, ctx.then = ctx.then, []
+        for text, parked in kept:
+            ctx.files = self._unpark(parked)
+            try:
+                # A request kept during registration that fails now (a text too long) must
+                # not undo the registration it waited for, nor the requests before it: it is
+                # undone alone, and said why.
+                async with ctx.uow.attempt():
+                    replies += _replies(await self._route(ctx, text))
+            except UserError as error:
+                replies.append(Reply(error.message))
+        return replies
+
+
+def _replies(result: Reply | list[Reply]) -> list[Reply]:
+    return result if isinstance(result, list) else [result]
+
+
+def _resumed(question: Reply) -> Reply:
+    return Reply(t("register.resumed") + "\n\n" + question.text, question.choices)
 
 
 def _worth_keeping(command, args: str) -> str | None:

@@ -11,7 +11,7 @@ from core.kernel.grammar import Command
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members.commands import link_with_code
-from core.members.dialogues import start_registration
+from core.members.dialogues import ask_consent, start_registration
 from core.members.registration import welcome_choices
 
 
@@ -20,6 +20,8 @@ async def start(ctx: Ctx, args: str) -> Reply:
         return await link_with_code(ctx, args)
     if ctx.member is None:
         return await start_registration(ctx)
+    if ctx.member.consent_at is None:  # invited: nothing happens before the consent
+        return await ask_consent(ctx)
     return await greeting(ctx)
 
 

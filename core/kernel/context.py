@@ -67,12 +67,11 @@ class Ctx:
     sender: Sender
     member: Member | None
     now: datetime
-    # An input a step set aside to be carried out once it is done (what a member asked for
-    # before registering or consenting); the assistant acts on it right after the step.
-    then: str | None = None
-    # The files that input came with, parked in the knowledge file store by content hash
-    # ({"name", "type", "sha256", "complete"}), handed back as ``files`` when it is carried out.
-    then_files: list[dict] = field(default_factory=list)
+    # Inputs a step set aside to be carried out once it is done (what a member asked for
+    # before registering or consenting), oldest first, each with the files it came with,
+    # parked in the knowledge file store by content hash ({"name", "type", "sha256",
+    # "complete"}); the assistant acts on them right after the step (core/kernel/kept.py).
+    then: list[tuple[str, list[dict]]] = field(default_factory=list)
     # Files sent along with the input, for the commands that take them (``takes_files``).
     files: tuple[IncomingFile, ...] = ()
 

@@ -12,6 +12,7 @@ from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.features import DialogueStep
 from core.kernel.german_format import echoed
+from core.kernel.kept import kept_requests, with_kept
 from core.kernel.replies import Choice, Reply, cancel_choice
 from core.kernel.reply_words import SKIP_WORDS
 from core.kernel.texts import t
@@ -30,15 +31,12 @@ SEARCH_RESULTS = 8
 def _pending(text: str | None, files: list[dict] | None = None) -> dict:
     """The input that led into a dialogue, kept so it is carried out when the dialogue ends,
     with the references of the files it came with (parked by the assistant)."""
-    if not text:
-        return {}
-    return {"pending": text, "pending_files": files} if files else {"pending": text}
+    return with_kept({}, text, files) if text else {}
 
 
-def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> str | None:
-    ctx.then = dialogue.data.get("pending")
-    ctx.then_files = list(dialogue.data.get("pending_files") or [])
-    return ctx.then
+def _carry_out_pending(ctx: Ctx, dialogue: Dialogue) -> bool:
+    ctx.then = kept_requests(dialogue.data)
+    return bool(ctx.then)
 
 
 async def start_registration(
@@ -60,8 +58,7 @@ async def keep_for_later(
     question = question_again(ctx, dialogue)
     if question is None:
         return None
-    data = {k: v for k, v in dialogue.data.items() if k not in ("pending", "pending_files")}
-    await ctx.begin(dialogue.flow, dialogue.step, {**data, **_pending(pending, files)})
+    await ctx.begin(dialogue.flow, dialogue.step, with_kept(dialogue.data, pending, files))
     kept = t("register.kept_consent" if dialogue.flow == "consent" else "register.kept")
     return Reply(kept + "\n\n" + question.text, question.choices)
 
@@ -194,7 +191,10 @@ async def ask_consent(
     ctx: Ctx, pending: str | None = None, files: list[dict] | None = None
 ) -> Reply:
     await ctx.begin("consent", "consent", _pending(pending, files))
-    return _consent_question()
+    question = _consent_question()
+    if pending:
+        question.text = t("register.kept_consent") + "\n\n" + question.text
+    return question
 
 
 async def _consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:

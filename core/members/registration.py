@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from core.kernel.context import Ctx
+from core.kernel.kept import kept_requests
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
@@ -56,8 +57,7 @@ async def finish_registration(ctx: Ctx, data: dict) -> Reply:
     )
     ctx.member = member
     await ctx.end()
-    ctx.then = data.get("pending")
-    ctx.then_files = list(data.get("pending_files") or [])
+    ctx.then = kept_requests(data)
     if ctx.then:
         return Reply(t("register.done_pending", name=member.name, town=data["town"]))
     return Reply(t("register.done", name=member.name, town=data["town"]), welcome_choices())

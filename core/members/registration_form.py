@@ -15,6 +15,7 @@ import re
 from core.kernel.context import Ctx
 from core.kernel.errors import UserError
 from core.kernel.german_format import echoed
+from core.kernel.kept import with_kept
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
@@ -43,9 +44,7 @@ async def start(ctx: Ctx, pending: str | None, files: list[dict] | None = None) 
     hints = hints_for(
         ctx.services.municipalities, sender.address, sender.display_name, sender.signature
     )
-    data: dict = {"pending": pending} if pending else {}
-    if pending and files:
-        data["pending_files"] = files
+    data: dict = with_kept({}, pending, files) if pending else {}
     if hints.name:
         data["name"] = hints.name
     if hints.municipality:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.kernel.kept import parked_files
 from core.store.models import Dialogue, KnowledgeEntry, KnowledgeSearch
 
 
@@ -29,10 +30,10 @@ class KnowledgeRepo:
 
     async def parked_hashes(self) -> set[str]:
         """Files kept for an input that waits for its sender's registration or consent
-        (``pending_files`` of an open dialogue)."""
+        (the requests kept in an open dialogue, core/kernel/kept.py)."""
         hashes = set()
         for data in await self.session.scalars(select(Dialogue.data)):
-            for ref in (data or {}).get("pending_files") or ():
+            for ref in parked_files(data or {}):
                 if isinstance(ref, dict) and ref.get("sha256"):
                     hashes.add(ref["sha256"])
         return hashes
