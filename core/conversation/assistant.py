@@ -185,9 +185,16 @@ class Assistant:
 
     async def _command(self, ctx: Ctx, parsed) -> Reply | list[Reply]:
         command = parsed.command
-        if command is None or not command.available_in(ctx.sender.channel):
-            return self._unknown(ctx, parsed)
         unregistered = ctx.member is None or ctx.member.consent_at is None
+        if command is None or not command.available_in(ctx.sender.channel):
+            meant = self._close_command(ctx, parsed)
+            if unregistered and meant is not None and meant.needs_member:
+                # Before registering, a "Ja" to "Meinten Sie …?" would answer the
+                # registration's question instead: the close command is taken as meant.
+                word = parsed.word[:40]
+                note = Reply(t("common.taken_as", word=word, command=f"/{meant.name}"))
+                return [note, *_replies(await self._before_registration(ctx, meant, parsed.args))]
+            return self._unknown(ctx, parsed)
         if command.needs_member and unregistered:
             return await self._before_registration(ctx, command, parsed.args)
         if unregistered and (question := await self._registration_question(ctx)):
@@ -262,17 +269,21 @@ class Assistant:
             )  # fmt: skip
         return tuple(files)
 
-    def _unknown(self, ctx: Ctx, parsed) -> Reply:
-        """An unknown word; a close command of the grammar is offered with the same text."""
-        word = parsed.word[:40]
+    def _close_command(self, ctx: Ctx, parsed):
+        """The command of the grammar closest to an unknown word, if one is close."""
         close = [
             command
             for command in self.grammar.close_to(parsed.word)
             if command.available_in(ctx.sender.channel) and command.listed
         ]
-        if not close:
+        return close[0] if close else None
+
+    def _unknown(self, ctx: Ctx, parsed) -> Reply:
+        """An unknown word; a close command of the grammar is offered with the same text."""
+        word = parsed.word[:40]
+        meant = self._close_command(ctx, parsed)
+        if meant is None:
             return Reply(t("common.unknown_command", word=word), _hint_choices())
-        meant = close[0]
         retry = f"/{meant.name} {parsed.args}".strip()
         return Reply(
             t("common.did_you_mean", word=word, command=f"/{meant.name}"),

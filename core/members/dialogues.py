@@ -74,7 +74,15 @@ def _ask_name(ctx: Ctx, data: dict) -> Reply:
 
 
 def _ask_municipality(ctx: Ctx, data: dict) -> Reply:
+    towns = [ctx.services.municipalities.get(ags) for ags in data.get("candidates") or ()]
+    if towns := [town for town in towns if town is not None]:  # the pick list shown last
+        return _pick_municipality(towns)
     return Reply(t("register.ask_municipality", name=data["name"]), [cancel_choice()])
+
+
+def _pick_municipality(towns) -> Reply:
+    choices = [Choice(town.display_name, town.ags) for town in towns]
+    return Reply(t("register.pick_municipality"), [*choices, cancel_choice()])
 
 
 def _ask_role(ctx: Ctx, data: dict) -> Reply:
@@ -121,10 +129,13 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
         if not hits:
             raise UserError.of("register.municipality_not_found", query=echoed(query))
         if len(hits) > 1:
-            choices = [Choice(h.display_name, h.ags) for h in hits]
-            return Reply(t("register.pick_municipality"), [*choices, cancel_choice()])
+            # Kept, so the list can be shown again after a command in between.
+            candidates = [h.ags for h in hits]
+            await ctx.begin("register", "municipality", {**dialogue.data, "candidates": candidates})
+            return _pick_municipality(hits)
         town = hits[0]
-    data = {**dialogue.data, "ags": town.canonical_ags, "town": town.display_name}
+    data = {k: v for k, v in dialogue.data.items() if k != "candidates"}
+    data = {**data, "ags": town.canonical_ags, "town": town.display_name}
     await ctx.begin("register", "role", data)
     return _ask_role(ctx, data)
 
