@@ -30,6 +30,19 @@ async def _posts(db) -> list[tuple[str, str]]:
         return [(p.kind, p.title) for p in (await uow.session.scalars(select(Post))).all()]
 
 
+async def _up_to_consent(eva) -> None:
+    """Eva Roth from Templin, registering in the chat, up to the consent question."""
+    await eva.say("/start")
+    for step in ("Eva Roth", "Templin", "mayor"):
+        await eva.say(step)
+
+
+async def _register_after(eva) -> None:
+    """The registration's answers after what Eva asked for first, consent included."""
+    for step in ("Eva Roth", "Templin", "mayor", "ja"):
+        await eva.say(step)
+
+
 async def test_imported_member_offer_is_posted_after_consent_in_the_chat(person, db, clock):
     await _imported(db, clock, "anna@example.org")
     anna = person("anna@example.org")
@@ -48,10 +61,7 @@ async def test_newcomer_search_is_posted_after_registration_in_the_chat(person, 
     eva = person("eva@example.org")
     await eva.say("/suche Erfahrungen mit einem Dorfladen")
     assert "merke ich mir" in eva.text
-    await eva.say("Eva Roth")
-    await eva.say("Templin")
-    await eva.say("mayor")
-    await eva.say("ja")
+    await _register_after(eva)
     assert "registriert" in eva.text and "Ich erledige jetzt" in eva.text
     assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
 
@@ -169,10 +179,7 @@ async def test_an_answer_to_another_question_is_not_taken_as_the_name(person, db
 async def test_a_kept_request_that_fails_does_not_undo_the_registration(person, db):
     eva = person("eva@example.org")
     await eva.say("/suche " + "Dorfladen " * 450)  # longer than a post may be
-    await eva.say("Eva Roth")
-    await eva.say("Templin")
-    await eva.say(eva.choice("Bürgermeister"))
-    await eva.say(eva.choice("stimme zu"))
+    await _register_after(eva)
     assert "registriert" in eva.text and "zu lang" in eva.text
     async with db.uow() as uow:
         member = await uow.members.by_email("eva@example.org")
@@ -185,10 +192,7 @@ async def test_a_kept_request_that_fails_does_not_undo_the_registration(person, 
 async def test_data_export_asked_before_registration_is_given_after_it(person, db):
     eva = person("eva@example.org")
     await eva.say("/daten")
-    await eva.say("Eva Roth")
-    await eva.say("Templin")
-    await eva.say(eva.choice("Bürgermeister"))
-    await eva.say(eva.choice("stimme zu"))
+    await _register_after(eva)
     (attachment,) = [a for reply in eva.last for a in reply.attachments]
     data = json.loads(attachment.data)
     assert data["member"]["municipality"]["name"].startswith("Templin"), data["member"]
@@ -197,18 +201,14 @@ async def test_data_export_asked_before_registration_is_given_after_it(person, d
 @pytest.mark.parametrize("answer", ["Ja, ich stimme zu", "Ja, gern", "JA!", "Einverstanden."])
 async def test_consent_is_read_as_people_write_it(person, db, answer):
     eva = person("eva@example.org")
-    await eva.say("/start")
-    for step in ("Eva Roth", "Templin", "mayor"):
-        await eva.say(step)
+    await _up_to_consent(eva)
     await eva.say(answer)
     assert "Sie sind registriert" in eva.text, eva.text
 
 
 async def test_an_unclear_consent_is_asked_again(person, db):
     eva = person("eva@example.org")
-    await eva.say("/start")
-    for step in ("Eva Roth", "Templin", "mayor"):
-        await eva.say(step)
+    await _up_to_consent(eva)
     await eva.say("Ich stimme nicht zu")
     assert "nicht verstanden" in eva.text
     async with db.uow() as uow:
@@ -252,9 +252,7 @@ async def test_invited_member_s_start_asks_for_consent(person, db, clock):
 
 async def test_a_mistyped_command_before_registering_is_taken_as_the_close_one(person, db):
     eva = person("eva@example.org")
-    await eva.say("/start")
-    for step in ("Eva Roth", "Templin", "mayor"):
-        await eva.say(step)
+    await _up_to_consent(eva)
     await eva.say("/suhce Erfahrungen mit einem Dorfladen")  # at the consent question
     assert "Sie meinten /suche" in eva.text and "merke ich mir" in eva.text
     assert "Stimmen Sie zu?" in eva.text
