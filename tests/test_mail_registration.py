@@ -262,3 +262,25 @@ def test_a_designation_names_the_municipality_only_in_a_signature_line(line, ags
     signature = extract_signature(f"Hallo,\n\nMit freundlichen Grüßen\nErika Muster\n{line}")
     found = hints_for(bundled_index(), "e@web.de", "", signature).municipality
     assert (found.ags if found else None) == ags
+
+
+async def test_a_command_in_a_reply_to_the_form_is_kept_beside_the_first(world, db):
+    world.drop(
+        mailclients.new_mail(
+            mailclients.address("Eva Roth", EVA), MAIL_FROM, SEARCH, f"Hallo,\n\n{SIGNATURE}"
+        )
+    )
+    await world.round()
+    (form,) = world.new_mail_for(EVA)
+    world.drop(mailclients.gmail(form, EVA, "BIETE Unser Bürgerbus-Konzept"))
+    await world.round()
+    (again,) = world.new_mail_for(EVA)  # what was known stays filled in
+    lines = _form_lines(again)
+    assert lines["Name"] == "Eva Roth" and lines["Kommune"].startswith("Templin (Stadt)")
+    world.drop(mailclients.gmail(again, EVA, "Einverstanden: Ja"))
+    await world.round()
+    (done,) = world.new_mail_for(EVA)
+    text = plain_text(done)
+    assert "Sie sind registriert" in text
+    assert "„Erfahrungen mit einem Dorfladen“ ist veröffentlicht" in text
+    assert "„Unser Bürgerbus-Konzept“ ist veröffentlicht" in text

@@ -55,6 +55,8 @@ async def keep_for_later(
     """A command typed in the middle of registration or consent: kept for afterwards (the
     newest one, if there are several), and the dialogue goes on at the question it was at,
     instead of starting again from the first one. None for other dialogues."""
+    if dialogue.flow == registration_form.FLOW:
+        return await registration_form.keep(ctx, dialogue.data, pending, files)
     question = question_again(ctx, dialogue)
     if question is None:
         return None

@@ -57,6 +57,15 @@ async def start(ctx: Ctx, pending: str | None, files: list[dict] | None = None) 
     return Reply(f"{intro}\n\n{_form(data, FIELDS)}\n\n{t('register_mail.privacy')}")
 
 
+async def keep(ctx: Ctx, data: dict, pending: str, files: list[dict] | None) -> Reply:
+    """A command mailed while the form is open: kept beside the requests before it, and
+    the form sent again with what is already known filled in."""
+    data = with_kept(data, pending, files)
+    await ctx.begin(FLOW, "form", data)
+    intro = t("register_mail.intro_pending")
+    return Reply(f"{intro}\n\n{_form(data, FIELDS)}\n\n{t('register_mail.privacy')}")
+
+
 async def form_step(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     """A reply to the form: take what it says, register when complete, else ask the rest."""
     data = dict(dialogue.data)
