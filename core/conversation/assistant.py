@@ -115,8 +115,8 @@ class Assistant:
 
         async def run(ctx: Ctx):
             unregistered = ctx.member is None or ctx.member.consent_at is None
-            if unregistered and (question := await self._registration_question(ctx)):
-                return _resumed(question)  # a chat opened again: not from the first question
+            if unregistered and (question := await member_dialogues.registration_question(ctx)):
+                return member_dialogues.resumed(question)  # a chat opened again
             if ctx.member is None:
                 return await member_dialogues.start_registration(ctx)
             if ctx.member.consent_at is None:
@@ -197,11 +197,11 @@ class Assistant:
             return self._unknown(ctx, parsed)
         if command.needs_member and unregistered:
             return await self._before_registration(ctx, command, parsed.args)
-        if unregistered and (question := await self._registration_question(ctx)):
+        if unregistered and (question := await member_dialogues.registration_question(ctx)):
             if command.reads_only:  # /hilfe: answered, then the registration goes on
                 return [*_replies(await command.handler(ctx, parsed.args)), question]
             if command.name in ("start", "verknuepfen") and not parsed.args.strip():
-                return _resumed(question)
+                return member_dialogues.resumed(question)
         # A new command leaves any unfinished dialogue; /loeschen reads its own question first.
         if command.name not in ("abbrechen", "loeschen"):
             await ctx.end()
@@ -228,7 +228,7 @@ class Assistant:
         if dialogue is not None and pending:
             reply = await member_dialogues.keep_for_later(ctx, dialogue, pending, files)
         elif dialogue is not None and (question := member_dialogues.question_again(ctx, dialogue)):
-            reply = _resumed(question)  # nothing to keep (/loeschen): the registration goes on
+            reply = member_dialogues.resumed(question)  # nothing to keep (/loeschen)
         if reply is None:
             await ctx.end()
             if ctx.member is None:
@@ -237,12 +237,6 @@ class Assistant:
                 reply = await member_dialogues.ask_consent(ctx, pending, files)
         # The same lines a member gets for the files refused, before the registration.
         return [Reply("\n\n".join(refused)), reply] if refused else reply
-
-    @staticmethod
-    async def _registration_question(ctx: Ctx) -> Reply | None:
-        """The question the sender's registration (or consent) under way is at, if any."""
-        dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
-        return member_dialogues.question_again(ctx, dialogue) if dialogue else None
 
     def _park(self, ctx: Ctx) -> list[dict]:
         """Keep the files of an input set aside until registration: each is stored once by
@@ -310,10 +304,6 @@ class Assistant:
 
 def _replies(result: Reply | list[Reply]) -> list[Reply]:
     return result if isinstance(result, list) else [result]
-
-
-def _resumed(question: Reply) -> Reply:
-    return Reply(t("register.resumed") + "\n\n" + question.text, question.choices)
 
 
 def _worth_keeping(command, args: str) -> str | None:

@@ -52,9 +52,9 @@ async def start_registration(
 async def keep_for_later(
     ctx: Ctx, dialogue: Dialogue, pending: str, files: list[dict] | None = None
 ) -> Reply | None:
-    """A command typed in the middle of registration or consent: kept for afterwards (the
-    newest one, if there are several), and the dialogue goes on at the question it was at,
-    instead of starting again from the first one. None for other dialogues."""
+    """A command typed in the middle of registration or consent: kept for afterwards
+    beside those before it (core/kernel/kept.py), and the dialogue goes on at the question
+    it was at, instead of starting again from the first one. None for other dialogues."""
     if dialogue.flow == registration_form.FLOW:
         return await registration_form.keep(ctx, dialogue.data, pending, files)
     question = question_again(ctx, dialogue)
@@ -62,13 +62,28 @@ async def keep_for_later(
         return None
     await ctx.begin(dialogue.flow, dialogue.step, with_kept(dialogue.data, pending, files))
     kept = t("register.kept_consent" if dialogue.flow == "consent" else "register.kept")
-    return Reply(kept + "\n\n" + question.text, question.choices)
+    return _noted(kept, question)
 
 
 def question_again(ctx: Ctx, dialogue: Dialogue) -> Reply | None:
     """The question a registration or consent dialogue is at; None for other dialogues."""
     ask = _QUESTIONS.get((dialogue.flow, dialogue.step))
     return ask(ctx, dialogue.data) if ask else None
+
+
+async def registration_question(ctx: Ctx) -> Reply | None:
+    """The question the sender's registration (or consent) under way is at, if any."""
+    dialogue = await ctx.uow.dialogues.get(ctx.sender.key)
+    return question_again(ctx, dialogue) if dialogue else None
+
+
+def resumed(question: Reply) -> Reply:
+    """The question again, for a sender who came back to it (/start, a new chat)."""
+    return _noted(t("register.resumed"), question)
+
+
+def _noted(note: str, question: Reply) -> Reply:
+    return Reply(note + "\n\n" + question.text, question.choices)
 
 
 def _ask_name(ctx: Ctx, data: dict) -> Reply:
@@ -205,9 +220,7 @@ async def ask_consent(
 ) -> Reply:
     await ctx.begin("consent", "consent", _pending(pending, files))
     question = _consent_question()
-    if pending:
-        question.text = t("register.kept_consent") + "\n\n" + question.text
-    return question
+    return _noted(t("register.kept_consent"), question) if pending else question
 
 
 async def _consent(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
