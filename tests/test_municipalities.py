@@ -305,3 +305,31 @@ def test_a_postcode_with_a_name_finds_the_municipality_of_both(index: Municipali
         assert [m.short_name for m in index.search(query)] == ["Lindow (Mark)"], query
     # A postcode the name does not fit still offers the name's municipalities.
     assert "Lindow (Mark)" in [m.short_name for m in index.search("12345 Lindow")]
+
+
+@pytest.mark.parametrize(
+    ("query", "ags"),
+    [
+        ("Düren", "05358008"),
+        ("dueren", "05358008"),
+        ("Kreis Düren", "05358"),
+        ("52349", "05358008"),  # its postcode
+        ("05358008", "05358008"),
+        ("52349 Düren", "05358008"),
+        ("Freiburg", "08311000"),  # the first word of "Freiburg im Breisgau"
+    ],
+)
+def test_named_by_the_name_a_postcode_or_the_first_words(
+    index: MunicipalityIndex, query: str, ags: str
+) -> None:
+    assert index.named_by(query, index.get(ags))
+
+
+@pytest.mark.parametrize(
+    ("query", "ags"),
+    [("Dür", "05358008"), ("ok.", "14625430"), ("Okrilla", "14625430"), ("Breisgau", "08311000")],
+)
+def test_a_beginning_or_a_later_word_is_only_a_guess(
+    index: MunicipalityIndex, query: str, ags: str
+) -> None:
+    assert not index.named_by(query, index.get(ags))

@@ -98,8 +98,10 @@ def _ask_municipality(ctx: Ctx, data: dict) -> Reply:
 
 
 def _pick_municipality(towns) -> Reply:
+    """The towns a search found; a single one that was only guessed is asked about."""
     choices = [Choice(town.display_name, town.ags) for town in towns]
-    return Reply(t("register.pick_municipality"), [*choices, cancel_choice()])
+    key = "register.confirm_municipality" if len(towns) == 1 else "register.pick_municipality"
+    return Reply(t(key), [*choices, cancel_choice()])
 
 
 def _ask_role(ctx: Ctx, data: dict) -> Reply:
@@ -140,18 +142,25 @@ async def _register_name(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
 
 async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Reply:
     query = text.strip()
-    town = ctx.services.municipalities.get(query)
+    index = ctx.services.municipalities
+    data = {k: v for k, v in dialogue.data.items() if k != "candidates"}
+    guessed = dialogue.data.get("candidates") or []
+    answer = consent_answer(query) if len(guessed) == 1 else None
+    if answer is False:  # "Nein" to the one town guessed: the question again
+        await ctx.begin("register", "municipality", data)
+        return _ask_municipality(ctx, data)
+    town = index.get(guessed[0] if answer else query)
     if town is None:
-        hits = ctx.services.municipalities.search(query, limit=SEARCH_RESULTS)
+        hits = index.search(query, limit=SEARCH_RESULTS)
         if not hits:
             raise UserError.of("register.municipality_not_found", query=echoed(query))
-        if len(hits) > 1:
-            # Kept, so the list can be shown again after a command in between.
+        if len(hits) > 1 or not index.named_by(query, hits[0]):
+            # Asked, not taken: "ok." must not register a member in Ottendorf-Okrilla. Kept,
+            # so the list can be shown again after a command in between.
             candidates = [h.ags for h in hits]
-            await ctx.begin("register", "municipality", {**dialogue.data, "candidates": candidates})
+            await ctx.begin("register", "municipality", {**data, "candidates": candidates})
             return _pick_municipality(hits)
         town = hits[0]
-    data = {k: v for k, v in dialogue.data.items() if k != "candidates"}
     data = {**data, "ags": town.canonical_ags, "town": town.display_name}
     await ctx.begin("register", "role", data)
     return _ask_role(ctx, data)

@@ -3,14 +3,12 @@ the one form by mail (core/members/registration_form.py)."""
 
 from __future__ import annotations
 
-import re
-
 from core.kernel.context import Ctx
 from core.kernel.kept import kept_requests
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
-from core.members.registration_hints import fold
+from core.members.registration_hints import folded_letters
 
 YES = {"ja", "j", "yes", "y", "ok", "einverstanden", "zustimmen", "ich stimme zu"}
 NO = {"nein", "n", "no"}
@@ -19,13 +17,12 @@ NO = {"nein", "n", "no"}
 _YES_FIRST = {"ja", "jo", "jawohl", "yes", "ok", "okay", "einverstanden", "gern", "gerne"}
 _NO_FIRST = {"nein", "no", "ne", "nee"}
 _REFUSING = {"nein", "nicht", "kein", "keine", "no"}
-_NON_WORD = re.compile(r"[^a-z ]+")
 
 
 def consent_answer(text: str) -> bool | None:
     """True for an agreeing answer, False for a refusing one, None when it is unclear;
     the same reading for the chat's question and the mail form's line."""
-    phrase = " ".join(_NON_WORD.sub(" ", fold(text)).split())
+    phrase = folded_letters(text)
     if phrase in YES:
         return True
     if phrase in NO:

@@ -20,7 +20,7 @@ from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.members.registration import consent_answer, finish_registration
-from core.members.registration_hints import exact_town, fold, hints_for, role_in
+from core.members.registration_hints import exact_town, folded_letters, hints_for, role_in
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -35,7 +35,6 @@ _LABELS = {
     "consent": ("einverstanden", "zustimmung", "datenschutz", "einwilligung"),
 }
 _FIELD_LINE = re.compile(r"^[\s>*•\-]*([^\W\d_][\w .\-]{1,30}?)\s*:\s*(.*)$")
-_NON_WORD = re.compile(r"[^a-z ]+")
 
 
 async def start(ctx: Ctx, pending: str | None, files: list[dict] | None = None) -> Reply:
@@ -134,7 +133,7 @@ def _labelled(line: str) -> tuple[str, str] | None:
     match = _FIELD_LINE.match(line)
     if match is None:
         return None
-    label = " ".join(_NON_WORD.sub(" ", fold(match.group(1))).split())
+    label = folded_letters(match.group(1))
     label = re.sub(r"\s*\(.*$", "", label)
     for field, labels in _LABELS.items():
         if label in labels:

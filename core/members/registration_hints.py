@@ -203,8 +203,16 @@ def exact_town(index: MunicipalityIndex, query: str) -> Municipality | None:
     return None
 
 
+_NON_LETTERS = re.compile(r"[^a-z ]+")
+
+
 def fold(text: str) -> str:
     return fold_variants(text)[0]
+
+
+def folded_letters(text: str) -> str:
+    """Only the letters of the folded text, single-spaced: "Ja, gern!" -> "ja gern"."""
+    return " ".join(_NON_LETTERS.sub(" ", fold(text)).split())
 
 
 def _phrase(text: str) -> str:

@@ -348,6 +348,24 @@ class MunicipalityIndex:
             return self._search_postcode_and_name(postcode.group(0), query, limit)
         return self._search_name(query, limit)
 
+    def named_by(self, query: str, record: Municipality) -> bool:
+        """True when `query` names `record` without a guess: its AGS or one of its postcodes,
+        its name, or the whole first words of its name ("Ottendorf" for Ottendorf-Okrilla).
+        A mere beginning of a word ("ok" for Ottendorf-Okrilla) is a guess."""
+        digits = "".join(query.split())
+        if digits.isascii() and digits.isdigit():
+            return digits in (record.ags, record.canonical_ags) or digits in record.postcodes
+        postcode = _POSTCODE.search(query)
+        if postcode is not None and postcode.group(0) in record.postcodes:
+            return True
+        names = _name_phrases(record)
+        return any(
+            name == phrase or name.startswith(phrase + " ")
+            for phrase in map(_phrase, fold_variants(query))
+            if phrase
+            for name in names
+        )
+
     def _search_postcode_and_name(
         self, postcode: str, query: str, limit: int
     ) -> list[Municipality]:

@@ -1,0 +1,60 @@
+"""The municipality step of the chat registration: a town is taken only when it was named."""
+
+from __future__ import annotations
+
+import pytest
+
+GUESS = "Meinen Sie diese Kommune?"
+
+
+async def _at_municipality(eva) -> None:
+    await eva.say("/start")
+    await eva.say("Eva Roth")
+
+
+async def test_a_named_town_is_taken_at_once(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Templin")
+    assert "Templin" in eva.text and "in welcher Funktion" in eva.text
+
+
+@pytest.mark.parametrize("answer", ["ja", "Ja, genau", "the button"])
+async def test_a_single_guess_is_asked_about_and_taken_when_confirmed(person, answer):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Prenz")  # only the beginning of Prenzlau
+    assert GUESS in eva.text and "in welcher Funktion" not in eva.text
+    await eva.say(eva.choice("Prenzlau") if answer == "the button" else answer)
+    assert "Prenzlau" in eva.text and "in welcher Funktion" in eva.text
+
+
+async def test_no_to_the_guess_asks_for_the_town_again(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Zscho")
+    assert GUESS in eva.text and "Zschopau" in str(eva.last[0].choices)
+    await eva.say("Nein")
+    assert "Für welche Kommune" in eva.text
+    await eva.say("ja")  # no longer an answer to a guess: searched as a name
+    assert "in welcher Funktion" not in eva.text
+    await eva.say("Templin")
+    assert "Templin" in eva.text and "in welcher Funktion" in eva.text
+
+
+async def test_another_name_instead_of_confirming_is_searched(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Prenz")
+    await eva.say("Templin")
+    assert "Templin" in eva.text and "in welcher Funktion" in eva.text
+
+
+async def test_the_guess_is_asked_again_after_a_command_in_between(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Prenz")
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    assert "merke ich mir" in eva.text and GUESS in eva.text
+    await eva.say("ja")
+    assert "Prenzlau" in eva.text and "in welcher Funktion" in eva.text
