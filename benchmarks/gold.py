@@ -22,7 +22,10 @@ INDEPENDENT_TEST = DATA / "matching_independent.jsonl"
 # A third frozen part, written the same way after the change of sentence encoder and of the
 # minimum list, and committed before anything was run on it.
 FRESH_TEST = DATA / "matching_fresh.jsonl"
-FROZEN_PARTS = (FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST)
+# A fourth frozen part, written the same way on 7 December 2026 by an author who read
+# neither the engine nor the other parts, and committed before anything was run on it.
+HELDOUT_TEST = DATA / "matching_heldout.jsonl"
+FROZEN_PARTS = (FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST, HELDOUT_TEST)
 
 
 @dataclass
