@@ -32,6 +32,7 @@ MODEL_NAME = "me5-small-q4"
 CENTRE_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_centre.npy"
 # The mean of the model's vectors of offers and of requests (rows in the order of KINDS).
 KIND_CENTRES_PATH = CENTRE_PATH.with_name("kind_centres.npy")
+KIND_CENTRED_PART = 1_024
 # Posts encoded and stored together by a bulk import or a reindex (one progress step).
 BATCH = 64
 # Texts the model runs through at once. Larger runs save almost nothing and their padded
@@ -201,6 +202,16 @@ def kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     """
     if rows.size == 0:
         return rows
+    result = np.empty(rows.shape, dtype=np.int8)
+    # In parts: a start-up hands over 10,000 rows at once, whose float copies would raise
+    # the process's peak by tens of MB.
+    for start in range(0, len(rows), KIND_CENTRED_PART):
+        part = slice(start, start + KIND_CENTRED_PART)
+        result[part] = _kind_centred(rows[part], kinds[part])
+    return result
+
+
+def _kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     common = _centre()
     stored = rows.astype(np.float32)
     stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
