@@ -25,7 +25,11 @@ FRESH_TEST = DATA / "matching_fresh.jsonl"
 # A fourth frozen part, written the same way on 7 December 2026 by an author who read
 # neither the engine nor the other parts, and committed before anything was run on it.
 HELDOUT_TEST = DATA / "matching_heldout.jsonl"
-FROZEN_PARTS = (FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST, HELDOUT_TEST)
+# The tuning part and the three earlier test parts, each seen by earlier versions, are the
+# development sets: the request adapter is fitted on their judged pairs (request_adapter.py).
+DEV_PARTS = (DEFAULT_GOLD, FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST)
+# Never tuned or fitted on.
+FROZEN_PARTS = (HELDOUT_TEST,)
 
 
 @dataclass

@@ -669,7 +669,9 @@ def test_at_least_the_best_two_are_shown_from_the_floor_up():
         for i, c in ((1, 0.5), (2, 0.4), (3, 0.3))
     ]
     for floor, expected in ((0.05, [1, 2]), (0.45, [1]), (0.6, [])):
-        engine = MatchEngine(semantic=Fusion(**{**fusion.__dict__, "at_least_floor": floor}))
+        # space=None: the vectors are compared as given, with the cosines chosen above.
+        bars = Fusion(**{**fusion.__dict__, "at_least_floor": floor})
+        engine = MatchEngine(semantic=bars, space=None)
         engine.bulk_upsert(offers)
         found = engine.candidates(query)
         assert ids(found) == expected

@@ -73,9 +73,23 @@ def test_the_kind_centre_replaces_the_common_one_on_the_stored_vectors():
     assert (np.abs((_unit_rows(stored.astype(np.float32)) * expected).sum(axis=1)) < 0.99).all()
 
 
-def test_the_engine_compares_vectors_centred_on_their_kind():
+def test_requests_are_mapped_by_the_adapter_and_offers_are_not():
+    from core.matching.semantic import REQUEST_ADAPTER_PATH, in_matching_space, kind_centred
+
+    rng = np.random.default_rng(5)
+    rows = rng.integers(-60, 60, (4, DIM)).astype(np.int8)
+    kinds = ["offer", "request", "offer", "request"]
+    centred_rows = kind_centred(rows, kinds).astype(np.float32) / 127
+    got = in_matching_space(rows, kinds).astype(np.float32) / 127
+    assert np.array_equal(got[[0, 2]], centred_rows[[0, 2]])
+    expected = _unit_rows(centred_rows[[1, 3]] @ np.load(REQUEST_ADAPTER_PATH))
+    assert np.abs((got[[1, 3]] * expected).sum(axis=1) - 1).max() < 0.01
+    assert (np.abs((got[[1, 3]] * _unit_rows(centred_rows[[1, 3]])).sum(axis=1)) < 0.99).all()
+
+
+def test_the_engine_compares_vectors_in_the_matching_space():
     from core.matching import MatchEngine, PostDoc
-    from core.matching.semantic import kind_centred
+    from core.matching.semantic import in_matching_space
 
     rng = np.random.default_rng(3)
     offer_vector = rng.integers(-60, 60, DIM).astype(np.int8)
@@ -84,7 +98,7 @@ def test_the_engine_compares_vectors_centred_on_their_kind():
     engine.upsert(PostDoc(1, "offer", "Mitfahrbank", "Bänke am Ortsausgang", vector=offer_vector))
     request = PostDoc(2, "request", "Ohne Auto", "ins Nachbardorf", vector=request_vector)
     [candidate] = engine.candidates(request, k=1, threshold=-1.0)
-    both = kind_centred(np.stack([offer_vector, request_vector]), ["offer", "request"])
+    both = in_matching_space(np.stack([offer_vector, request_vector]), ["offer", "request"])
     expected = float(_unit_rows(both.astype(np.float32)).prod(axis=0).sum())
     assert abs(candidate.cosine - expected) < 1e-3
 

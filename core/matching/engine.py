@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from array import array
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from core.matching.model import (
 )
 from core.matching.reason import SIMILAR_TEXT, build_reason
 from core.matching.region import Place, distance_km, proximity, type_similarity
-from core.matching.semantic import DIM, kind_centred
+from core.matching.semantic import DIM, in_matching_space
 from core.matching.slots import SlotMap
 from core.matching.stored_terms import (
     Expansion,
@@ -95,6 +95,9 @@ DEFER_SHARE = 0.05
 DEFERRED_POOL = 400
 MAX_CONCEPT_LABELS = 2
 
+# Stored int8 vectors of posts of the given kinds -> the vectors the index compares.
+VectorSpace = Callable[[np.ndarray, Sequence[str]], np.ndarray]
+
 _KIND_CODES = {kind: code for code, kind in enumerate(KINDS, start=1)}
 
 
@@ -140,8 +143,10 @@ class MatchEngine:
         *,
         semantic: Fusion = SEMANTIC,
         lexical: Fusion = LEXICAL,
+        space: VectorSpace | None = in_matching_space,
     ) -> None:
-        """`threshold` sets the Vorschlag bar of both fusions (and caps their lower bar)."""
+        """`threshold` sets the Vorschlag bar of both fusions (and caps their lower bar);
+        `space` turns stored vectors into the ones compared (None: compared as stored)."""
         one_blas_thread()
         _large_blocks_mapped()
         groups = load_thesaurus(thesaurus_path)
@@ -151,6 +156,7 @@ class MatchEngine:
         self.analysed = 0  # posts whose text was analysed, not read as stored terms
         self._labels = [g.label for g in groups]
         self.semantic, self.lexical = semantic, lexical
+        self._space = space
         if threshold is not None:
             self.threshold = threshold
         self._vectors = VectorColumn()
@@ -261,13 +267,28 @@ class MatchEngine:
         self.semantic = replace(self.semantic, propose=bar, suggest=min(self.semantic.suggest, bar))
         self.lexical = replace(self.lexical, propose=bar, suggest=min(self.lexical.suggest, bar))
 
+    def _compared(
+        self, vectors: list[np.ndarray | None], kind_codes: list[int]
+    ) -> list[np.ndarray | None]:
+        """The posts' stored vectors as the index compares them (`space`); missing or
+        damaged ones stay as they are."""
+        present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
+        if self._space is None or not present:
+            return vectors
+        kinds = [KINDS[kind_codes[i] - 1] for i in present]
+        moved = self._space(np.stack([vectors[i] for i in present]), kinds)
+        result = list(vectors)
+        for i, row in zip(present, moved, strict=True):
+            result[i] = row
+        return result
+
     def _add_batch(
         self, batch: PostingBatch, columns: list[tuple[int, int, int, Place, np.ndarray | None]]
     ) -> None:
         slots = self._index.add_batch(batch)
         self._expansions.catch_up(self._index)
         assert self._vectors.size == (slots.start if len(slots) else self._vectors.size)
-        self._vectors.append(_in_kind_space([c[4] for c in columns], [c[1] for c in columns]))
+        self._vectors.append(self._compared([c[4] for c in columns], [c[1] for c in columns]))
         for slot, (post_id, kind_code, municipality, place, _) in zip(slots, columns, strict=True):
             self._slot_of[post_id] = slot
             self._post_ids.append(post_id)
@@ -291,7 +312,7 @@ class MatchEngine:
         passend). Each candidate says its tier: PROPOSED from the Vorschlag bar up.
         The score fuses word coverage and, when `doc` has an embedding, its cosine.
         """
-        query = query_vector(_in_kind_space([doc.vector], [_kind_code(doc.kind)])[0])
+        query = query_vector(self._compared([doc.vector], [_kind_code(doc.kind)])[0])
         fusion = self.semantic if query is not None else self.lexical
         bar = fusion.suggest if threshold is None else threshold
         other_code = _kind_code(opposite_kind(doc.kind))
@@ -452,22 +473,6 @@ class BulkLoad:
         """Index the posts collected so far."""
         self._engine._add_batch(self._batch, self._columns)
         self._batch, self._columns, self._pending = self._engine._index.new_batch(), [], set()
-
-
-def _in_kind_space(
-    vectors: list[np.ndarray | None], kind_codes: list[int]
-) -> list[np.ndarray | None]:
-    """The posts' stored vectors as the index compares them: centred on their kind's own
-    centre (semantic.kind_centred); missing or damaged ones stay as they are."""
-    present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
-    if not present:
-        return vectors
-    kinds = [KINDS[kind_codes[i] - 1] for i in present]
-    moved = kind_centred(np.stack([vectors[i] for i in present]), kinds)
-    result = list(vectors)
-    for i, row in zip(present, moved, strict=True):
-        result[i] = row
-    return result
 
 
 def _kind_code(kind: str) -> int:

@@ -33,6 +33,9 @@ CENTRE_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_centre
 # The mean of the model's vectors of offers and of requests (rows in the order of KINDS).
 KIND_CENTRES_PATH = CENTRE_PATH.with_name("kind_centres.npy")
 KIND_CENTRED_PART = 1_024
+# A linear map, learnt from labelled request-offer pairs, that brings a request's vector
+# near the vectors of the offers that answer it (scripts/build_request_adapter.py).
+REQUEST_ADAPTER_PATH = CENTRE_PATH.with_name("request_adapter.npy")
 # Posts encoded and stored together by a bulk import or a reindex (one progress step).
 BATCH = 64
 # Texts the model runs through at once. Larger runs save almost nothing and their padded
@@ -222,6 +225,48 @@ def _kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     own = _kind_centres()[[KINDS.index(kind) for kind in kinds]]
     shifted = model - own
     return quantize(shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12))
+
+
+def in_matching_space(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+    """Stored int8 vectors as the index compares them: centred on their kind's centre, and
+    requests mapped by the request adapter, as int8 unit vectors.
+
+    The model places texts by what they say, and a request says what is missing ("Die
+    Alten kommen ohne Auto nicht zum Arzt") where the offer that answers it says what was
+    built ("Ehrenamtlicher Fahrdienst"). The adapter, a linear map fitted by ridge
+    regression on the labelled pairs of four sets by different authors, moves a request
+    towards the offers that answered such requests (benchmarks/README.md, "The request
+    adapter"). Offers are left as they are, so a cosine means the same from both sides.
+    """
+    centred_rows = kind_centred(rows, kinds)
+    requests = np.flatnonzero(np.asarray(kinds) == "request")
+    if requests.size == 0:
+        return centred_rows
+    adapter = _request_adapter()
+    for start in range(0, requests.size, KIND_CENTRED_PART):
+        at = requests[start : start + KIND_CENTRED_PART]
+        mapped = (centred_rows[at].astype(np.float32) / SCALE) @ adapter
+        norms = np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
+        centred_rows[at] = quantize(mapped / norms)
+    return centred_rows
+
+
+_request_adapter_matrix: np.ndarray | None = None
+
+
+def _request_adapter() -> np.ndarray:
+    global _request_adapter_matrix
+    if _request_adapter_matrix is None:
+        matrix = np.load(REQUEST_ADAPTER_PATH, allow_pickle=False).astype(np.float32)
+        _request_adapter_matrix = matrix
+    return _request_adapter_matrix
+
+
+def use_request_adapter(matrix: np.ndarray | None) -> None:
+    """Compare with another adapter (None: the file's again); the fitting tools try each
+    one on the posts it was not fitted on. An index built before keeps its vectors."""
+    global _request_adapter_matrix
+    _request_adapter_matrix = None if matrix is None else matrix.astype(np.float32)
 
 
 _kind_centre_rows: np.ndarray | None = None
