@@ -1,4 +1,4 @@
-"""Matching quality on the frozen test part of the labelled set, beside its baselines.
+"""Matching quality on the held-out part of the labelled set, beside its baselines.
 
     .venv/bin/python benchmarks/bench_matching_quality.py [--test FILE ...] [--tuning FILE ...]
         [--no-cli]
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rank_bm25 import BM25Okapi
 
 from benchmarks.bench_import_export import check_export, cli, write_gold_files
-from benchmarks.gold import DEFAULT_GOLD, FROZEN_TEST, GoldSet, evaluate, load_gold
+from benchmarks.gold import DEFAULT_GOLD, HELDOUT_TEST, GoldSet, evaluate, load_gold
 from benchmarks.matching_eval import (
     LIST_DEPTH,
     Lists,
@@ -165,7 +165,7 @@ def through_product(gold: GoldSet) -> tuple[MemberFigures, MemberFigures, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--test", nargs="*", type=Path, default=[FROZEN_TEST])
+    parser.add_argument("--test", nargs="*", type=Path, default=[HELDOUT_TEST])
     parser.add_argument("--tuning", nargs="*", type=Path, default=[DEFAULT_GOLD])
     parser.add_argument("--no-cli", action="store_true", help="skip the import/export run")
     args = parser.parse_args()
@@ -175,7 +175,7 @@ def main() -> None:
     encode_s = time.perf_counter() - started
     tuning = with_vectors(load_gold(*args.tuning), encoder)
     print(
-        f"frozen test part: {len(test.offers)} offers, {len(test.requests)} requests "
+        f"test part: {len(test.offers)} offers, {len(test.requests)} requests "
         f"({len(test.empty_requests)} with nothing to find), {len(test.judgments)} judged; "
         f"tuning part: {len(tuning.offers)} offers, {len(tuning.requests)} requests"
     )
