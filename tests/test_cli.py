@@ -405,3 +405,31 @@ def test_a_reminder_with_an_unknown_separator_is_one_german_line(cli):
         )  # fmt: skip
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
         assert f"„{reminders}“" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_ends_the_chat_while_it_waits_for_a_line(tmp_path, template_db):
+    import signal
+    import subprocess
+    import sys
+
+    shutil.copy(template_db, tmp_path / "zr.db")
+    env = {**os.environ, "ZR_DATABASE_URL": f"sqlite:///{tmp_path / 'zr.db'}"}
+    env["ZR_MAIL_DIR"] = str(tmp_path / "mail")
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "zukunftsraum", "chat", "--as", "a@example.org"],
+        stdin=subprocess.PIPE,  # kept open: the chat waits for a line
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert "Wie heißen Sie" in chat.stdout.readline() + chat.stdout.readline()
+        chat.send_signal(signal.SIGINT)
+        # Before, the process went on until Enter was pressed; a generous bound, not speed.
+        assert chat.wait(timeout=30) == 130
+        assert "Traceback" not in chat.stderr.read()
+    finally:
+        chat.kill()
+        chat.wait()

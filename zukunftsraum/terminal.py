@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -53,12 +54,12 @@ class TerminalChat:
         source = source or sys.stdin  # looked up per chat, like the output
         interactive = source.isatty()
         self.render(await self.app.assistant.greet(self.sender))
-        loop = asyncio.get_running_loop()
+        lines = _lines_of(source)
         while True:
             if interactive:
                 self.out.write("\n> ")
                 self.out.flush()
-            line = await loop.run_in_executor(None, source.readline)
+            line = await lines.get()
             if not line:
                 break
             if not line.strip():
@@ -68,3 +69,24 @@ class TerminalChat:
             if line.strip().lower() in ("/exit", "/quit", "/ende"):
                 break
             await self.say(line)
+
+
+def _lines_of(source: TextIO) -> asyncio.Queue[str]:
+    """The lines of `source` as they come, "" at its end, read by a daemon thread.
+
+    Not the loop's default executor: a thread there that waits in readline() keeps
+    asyncio.run() from returning after Ctrl-C until Enter is pressed.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(source.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, "")
+        except (RuntimeError, ValueError, OSError):
+            return  # the chat has ended (closed loop) or the input is gone
+
+    threading.Thread(target=read, name="terminal-input", daemon=True).start()
+    return lines
