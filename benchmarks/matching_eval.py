@@ -35,11 +35,12 @@ TOP_PRECISION = 0.93
 EMPTY_SHARE = 0.85
 MAYBE_PRECISION = 0.40
 # The minimum list beside the bars (Fusion.at_least, at_least_floor): each matched post shows
-# its best two candidates from a low floor up. Scores depend on how a post is written (a short
-# casual request scores lower against everything), and absolute bars chosen on the tuning part
-# alone left most requests of other writers with nothing (benchmarks/README.md, "Bars that
-# carry over"); a bar relative to the request's own best candidates carries over.
-AT_LEAST = [(2, 0.05)]
+# its best two candidates from a low floor up (0.10, see SEMANTIC). Scores depend on how a
+# post is written (a short casual request scores lower against everything), and absolute
+# bars chosen on the tuning part alone left most requests of other writers with nothing
+# (benchmarks/README.md, "Bars that carry over"); a bar relative to the request's own best
+# candidates carries over.
+AT_LEAST = [(2, 0.10)]
 
 Lists = dict[int, list[tuple[int, float]]]  # post id -> [(other post id, score)], best first
 
