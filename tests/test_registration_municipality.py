@@ -12,6 +12,14 @@ async def _at_municipality(eva) -> None:
     await eva.say("Eva Roth")
 
 
+async def _at_the_guess(person):
+    """Eva, who typed only the beginning of Prenzlau and is asked about it."""
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Prenz")
+    return eva
+
+
 async def test_a_named_town_is_taken_at_once(person):
     eva = person("eva@example.org")
     await _at_municipality(eva)
@@ -21,9 +29,7 @@ async def test_a_named_town_is_taken_at_once(person):
 
 @pytest.mark.parametrize("answer", ["ja", "Ja, genau", "the button"])
 async def test_a_single_guess_is_asked_about_and_taken_when_confirmed(person, answer):
-    eva = person("eva@example.org")
-    await _at_municipality(eva)
-    await eva.say("Prenz")  # only the beginning of Prenzlau
+    eva = await _at_the_guess(person)
     assert GUESS in eva.text and "in welcher Funktion" not in eva.text
     await eva.say(eva.choice("Prenzlau") if answer == "the button" else answer)
     assert "Prenzlau" in eva.text and "in welcher Funktion" in eva.text
@@ -43,17 +49,13 @@ async def test_no_to_the_guess_asks_for_the_town_again(person):
 
 
 async def test_another_name_instead_of_confirming_is_searched(person):
-    eva = person("eva@example.org")
-    await _at_municipality(eva)
-    await eva.say("Prenz")
+    eva = await _at_the_guess(person)
     await eva.say("Templin")
     assert "Templin" in eva.text and "in welcher Funktion" in eva.text
 
 
 async def test_the_guess_is_asked_again_after_a_command_in_between(person):
-    eva = person("eva@example.org")
-    await _at_municipality(eva)
-    await eva.say("Prenz")
+    eva = await _at_the_guess(person)
     await eva.say("/suche Erfahrungen mit einem Dorfladen")
     assert "merke ich mir" in eva.text and GUESS in eva.text
     await eva.say("ja")

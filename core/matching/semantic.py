@@ -12,6 +12,7 @@ which changes a cosine by less than 0.01.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import threading
@@ -251,43 +252,38 @@ def in_matching_space(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     return centred_rows
 
 
-_request_adapter_matrix: np.ndarray | None = None
+# An adapter tried by the fitting tools instead of the file's (use_request_adapter).
+_adapter_tried: np.ndarray | None = None
 
 
 def _request_adapter() -> np.ndarray:
-    global _request_adapter_matrix
-    if _request_adapter_matrix is None:
-        matrix = np.load(REQUEST_ADAPTER_PATH, allow_pickle=False).astype(np.float32)
-        _request_adapter_matrix = matrix
-    return _request_adapter_matrix
+    if _adapter_tried is not None:
+        return _adapter_tried
+    return _data_array(REQUEST_ADAPTER_PATH)
 
 
 def use_request_adapter(matrix: np.ndarray | None) -> None:
     """Compare with another adapter (None: the file's again); the fitting tools try each
     one on the posts it was not fitted on. An index built before keeps its vectors."""
-    global _request_adapter_matrix
-    _request_adapter_matrix = None if matrix is None else matrix.astype(np.float32)
-
-
-_kind_centre_rows: np.ndarray | None = None
+    global _adapter_tried
+    _adapter_tried = None if matrix is None else matrix.astype(np.float32)
 
 
 def _kind_centres() -> np.ndarray:
-    global _kind_centre_rows
-    if _kind_centre_rows is None:
-        _kind_centre_rows = np.load(KIND_CENTRES_PATH, allow_pickle=False).astype(np.float32)
-    return _kind_centre_rows
-
-
-_NO_SPARSE_HEAD = Path(__file__).resolve().parent / "no-sparse-head"
-_centre_vector: np.ndarray | None = None
+    return _data_array(KIND_CENTRES_PATH)
 
 
 def _centre() -> np.ndarray:
-    global _centre_vector
-    if _centre_vector is None:
-        _centre_vector = np.load(CENTRE_PATH, allow_pickle=False).astype(np.float32)
-    return _centre_vector
+    return _data_array(CENTRE_PATH)
+
+
+@functools.cache
+def _data_array(path: Path) -> np.ndarray:
+    """A file of core/data (a centre, the kind centres, the adapter), read once a process."""
+    return np.load(path, allow_pickle=False).astype(np.float32)
+
+
+_NO_SPARSE_HEAD = Path(__file__).resolve().parent / "no-sparse-head"
 
 
 def _centre_tag() -> str:
