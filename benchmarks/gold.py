@@ -28,6 +28,8 @@ HELDOUT_TEST = DATA / "matching_heldout.jsonl"
 # The tuning part and the three earlier test parts, each seen by earlier versions, are the
 # development sets: the request adapter is fitted on their judged pairs (request_adapter.py).
 DEV_PARTS = (DEFAULT_GOLD, FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST)
+# The same grouped by author: the tuning part and the first test part were written together.
+DEV_AUTHORS = ((DEFAULT_GOLD, FROZEN_TEST), (INDEPENDENT_TEST,), (FRESH_TEST,))
 # Never tuned or fitted on.
 FROZEN_PARTS = (HELDOUT_TEST,)
 

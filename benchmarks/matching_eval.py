@@ -19,8 +19,8 @@ import numpy as np
 from benchmarks.gold import GoldSet, ndcg_at, recall_at, reciprocal_rank
 from core.exchange.posts import PROPOSALS_PER_POST
 from core.matching import MatchEngine
-from core.matching.engine import Fusion
-from core.matching.semantic import Encoder, post_text, quantize
+from core.matching.engine import Fusion, VectorSpace
+from core.matching.semantic import Encoder, in_matching_space, post_text, quantize
 
 LIST_DEPTH = 20  # candidates kept per post before the bars are applied
 BAR_STEPS = [round(0.05 + 0.01 * i, 2) for i in range(76)]  # 0.05 .. 0.80
@@ -62,10 +62,12 @@ def without_vectors(gold: GoldSet) -> GoldSet:
 Signals = dict[int, list[tuple[int, float, float]]]  # post id -> [(other, text, cosine)]
 
 
-def signals(gold: GoldSet) -> Signals:
+def signals(gold: GoldSet, space: VectorSpace = in_matching_space) -> Signals:
     """Both signals for every post against all eligible posts of the other kind (the whole
-    set fits in the engine's candidate pools), computed once for all fusions."""
-    engine = MatchEngine(semantic=Fusion(weight=0.5, floor=0.0, propose=0.0, suggest=0.0))
+    set fits in the engine's candidate pools), computed once for all fusions; `space` as
+    in MatchEngine."""
+    fusion = Fusion(weight=0.5, floor=0.0, propose=0.0, suggest=0.0)
+    engine = MatchEngine(semantic=fusion, space=space)
     engine.bulk_upsert(gold.posts.values())
     depth = len(gold.posts)
     return {

@@ -1,14 +1,18 @@
 """The request adapter (core/matching/semantic.py, in_matching_space): fitting it, and
-measuring it on sets by authors it was not fitted on.
+measuring it on sets by an author it was not fitted on.
 
     .venv/bin/python benchmarks/request_adapter.py
 
-Leave one author out: for each of the four development sets (benchmarks/gold.py, DEV_PARTS;
-each written by another author), the adapter is fitted on the other three and the engine
-with it is measured on the one left out, beside the engine without an adapter; for each
-ridge strength in RIDGES. The strength with the best mean nDCG@10 of what members see over
-the left-out sets is the one scripts/build_request_adapter.py uses (RIDGE). The held-out
-part (HELDOUT_TEST) is never read.
+Leave one author out: the development sets (benchmarks/gold.py) come from three authors
+(DEV_AUTHORS: the project's own tuning and first test part, the independent part, the
+fresh part). For each author, the adapter is fitted on the other two authors' sets and the
+engine with it is measured on that author's sets, beside the engine without an adapter;
+for each ridge strength in RIDGES. The strength with the best mean nDCG@10 of what members
+see over the left-out authors is the one scripts/build_request_adapter.py uses (RIDGE). The
+held-out part (HELDOUT_TEST) is never read.
+
+Not fully out of sample for the project's own sets: the centres and the bars of SEMANTIC
+were chosen on its tuning part.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.gold import DEV_PARTS, GoldSet, load_gold, ndcg_at
+from benchmarks.gold import DEV_AUTHORS, DEV_PARTS, GoldSet, load_gold, ndcg_at
 from benchmarks.matching_eval import (
     candidate_lists,
     member_figures,
@@ -30,16 +35,16 @@ from benchmarks.matching_eval import (
     signals,
     with_vectors,
 )
-from core.matching.engine import SEMANTIC
-from core.matching.semantic import DIM, SCALE, Encoder, kind_centred, use_request_adapter
+from core.matching.engine import SEMANTIC, VectorSpace
+from core.matching.semantic import DIM, SCALE, Encoder, in_matching_space, kind_centred
 
 RIDGES = (0.3, 1.0, 3.0, 10.0)
 # Chosen by the leave-one-author-out runs of this file (benchmarks/README.md).
 RIDGE = 1.0
 
 
-def encoded_parts(encoder: Encoder) -> list[GoldSet]:
-    return [with_vectors(load_gold(path), encoder) for path in DEV_PARTS]
+def encoded_parts(encoder: Encoder, paths=DEV_PARTS) -> dict[Path, GoldSet]:
+    return {path: with_vectors(load_gold(path), encoder) for path in paths}
 
 
 def fit(parts: list[GoldSet], ridge: float = RIDGE) -> np.ndarray:
@@ -60,10 +65,11 @@ def fit(parts: list[GoldSet], ridge: float = RIDGE) -> np.ndarray:
     return np.linalg.solve(weighted.T @ x + ridge * identity, weighted.T @ y + ridge * identity)
 
 
-def figures(gold: GoldSet) -> tuple[float, float]:
+def figures(gold: GoldSet, space: VectorSpace) -> tuple[float, float]:
     """nDCG@10 of what members see (SEMANTIC's bars) and of the ranking without a bar."""
     lists = candidate_lists(
-        signals(gold), replace(SEMANTIC, propose=0.0, suggest=0.0, at_least=0, at_least_floor=1.0)
+        signals(gold, space),
+        replace(SEMANTIC, propose=0.0, suggest=0.0, at_least=0, at_least_floor=1.0),
     )
     seen = member_figures(gold, shown_for(gold, lists, SEMANTIC), SEMANTIC.propose)
     ranking = np.mean(
@@ -77,24 +83,27 @@ def main() -> None:
 
     started = time.perf_counter()
     parts = encoded_parts(SentenceEncoder())
-    names = [path.stem.removeprefix("matching_") for path in DEV_PARTS]
-    use_request_adapter(np.eye(DIM, dtype=np.float32))
-    without = [figures(part) for part in parts]
-    print(
-        f"{'left out':14s} {'no adapter':>18s} "
-        + " ".join(f"{f'ridge {r:g}':>18s}" for r in RIDGES)
-    )
-    results = {ridge: [] for ridge in RIDGES}
-    for i, part in enumerate(parts):
-        for ridge in RIDGES:
-            use_request_adapter(fit([p for j, p in enumerate(parts) if j != i], ridge))
-            results[ridge].append(figures(part))
-        row = [without[i], *(results[r][i] for r in RIDGES)]
-        print(f"{names[i]:14s} " + " ".join(f"{m:8.3f} / {k:.3f}" for m, k in row))
-    use_request_adapter(None)
-    means = {r: float(np.mean([m for m, _ in results[r]])) for r in RIDGES}
-    base = float(np.mean([m for m, _ in without]))
-    print(f"{'mean':14s} {base:8.3f}{'':10s}" + "".join(f" {means[r]:8.3f}{'':9s}" for r in RIDGES))
+    plain = partial(in_matching_space, adapter=np.eye(DIM, dtype=np.float32))
+    header = " ".join(f"{f'ridge {r:g}':>18s}" for r in RIDGES)
+    print(f"{'left out':14s} {'no adapter':>18s} {header}")
+    results: dict[float, list[float]] = {ridge: [] for ridge in RIDGES}
+    without: list[float] = []
+    for author in DEV_AUTHORS:
+        others = [parts[p] for p in DEV_PARTS if p not in author]
+        adapters = {ridge: fit(others, ridge) for ridge in RIDGES}
+        for path in author:
+            row = [figures(parts[path], plain)]
+            for ridge in RIDGES:
+                row.append(
+                    figures(parts[path], partial(in_matching_space, adapter=adapters[ridge]))
+                )
+                results[ridge].append(row[-1][0])
+            without.append(row[0][0])
+            name = path.stem.removeprefix("matching_")
+            print(f"{name:14s} " + " ".join(f"{m:8.3f} / {k:.3f}" for m, k in row))
+    means = {r: float(np.mean(results[r])) for r in RIDGES}
+    cells = "".join(f" {means[r]:8.3f}{'':9s}" for r in RIDGES)
+    print(f"{'mean':14s} {float(np.mean(without)):8.3f}{'':10s}{cells}")
     print("(each cell: nDCG@10 of what members see / of the ranking without a bar)")
     best = max(means, key=means.get)
     print(f"best ridge by the mean of the left-out sets: {best:g}; in use: {RIDGE:g}")

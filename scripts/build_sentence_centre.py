@@ -7,7 +7,8 @@ centres are the means over its offers and over its requests. The frozen test par
 read. Run it again after a change of model or of the tuning part. Another centre changes the
 model id, so every stored vector is encoded again: run `zukunftsraum matches reindex` before
 the next start. The kind centres are applied when the index loads the stored vectors, so
-they need no reindex.
+they need no reindex. The request adapter is fitted on kind-centred vectors: after new
+centres, run scripts/build_request_adapter.py too.
 
 Usage: python scripts/build_sentence_centre.py
 """
@@ -23,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.gold import DEFAULT_GOLD, load_gold  # noqa: E402
+from core.matching.model import KINDS  # noqa: E402
 from core.matching.semantic import (  # noqa: E402
     CENTRE_PATH,
     KIND_CENTRES_PATH,
-    KINDS,
     SentenceEncoder,
     post_text,
 )

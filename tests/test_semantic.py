@@ -56,10 +56,23 @@ def _unit_rows(rows: np.ndarray) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+def test_the_model_s_vectors_come_back_from_the_stored_ones():
+    from core.matching.semantic import model_vectors_of
+
+    common = np.load(CENTRE_PATH)
+    rng = np.random.default_rng(7)
+    # Model vectors at several angles to the common centre: the stored ones then lie at
+    # clearly different angles to it, and only the right root gives the model's back.
+    spread = rng.standard_normal((6, DIM)).astype(np.float32)
+    model = _unit_rows(common + np.linspace(0.02, 0.2, 6)[:, None] * spread)
+    stored = _unit_rows(model - common)
+    assert np.abs(stored @ common).max() > 0.3
+    assert np.abs(model_vectors_of(stored) - model).max() < 1e-4
+
+
 def test_the_kind_centre_replaces_the_common_one_on_the_stored_vectors():
     from core.matching.semantic import KIND_CENTRES_PATH, kind_centred, quantize
 
-    # Model vectors near the common centre, as the model's are (cosines of about 0.8).
     rng = np.random.default_rng(7)
     common = np.load(CENTRE_PATH)
     model = _unit_rows(common + 0.3 * rng.standard_normal((4, DIM)).astype(np.float32) / 20)
@@ -71,6 +84,15 @@ def test_the_kind_centre_replaces_the_common_one_on_the_stored_vectors():
     assert np.abs((got * expected).sum(axis=1) - 1).max() < 0.01  # cosine with the exact one
     # The kinds' own centres differ from the common one: the vectors move.
     assert (np.abs((_unit_rows(stored.astype(np.float32)) * expected).sum(axis=1)) < 0.99).all()
+
+
+def test_a_row_without_a_vector_stays_without_one():
+    from core.matching.semantic import in_matching_space
+
+    rows = np.zeros((2, DIM), dtype=np.int8)
+    rows[1, :3] = (40, -20, 10)
+    got = in_matching_space(rows, ["request", "offer"])
+    assert not got[0].any() and got[1].any()
 
 
 def test_requests_are_mapped_by_the_adapter_and_offers_are_not():
@@ -85,6 +107,10 @@ def test_requests_are_mapped_by_the_adapter_and_offers_are_not():
     expected = _unit_rows(centred_rows[[1, 3]] @ np.load(REQUEST_ADAPTER_PATH))
     assert np.abs((got[[1, 3]] * expected).sum(axis=1) - 1).max() < 0.01
     assert (np.abs((got[[1, 3]] * _unit_rows(centred_rows[[1, 3]])).sum(axis=1)) < 0.99).all()
+    # An adapter given (the fitting tools try theirs) is used instead of the file's.
+    identity = np.eye(DIM, dtype=np.float32)
+    plain = in_matching_space(rows, kinds, adapter=identity).astype(np.float32) / 127
+    assert np.abs(plain - centred_rows).max() <= 1 / 127
 
 
 def test_the_engine_compares_vectors_in_the_matching_space():

@@ -33,7 +33,8 @@ MODEL_NAME = "me5-small-q4"
 CENTRE_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_centre.npy"
 # The mean of the model's vectors of offers and of requests (rows in the order of KINDS).
 KIND_CENTRES_PATH = CENTRE_PATH.with_name("kind_centres.npy")
-KIND_CENTRED_PART = 1_024
+# Rows converted at once by kind_centred() and in_matching_space().
+ROWS_PER_PART = 1_024
 # A linear map, learnt from labelled request-offer pairs, that brings a request's vector
 # near the vectors of the offers that answer it (scripts/build_request_adapter.py).
 REQUEST_ADAPTER_PATH = CENTRE_PATH.with_name("request_adapter.npy")
@@ -195,78 +196,68 @@ def centred(raw: np.ndarray) -> np.ndarray:
 
 def kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     """Stored int8 vectors (common centre taken off) with the centre of their post's kind
-    taken off instead, as int8 unit vectors again.
+    taken off instead, as int8 unit vectors again; a row of zeros (no vector) stays one.
 
     Offers and requests are written differently ("Wir geben weiter …", "Wer hat Erfahrung
     mit …"), and the model's vectors carry that: the two kinds' means lie on opposite sides
     of the common centre. Matching compares an offer only with requests, so that part says
     nothing about a pair; taking each kind's own mean off leaves what the post is about
-    (benchmarks/README.md, "One centre per kind"). The model's vector is recovered from the
-    stored one: it had unit length, which fixes the length the common centre took off.
+    (benchmarks/README.md, "A fourth author, one centre per kind and the request adapter").
     """
-    if rows.size == 0:
-        return rows
-    result = np.empty(rows.shape, dtype=np.int8)
+    result = np.zeros(rows.shape, dtype=np.int8)
     # In parts: a start-up hands over 10,000 rows at once, whose float copies would raise
     # the process's peak by tens of MB.
-    for start in range(0, len(rows), KIND_CENTRED_PART):
-        part = slice(start, start + KIND_CENTRED_PART)
-        result[part] = _kind_centred(rows[part], kinds[part])
+    for start in range(0, len(rows), ROWS_PER_PART):
+        part = slice(start, start + ROWS_PER_PART)
+        stored = rows[part].astype(np.float32)
+        norms = np.linalg.norm(stored, axis=1)
+        present = norms > 0
+        model = model_vectors_of(stored[present] / norms[present, None])
+        kept = [kind for kind, keep in zip(kinds[part], present, strict=True) if keep]
+        own = _kind_centres()[[KINDS.index(kind) for kind in kept]]
+        result[part][present] = quantize(_unit_rows(model - own))
     return result
 
 
-def _kind_centred(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+def model_vectors_of(stored: np.ndarray) -> np.ndarray:
+    """The model's unit vectors m back from stored unit vectors v = (m - c) / |m - c|:
+    m = n·v + c with |m| = 1 fixes n as the positive root of n² + 2n(v·c) + |c|² - 1 = 0
+    (|c| < 1, so there is one)."""
     common = _centre()
-    stored = rows.astype(np.float32)
-    stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
     along = stored @ common
-    # |n·v + c| = 1 for the model's unit vector n·v + c: the positive root.
     length = -along + np.sqrt(np.maximum(along * along - float(common @ common) + 1.0, 0.0))
-    model = stored * length[:, None] + common
-    own = _kind_centres()[[KINDS.index(kind) for kind in kinds]]
-    shifted = model - own
-    return quantize(shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12))
+    return stored * length[:, None] + common
 
 
-def in_matching_space(rows: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+def in_matching_space(
+    rows: np.ndarray, kinds: Sequence[str], adapter: np.ndarray | None = None
+) -> np.ndarray:
     """Stored int8 vectors as the index compares them: centred on their kind's centre, and
-    requests mapped by the request adapter, as int8 unit vectors.
+    requests mapped by the request adapter (the file's unless one is given), as int8 unit
+    vectors.
 
     The model places texts by what they say, and a request says what is missing ("Die
     Alten kommen ohne Auto nicht zum Arzt") where the offer that answers it says what was
     built ("Ehrenamtlicher Fahrdienst"). The adapter, a linear map fitted by ridge
-    regression on the labelled pairs of four sets by different authors, moves a request
-    towards the offers that answered such requests (benchmarks/README.md, "The request
-    adapter"). Offers are left as they are, so a cosine means the same from both sides.
+    regression on the labelled pairs of the development sets, moves a request towards the
+    offers that answered such requests (benchmarks/README.md, "A fourth author, one centre
+    per kind and the request adapter"). Offers are left as they are, so a cosine means the
+    same from both sides.
     """
     centred_rows = kind_centred(rows, kinds)
-    requests = np.flatnonzero(np.asarray(kinds) == "request")
+    requests = np.flatnonzero((np.asarray(kinds) == "request") & centred_rows.any(axis=1))
     if requests.size == 0:
         return centred_rows
-    adapter = _request_adapter()
-    for start in range(0, requests.size, KIND_CENTRED_PART):
-        at = requests[start : start + KIND_CENTRED_PART]
-        mapped = (centred_rows[at].astype(np.float32) / SCALE) @ adapter
-        norms = np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
-        centred_rows[at] = quantize(mapped / norms)
+    matrix = _data_array(REQUEST_ADAPTER_PATH) if adapter is None else adapter
+    for start in range(0, requests.size, ROWS_PER_PART):
+        at = requests[start : start + ROWS_PER_PART]
+        mapped = (centred_rows[at].astype(np.float32) / SCALE) @ matrix
+        centred_rows[at] = quantize(_unit_rows(mapped))
     return centred_rows
 
 
-# An adapter tried by the fitting tools instead of the file's (use_request_adapter).
-_adapter_tried: np.ndarray | None = None
-
-
-def _request_adapter() -> np.ndarray:
-    if _adapter_tried is not None:
-        return _adapter_tried
-    return _data_array(REQUEST_ADAPTER_PATH)
-
-
-def use_request_adapter(matrix: np.ndarray | None) -> None:
-    """Compare with another adapter (None: the file's again); the fitting tools try each
-    one on the posts it was not fitted on. An index built before keeps its vectors."""
-    global _adapter_tried
-    _adapter_tried = None if matrix is None else matrix.astype(np.float32)
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def _kind_centres() -> np.ndarray:
