@@ -159,8 +159,8 @@ def test_export_orders_both_tiers_for_a_request(cli, tmp_path):
         {
             "id": "o2",
             "kind": "offer",
-            "title": "Rufbus statt leerer Linienbusse",
-            "body": "Fahrten werden telefonisch bestellt, der Kleinbus fährt nur bei Bedarf.",
+            "title": "Mitfahrbänke an den Ortsausgängen",
+            "body": "Klappschilder zeigen das Ziel, wer vorbeifährt, nimmt mit.",
         },
         {
             "id": "r1",
