@@ -258,16 +258,3 @@ async def test_a_mistyped_command_before_registering_is_taken_as_the_close_one(p
     assert "Stimmen Sie zu?" in eva.text
     await eva.say("Ja")
     assert await _posts(db) == [("request", "Erfahrungen mit einem Dorfladen")]
-
-
-async def test_the_municipality_pick_list_is_shown_again_after_a_command(person, db):
-    eva = person("eva@example.org")
-    await eva.say("/start")
-    await eva.say("Eva Roth")
-    await eva.say("Dür")
-    assert "Bitte wählen Sie Ihre Kommune" in eva.text
-    first = eva.last[0].choices[0]
-    await eva.say("/suche Erfahrungen mit einem Dorfladen")
-    assert "merke ich mir" in eva.text and "Bitte wählen Sie Ihre Kommune" in eva.text
-    await eva.say(eva.choice(first.label))
-    assert first.label in eva.text and "in welcher Funktion" in eva.text

@@ -60,3 +60,15 @@ async def test_the_guess_is_asked_again_after_a_command_in_between(person):
     assert "merke ich mir" in eva.text and GUESS in eva.text
     await eva.say("ja")
     assert "Prenzlau" in eva.text and "in welcher Funktion" in eva.text
+
+
+async def test_the_pick_list_is_shown_again_after_a_command(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("Dür")
+    assert "Bitte wählen Sie Ihre Kommune" in eva.text
+    first = eva.last[0].choices[0]
+    await eva.say("/suche Erfahrungen mit einem Dorfladen")
+    assert "merke ich mir" in eva.text and "Bitte wählen Sie Ihre Kommune" in eva.text
+    await eva.say(eva.choice(first.label))
+    assert first.label in eva.text and "in welcher Funktion" in eva.text

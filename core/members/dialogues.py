@@ -18,8 +18,8 @@ from core.kernel.reply_words import SKIP_WORDS
 from core.kernel.texts import t
 from core.members import accounts as members
 from core.members import erasure, registration_form
-from core.members.registration import NO, YES, consent_answer, finish_registration, welcome_choices
-from core.members.registration_hints import fold
+from core.members.registration import NO, YES, finish_registration, welcome_choices, yes_or_no
+from core.members.registration_hints import folded_letters
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
 
@@ -122,7 +122,7 @@ _ANSWER_WORDS = YES | NO | {"jo", "gern", "gerne", "danke", "bitte", "okay", "ne
 def _not_a_name(name: str) -> bool:
     """An answer to another question, a choice's number or a greeting given where the
     name is asked."""
-    words = "".join(c if c.isalnum() else " " for c in fold(name)).split()
+    words = folded_letters(name).split()
     return (
         not any(c.isalpha() for c in name)
         or name.lower() in SKIP_WORDS
@@ -145,7 +145,7 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
     index = ctx.services.municipalities
     data = {k: v for k, v in dialogue.data.items() if k != "candidates"}
     guessed = dialogue.data.get("candidates") or []
-    answer = consent_answer(query) if len(guessed) == 1 else None
+    answer = yes_or_no(query) if len(guessed) == 1 else None
     if answer is False:  # "Nein" to the one town guessed: the question again
         await ctx.begin("register", "municipality", data)
         return _ask_municipality(ctx, data)
@@ -208,7 +208,7 @@ _QUESTIONS = {
 
 async def _unless_consent(ctx: Ctx, text: str) -> Reply | None:
     """The answer to a refused or unclear consent question; None when the member agreed."""
-    answer = consent_answer(text)
+    answer = yes_or_no(text)
     if answer is False:
         await ctx.end()
         return Reply(t("register.consent_refused"))

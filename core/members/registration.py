@@ -19,9 +19,10 @@ _NO_FIRST = {"nein", "no", "ne", "nee"}
 _REFUSING = {"nein", "nicht", "kein", "keine", "no"}
 
 
-def consent_answer(text: str) -> bool | None:
-    """True for an agreeing answer, False for a refusing one, None when it is unclear;
-    the same reading for the chat's question and the mail form's line."""
+def yes_or_no(text: str) -> bool | None:
+    """True for an agreeing answer, False for a refusing one, None when it is unclear: one
+    reading for every yes-or-no question of registration (consent in the chat and in the
+    mail form's line, a municipality that was only guessed)."""
     phrase = folded_letters(text)
     if phrase in YES:
         return True

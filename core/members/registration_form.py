@@ -19,7 +19,7 @@ from core.kernel.kept import with_kept
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members import accounts as members
-from core.members.registration import consent_answer, finish_registration
+from core.members.registration import finish_registration, yes_or_no
 from core.members.registration_hints import exact_town, folded_letters, hints_for, role_in
 from core.members.roles import SELF_SERVICE_ROLES, parse_role, role_label
 from core.store.models import Dialogue
@@ -117,7 +117,7 @@ def _read(ctx: Ctx, text: str, missing: list[str], data: dict) -> tuple[dict, di
             continue  # left empty, or the proposal sent back unchanged: nothing new
         _take(ctx, field, value, found, problems)
     for line in bare:
-        consent = consent_answer(line)
+        consent = yes_or_no(line)
         if consent is not None and "consent" not in found:
             found["consent"] = consent
         elif "role" not in found and role_in(line) and len(line) <= 60:
@@ -143,7 +143,7 @@ def _labelled(line: str) -> tuple[str, str] | None:
 
 def _take(ctx: Ctx, field: str, value: str, found: dict, problems: dict) -> None:
     if field == "consent":
-        consent = consent_answer(value)
+        consent = yes_or_no(value)
         if consent is not None:
             found["consent"] = consent
         return
