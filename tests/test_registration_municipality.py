@@ -72,3 +72,20 @@ async def test_the_pick_list_is_shown_again_after_a_command(person):
     assert "merke ich mir" in eva.text and "Bitte wählen Sie Ihre Kommune" in eva.text
     await eva.say(eva.choice(first.label))
     assert first.label in eva.text and "in welcher Funktion" in eva.text
+
+
+@pytest.mark.parametrize(
+    "typed", ["Tem\u00adplin", "\ufeffTemplin\u200b", "Temp\x01lin", "Templin\ud800"]
+)
+async def test_invisible_characters_from_copy_and_paste_do_not_hide_the_town(person, typed):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say(typed)
+    assert "Templin" in eva.text and "in welcher Funktion" in eva.text
+
+
+async def test_a_name_of_invisible_characters_only_is_asked_again(person):
+    eva = person("eva@example.org")
+    await eva.say("/start")
+    await eva.say("\u200b\u200d\u00ad")
+    assert "Ihren Namen" in eva.text and "Für welche Kommune" not in eva.text

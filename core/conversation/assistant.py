@@ -16,6 +16,7 @@ from core.conversation import commands, dialogues
 from core.kernel.context import Ctx, Sender, Services
 from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar, Parsed
+from core.kernel.input_text import without_invisibles
 from core.kernel.replies import Choice, IncomingFile, Reply
 from core.kernel.texts import t
 from core.members import dialogues as member_dialogues
@@ -57,7 +58,7 @@ class Assistant:
         recorded in the same transaction as its effects, and an event seen before gets no
         replies and changes nothing.
         """
-        text = (text or "").strip()
+        text = without_invisibles(text or "").strip()
         # Parsed once here: the read-only path and the command itself both use it.
         parsed = self.grammar.parse(text) if len(text) <= INPUT_MAX else None
         if not files and parsed is not None and parsed.command and parsed.command.reads_only:

@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.features import PrivacyHook
 from core.kernel.german_format import echoed
+from core.kernel.input_text import without_invisibles
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
 from core.members.roles import DIGESTS, ROLES
@@ -38,8 +38,9 @@ def normalise_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
-    # Invisible characters (zero-width spaces) do not make a name.
-    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    # Invisible characters (zero-width spaces) do not make a name; names also come from
+    # `import members`, not only through the assistant.
+    name = without_invisibles(name).replace("\u200d", "")  # a joiner alone is no name
     name = " ".join(name.split())
     if len(name) < 2:
         raise UserError.of("members.name_missing")
