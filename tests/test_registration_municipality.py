@@ -89,3 +89,10 @@ async def test_a_name_of_invisible_characters_only_is_asked_again(person):
     await eva.say("/start")
     await eva.say("\u200b\u200d\u00ad")
     assert "Ihren Namen" in eva.text and "Für welche Kommune" not in eva.text
+
+
+async def test_an_input_of_invisible_characters_asks_for_the_town_again(person):
+    eva = person("eva@example.org")
+    await _at_municipality(eva)
+    await eva.say("\u200b")
+    assert "Für welche Kommune" in eva.text and "„“" not in eva.text

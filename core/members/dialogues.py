@@ -145,6 +145,8 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
     index = ctx.services.municipalities
     data = {k: v for k, v in dialogue.data.items() if k != "candidates"}
     guessed = dialogue.data.get("candidates") or []
+    if not query:  # only invisible characters: the question again, not "Zu „“ …"
+        return _ask_municipality(ctx, dialogue.data)
     answer = yes_or_no(query) if len(guessed) == 1 else None
     if answer is False:  # "Nein" to the one town guessed: the question again
         await ctx.begin("register", "municipality", data)
