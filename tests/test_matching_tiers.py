@@ -102,6 +102,34 @@ async def test_looser_request_sharing_no_word_finds_the_offer_as_maybe(person, d
     assert match.status == "accepted"
 
 
+DRIVING_SERVICE = (
+    "Ehrenamtlicher Fahrdienst zum Arzt für Seniorinnen und Senioren: Freiwillige fahren "
+    "mit dem eigenen Auto, vermittelt über das Rathaus."
+)
+
+
+async def test_several_suggestions_explain_the_tier_once(person, db):
+    """The heading says once what Vielleicht passend means and what "Kontakt anfragen"
+    does; each suggestion names the member's own request briefly, then the offer."""
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+    await anna.say(f"/biete {DRIVING_SERVICE}")
+    ben = person("ben@example.org")
+    await ben.register("Ben Wagner", "Zschopau")
+    await ben.say(f"/suche {NO_LICENCE}")
+
+    suggestions = [r for r in ben.last if r.ref and r.choices[0].label == "Kontakt anfragen"]
+    assert len(suggestions) == 2, ben.text
+    assert ben.text.count("Kontakt anfragen“ frage ich dort nach") == 1
+    own = "Ältere ohne Führerschein sollen spontan ins Nachbardorf …"
+    for suggestion in suggestions:
+        assert suggestion.text.startswith(f"Angebot zu Ihrem Gesuch „{own}“:\n„"), suggestion
+        assert "Warum vielleicht:" in suggestion.text
+    await ben.say("/treffer")
+    assert ben.text.count("Kontakt anfragen“ frage ich dort nach") == 1
+
+
 async def test_near_miss_sharing_only_words_is_no_vorschlag(person, db):
     _, ben = await offer_then_request(person, BUS_PROCUREMENT, SENIOR_MOBILITY)
     assert "Ja, gern" not in ben.text

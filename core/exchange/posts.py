@@ -238,6 +238,11 @@ def _side(match: Match, member: Member) -> str | None:
     return None
 
 
+# The member's own post is named by its title, cut to this length: the member knows it,
+# and a long one would push the other post, which is what they are reading for, down.
+OWN_TITLE_LIMIT = 60
+
+
 def excerpt(text: str, limit: int = 280) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
@@ -262,7 +267,7 @@ def _pair_reply(match: Match, side: str, text_key: str, yes_key: str, yes_comman
     body = f"\n{excerpt(other.body)}" if other.body else ""
     text = t(
         f"match.{text_key}_{other.kind}",
-        own=own.title,
+        own=excerpt(own.title, OWN_TITLE_LIMIT),
         title=other.title,
         place=place(other),
         body=body,
@@ -273,12 +278,6 @@ def _pair_reply(match: Match, side: str, text_key: str, yes_key: str, yes_comman
         Choice(t("match.decline"), f"/ablehnen {match.id}"),
     ]
     return Reply(text=text, choices=choices, ref=f"match:{match.id}")
-
-
-def match_reply(match: Match, member: Member) -> Reply:
-    if match.status == "suggested":
-        return suggestion_reply(match, member)
-    return proposal_reply(match, member)
 
 
 async def request_contact(uow: UnitOfWork, member: Member, match_id: int, now: datetime) -> Reply:
