@@ -22,7 +22,7 @@ from core.digests.schedule import (
     record,
 )
 from core.exchange.match_index import MatchIndex
-from core.exchange.posts import excerpt, place
+from core.exchange.posts import body_lines, place
 from core.kernel.clock import aware
 from core.kernel.paging import PAGE_SIZE
 from core.kernel.replies import Reply
@@ -178,7 +178,7 @@ def digest_reply(
             kind=t(f"posts.kind.{post.kind}"),
             title=post.title,
             place=place(post),
-            body=f"\n{excerpt(post.body, 160)}" if post.body else "",
+            body=body_lines(post, 160),
             why=why,
         )
         for post, why in items[:SHOWN]

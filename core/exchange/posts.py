@@ -248,6 +248,20 @@ def excerpt(text: str, limit: int = 280) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
+def body_lines(post: Post, limit: int = 280) -> str:
+    """The body as shown under the post's title: a line break and an excerpt, or nothing.
+    A post written in one go (``/biete …``) keeps its whole text as body and its first line
+    as title (split_text); that first line is not repeated under the title."""
+    body = post.body
+    title = post.title.removesuffix("…")
+    if title and body.startswith(title):
+        rest = body[len(title) :].lstrip()
+        if post.title.endswith("…") and rest:
+            rest = "…" + rest  # the title was cut in the middle of the line
+        body = rest
+    return f"\n{excerpt(body, limit)}" if body.strip() else ""
+
+
 def place(post: Post) -> str:
     return label(post.municipality) or post.municipality_ags
 
@@ -264,13 +278,12 @@ def suggestion_reply(match: Match, member: Member) -> Reply:
 
 def _pair_reply(match: Match, side: str, text_key: str, yes_key: str, yes_command: str) -> Reply:
     own, other = (match.offer, match.request) if side == "offer" else (match.request, match.offer)
-    body = f"\n{excerpt(other.body)}" if other.body else ""
     text = t(
         f"match.{text_key}_{other.kind}",
         own=excerpt(own.title, OWN_TITLE_LIMIT),
         title=other.title,
         place=place(other),
-        body=body,
+        body=body_lines(other),
         reason=match.reason,
     )
     choices = [
