@@ -22,14 +22,37 @@ INDEPENDENT_TEST = DATA / "matching_independent.jsonl"
 # A third frozen part, written the same way after the change of sentence encoder and of the
 # minimum list, and committed before anything was run on it.
 FRESH_TEST = DATA / "matching_fresh.jsonl"
-# A fourth frozen part, written the same way on 7 December 2026 by an author who read
-# neither the engine nor the other parts, and committed before anything was run on it.
-HELDOUT_TEST = DATA / "matching_heldout.jsonl"
-# The tuning part and the three earlier test parts, each seen by earlier versions, are the
-# development sets: the request adapter is fitted on their judged pairs (request_adapter.py).
-DEV_PARTS = (DEFAULT_GOLD, FROZEN_TEST, INDEPENDENT_TEST, FRESH_TEST)
+# A fourth part, written the same way on 7 December 2026 by an author who read neither the
+# engine nor the other parts; the held-out part until the fifth was committed.
+FOURTH_PART = DATA / "matching_heldout.jsonl"
+# The fifth, written the same way on 7 December 2026 by a fifth author, and committed
+# (e03e429) before anything ran on it: the held-out part.
+HELDOUT_TEST = DATA / "matching_heldout2.jsonl"
+# Two parts written for fitting on the same day by two more authors, in the same way (the
+# format and a description of the network only), while the fifth part was being written.
+TRAINING_A = DATA / "matching_train_a.jsonl"
+TRAINING_B = DATA / "matching_train_b.jsonl"
+# The development sets: the tuning part, the four earlier test parts (each seen by earlier
+# versions) and the two training parts. The request adapter is fitted on their judged pairs,
+# the fusion and the bars are chosen on them (request_adapter.py).
+DEV_PARTS = (
+    DEFAULT_GOLD,
+    FROZEN_TEST,
+    INDEPENDENT_TEST,
+    FRESH_TEST,
+    FOURTH_PART,
+    TRAINING_A,
+    TRAINING_B,
+)
 # The same grouped by author: the tuning part and the first test part were written together.
-DEV_AUTHORS = ((DEFAULT_GOLD, FROZEN_TEST), (INDEPENDENT_TEST,), (FRESH_TEST,))
+DEV_AUTHORS = (
+    (DEFAULT_GOLD, FROZEN_TEST),
+    (INDEPENDENT_TEST,),
+    (FRESH_TEST,),
+    (FOURTH_PART,),
+    (TRAINING_A,),
+    (TRAINING_B,),
+)
 # Never tuned or fitted on.
 FROZEN_PARTS = (HELDOUT_TEST,)
 

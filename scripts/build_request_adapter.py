@@ -1,7 +1,7 @@
 """Write the request adapter, ``core/data/request_adapter.npy``.
 
 Fitted by ridge regression (benchmarks/request_adapter.py, strength RIDGE) on the judged
-request-offer pairs of the four development sets (benchmarks/gold.py, DEV_PARTS); the
+request-offer pairs of the development sets (benchmarks/gold.py, DEV_PARTS); the
 held-out part is never read. Run it again after a change of model, of the centres or of
 those sets. It is applied when the index loads the stored vectors, so it needs no reindex.
 
