@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 
@@ -61,12 +62,40 @@ def test_chat_registers_and_posts(cli):
     assert "Sobald die andere Seite" in result.stdout
 
 
+def test_chat_shows_the_issues_examples(cli):
+    """Through the terminal chat: a request sharing no word with the Mitfahrbänke offer
+    gets it (as a Vorschlag or as Vielleicht passend); the school-bus tender, which shares
+    only words with a request about the mobility of older people, is no Vorschlag for it."""
+    from tests.test_matching_tiers import (
+        BUS_PROCUREMENT,
+        MITFAHRBANK,
+        NO_LICENCE,
+        SENIOR_MOBILITY,
+    )
+
+    anna = f"Anna Schmidt\nPrenzlau\n1\nja\n/biete {MITFAHRBANK}\n/biete {BUS_PROCUREMENT}\n"
+    assert cli("chat", "--as", "a@example.org", stdin=anna).returncode == 0
+    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n"
+    out = cli("chat", "--as", "b@example.org", stdin=ben).stdout
+    found = out[out.index("ist veröffentlicht") :]
+    assert "„Mitfahrbänke für Seniorinnen und Senioren" in found, out
+    assert re.search(r"Warum( vielleicht)?: Mobilität", found), out
+    clara = f"Clara Roth\nZschopau\n1\nja\n/suche {SENIOR_MOBILITY}\n"
+    out = cli("chat", "--as", "c@example.org", stdin=clara).stdout
+    assert "ist veröffentlicht" in out, out
+    # Anna's posts are Nr. 1 (Mitfahrbänke) and Nr. 2 (the tender).
+    exported = cli("matches", "export", "--format", "json").stdout.splitlines()
+    pairs = [json.loads(line) for line in exported]
+    assert any(p["offer"] == 1 and p["request"] == 3 for p in pairs), pairs
+    assert all(p["status"] != "proposed" for p in pairs if p["offer"] == 2), pairs
+
+
 def test_chat_shows_a_maybe_with_the_choice_to_ask(cli):
-    from tests.test_matching_tiers import MITFAHRBANK, NO_LICENCE
+    from tests.test_matching_tiers import MITFAHRBANK, RURAL_NO_BUS
 
     anna = f"Anna Schmidt\nPrenzlau\n1\nja\n/biete {MITFAHRBANK}\n"
     assert cli("chat", "--as", "a@example.org", stdin=anna).returncode == 0
-    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {NO_LICENCE}\n1\n"
+    ben = f"Ben Wagner\nZschopau\n1\nja\n/suche {RURAL_NO_BUS}\n1\n"
     result = cli("chat", "--as", "b@example.org", stdin=ben)
     assert result.returncode == 0, result.stderr
     out = result.stdout
