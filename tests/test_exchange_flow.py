@@ -61,6 +61,26 @@ async def test_unknown_municipality_is_explained(person):
     await anna.say("Anna Schmidt")
     await anna.say("Atlantis")
     assert "keine Kommune gefunden" in anna.text
+    await anna.say("99999")  # a postcode: no advice to give the postcode
+    assert "Zur Postleitzahl „99999“ habe ich keine Kommune gefunden" in anna.text
+    assert "nennen Sie die Postleitzahl" not in anna.text
+
+
+async def test_answers_to_wrong_input_name_the_command_typed(person):
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say("/anfragen abc")
+    assert "zum Beispiel: /anfragen 12" in anna.text
+    await anna.say("/ablehnen")
+    assert "zum Beispiel: /ablehnen 12" in anna.text
+    await anna.say("/anfragen 1234567890123")  # longer than any number: no such match
+    assert "gibt es nicht" in anna.text
+    await anna.say("/biete 😀")
+    assert "zum Beispiel: /biete" in anna.text
+    await anna.say("/suche " + "Mitfahrbank " * 2_000)  # over 20,000 characters
+    assert "ein Beitrag (/biete, /suche) darf höchstens 4.000 Zeichen haben" in anna.text
+    await anna.say("/suche " + "Mitfahrbank " * 500)
+    assert "mit 5.999 Zeichen zu lang" in anna.text and "höchstens 4.000 Zeichen" in anna.text
 
 
 async def test_offer_and_request_meet_and_both_accept(person, db):
@@ -88,6 +108,7 @@ async def test_offer_and_request_meet_and_both_accept(person, db):
     await anna.say("/treffer")
     await anna.say(anna.choice("Ja"))
     assert "ben@example.org" in anna.text  # contact only after both said yes
+    assert "Ben Wagner (Bürgermeisteramt, " in anna.text  # the role of one person
     async with db.uow() as uow:
         match = (await uow.session.scalars(select(Match))).one()
         assert match.status == "accepted"

@@ -125,16 +125,20 @@ async def test_several_suggestions_explain_the_tier_once(person, db):
     suggestions = [r for r in ben.last if r.ref and r.choices[0].label == "Kontakt anfragen"]
     assert len(suggestions) == 2, ben.text
     assert ben.text.count("Kontakt anfragen“ frage ich dort nach") == 1
-    own = "Mobilität im ländlichen Raum ohne Busanbindung: Was hilft …"
     for suggestion in suggestions:
-        assert suggestion.text.startswith(f"Angebot zu Ihrem Gesuch „{own}“:\n„"), suggestion
+        # Right after the request was published: no need to name it again.
+        assert suggestion.text.startswith("„"), suggestion
         assert "Warum vielleicht:" in suggestion.text
-        # The offer was written in one go: its first line is its title, and the text
-        # under the title goes on from there instead of repeating it.
-        title = suggestion.text.splitlines()[1].split("“ – ")[0].removeprefix("„")
+        # The offer was written in one go: its title is the start of its first line, and
+        # the text under the title goes on from there instead of repeating it.
+        title = suggestion.text.splitlines()[0].split("“ – ")[0].removeprefix("„")
         assert suggestion.text.count(title.removesuffix("…")) == 1, suggestion.text
+    assert "„Mitfahrbänke für Seniorinnen und Senioren“ – " in ben.text  # ends at the colon
     await ben.say("/treffer")
     assert ben.text.count("Kontakt anfragen“ frage ich dort nach") == 1
+    own = "Mobilität im ländlichen Raum ohne Busanbindung: Was hilft …"  # cut at 60
+    listed = [r for r in ben.last if r.ref and r.choices[0].label == "Kontakt anfragen"]
+    assert all(r.text.startswith(f"Angebot zu Ihrem Gesuch „{own}“:\n„") for r in listed)
 
 
 async def test_near_miss_sharing_only_words_is_no_vorschlag(person, db):

@@ -13,6 +13,8 @@ import enum
 import logging
 
 from core.conversation import commands, dialogues
+from core.exchange.posts import TEXT_MAX
+from core.kernel import german_format
 from core.kernel.context import Ctx, Sender, Services
 from core.kernel.errors import UserError
 from core.kernel.grammar import Grammar, Parsed
@@ -106,7 +108,15 @@ class Assistant:
             if event is not None and not await delivery.first_time(ctx.uow, *event, ctx.now):
                 return []
             if len(text) > INPUT_MAX:
-                return Reply(t("common.input_too_long", max=INPUT_MAX))
+                # The limit of a post too, so a member shortening a post does so once.
+                return Reply(
+                    t(
+                        "common.input_too_long",
+                        length=german_format.number(len(text)),
+                        max=german_format.number(INPUT_MAX),
+                        post_max=german_format.number(TEXT_MAX),
+                    )
+                )
             return await self._route(ctx, text, parsed)
 
         return work

@@ -10,6 +10,7 @@ from core.exchange.publishing import publish, republish
 from core.kernel import paging
 from core.kernel.arguments import number
 from core.kernel.context import Ctx
+from core.kernel.errors import UserError
 from core.kernel.grammar import Command
 from core.kernel.replies import Reply
 from core.kernel.texts import t
@@ -106,7 +107,8 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
         replies.append(Reply(_intro("match.open_intro", total["open"], shown.number)))
         replies += [exchange.proposal_reply(m, member) for m in open_]
     if maybe:
-        replies.append(Reply(_intro("match.suggestions_intro", total["maybe"], shown.number)))
+        heading = _intro("match.suggestions_intro", total["maybe"], shown.number)
+        replies.append(Reply(exchange.suggestions_heading(heading)))
         replies += [exchange.suggestion_reply(m, member) for m in maybe]
     accepted = [m for k, m in shown.items if k == "accepted"]
     more = shown.more("treffer")
@@ -126,16 +128,29 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
     return [*replies, more] if more else replies
 
 
+def _match_number(args: str, command: str) -> int:
+    """The number of a match, with an example of this very command when it is missing."""
+    try:
+        return number(args, unknown="match.unknown")
+    except UserError as error:
+        if error.key != "common.number_missing":
+            raise
+        raise UserError.of("match.number_missing", command=command) from None
+
+
 async def accept(ctx: Ctx, args: str) -> Reply:
-    return await exchange.answer(ctx.uow, ctx.known_member, number(args), True, ctx.now)
+    match_id = _match_number(args, "annehmen")
+    return await exchange.answer(ctx.uow, ctx.known_member, match_id, True, ctx.now)
 
 
 async def decline(ctx: Ctx, args: str) -> Reply:
-    return await exchange.answer(ctx.uow, ctx.known_member, number(args), False, ctx.now)
+    match_id = _match_number(args, "ablehnen")
+    return await exchange.answer(ctx.uow, ctx.known_member, match_id, False, ctx.now)
 
 
 async def ask_contact(ctx: Ctx, args: str) -> Reply:
-    return await exchange.request_contact(ctx.uow, ctx.known_member, number(args), ctx.now)
+    match_id = _match_number(args, "anfragen")
+    return await exchange.request_contact(ctx.uow, ctx.known_member, match_id, ctx.now)
 
 
 def commands() -> tuple[Command, ...]:

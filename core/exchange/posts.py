@@ -14,7 +14,7 @@ from core.kernel.clock import aware
 from core.kernel.errors import UserError
 from core.kernel.replies import Choice, Reply
 from core.kernel.texts import t
-from core.members.roles import role_label
+from core.members.roles import person_role
 from core.messaging.outbox import enqueue
 from core.municipalities.reference import label
 from core.store.models import Match, Member, Post
@@ -45,14 +45,25 @@ def other_kind(kind: str) -> str:
     return "request" if kind == "offer" else "offer"
 
 
+# Where a long first line may end as a title: after a sentence, before a colon or a dash.
+_TITLE_END = re.compile(r"(?<=[.!?])\s|\s*:\s|\s[–-]\s")
+TITLE_MIN = 30
+
+
 def split_text(text: str) -> tuple[str, str]:
-    """First line (or sentence) as title, the whole text as body when it says more."""
+    """First line as title, the whole text as body when it says more. A first line too long
+    for a title ends at its first sentence, colon or dash that leaves TITLE_MIN characters
+    ("Mitfahrbänke in fünf Ortsteilen: Wer kein Auto hat, …"), else at a space, with "…"."""
     text = text.strip()
     first_line = text.splitlines()[0].strip() if text else ""
     title = first_line
     if len(title) > TITLE_MAX:
-        cut = title.rfind(" ", 0, TITLE_MAX - 1)
-        title = title[: cut if cut > 40 else TITLE_MAX - 1].rstrip(" ,;:-") + "…"
+        ends = [m.start() for m in _TITLE_END.finditer(title, TITLE_MIN, TITLE_MAX)]
+        if ends:
+            title = title[: ends[0]].rstrip()
+        else:
+            cut = title.rfind(" ", 0, TITLE_MAX - 1)
+            title = title[: cut if cut > 40 else TITLE_MAX - 1].rstrip(" ,;:-") + "…"
     body = text if text != title else ""
     return title, body
 
@@ -66,7 +77,11 @@ def check_text(text: str) -> str:
     if not text:
         raise UserError.of("posts.empty")
     if len(text) > TEXT_MAX:
-        raise UserError.of("posts.too_long", length=len(text), max=TEXT_MAX)
+        raise UserError.of(
+            "posts.too_long",
+            length=german_format.number(len(text)),
+            max=german_format.number(TEXT_MAX),
+        )
     return text
 
 
@@ -138,10 +153,14 @@ async def check_post(uow: UnitOfWork, author: Member, new: NewPost) -> NewPost:
         raise UserError.of("posts.title_too_long", max=TITLE_MAX)
     body = new.body.strip()
     if len(body) > TEXT_MAX:
-        raise UserError.of("posts.too_long", length=len(body), max=TEXT_MAX)
+        raise UserError.of(
+            "posts.too_long",
+            length=german_format.number(len(body)),
+            max=german_format.number(TEXT_MAX),
+        )
     if not _A_WORD.search(f"{title} {body}"):
         # "/suche x", an emoji: nothing to match on, and a stray Vielleicht for others.
-        raise UserError.of("posts.no_words")
+        raise UserError.of(f"posts.no_words_{new.kind}")
     ags = new.municipality_ags or author.municipality_ags
     if await uow.municipalities.get(ags) is None:
         raise UserError.of("municipalities.unknown_ags", ags=german_format.echoed(ags))
@@ -255,7 +274,7 @@ def body_lines(post: Post, limit: int = 280) -> str:
     body = post.body
     title = post.title.removesuffix("…")
     if title and body.startswith(title):
-        rest = body[len(title) :].lstrip()
+        rest = body[len(title) :].lstrip(" \t\n:–-")
         if post.title.endswith("…") and rest:
             rest = "…" + rest  # the title was cut in the middle of the line
         body = rest
@@ -271,16 +290,30 @@ def proposal_reply(match: Match, member: Member) -> Reply:
     return _pair_reply(match, _side(match, member), "proposal", "accept", "/annehmen")
 
 
-def suggestion_reply(match: Match, member: Member) -> Reply:
-    """A lower-confidence pair, shown only to one side, with the choice to ask the other."""
-    return _pair_reply(match, match.shown_to, "suggestion", "request_contact", "/anfragen")
+def suggestions_heading(heading: str) -> str:
+    """A list of Vielleicht passend: its heading, then once what it means."""
+    return heading + "\n" + t("match.suggestions_explained")
 
 
-def _pair_reply(match: Match, side: str, text_key: str, yes_key: str, yes_command: str) -> Reply:
+def suggestion_reply(match: Match, member: Member, name_own: bool = True) -> Reply:
+    """A lower-confidence pair, shown only to one side, with the choice to ask the other.
+    Without `name_own` it does not say which of the member's posts it is for: right after
+    that post was published, the answer has just named it."""
+    return _pair_reply(
+        match, match.shown_to, "suggestion", "request_contact", "/anfragen", name_own
+    )
+
+
+def _pair_reply(
+    match: Match, side: str, text_key: str, yes_key: str, yes_command: str, name_own=True
+) -> Reply:
     own, other = (match.offer, match.request) if side == "offer" else (match.request, match.offer)
+    own_title = excerpt(own.title, OWN_TITLE_LIMIT)
+    for_own = t(f"match.{other.kind}_for_own", own=own_title) + "\n" if name_own else ""
     text = t(
         f"match.{text_key}_{other.kind}",
-        own=excerpt(own.title, OWN_TITLE_LIMIT),
+        own=own_title,
+        for_own=for_own,
         title=other.title,
         place=place(other),
         body=body_lines(other),
@@ -335,7 +368,7 @@ def _visible_side(match: Match, member: Member) -> str | None:
 
 
 def contact_lines(member: Member) -> str:
-    lines = [f"{member.name} ({role_label(member.role)}, {label(member.municipality)})"]
+    lines = [f"{member.name} ({person_role(member.role)}, {label(member.municipality)})"]
     if member.email:
         lines.append(t("match.contact_email", email=member.email))
     if member.telegram_chat_id:

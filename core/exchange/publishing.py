@@ -80,9 +80,9 @@ def match_replies(confirmation: str, post_id: int, kind: str, matches, member: M
         replies.append(Reply(confirmation + "\n" + t("posts.matches_found", count=len(proposed))))
         replies += [exchange.proposal_reply(m, member) for m in proposed]
     if suggested:
-        intro = t("posts.suggestions_found", count=len(suggested))
+        intro = exchange.suggestions_heading(t("match.suggestions_intro", count=len(suggested)))
         replies.append(Reply(intro if proposed else confirmation + "\n" + intro))
-        replies += [exchange.suggestion_reply(m, member) for m in suggested]
+        replies += [exchange.suggestion_reply(m, member, name_own=False) for m in suggested]
         if not proposed:  # only "Vielleicht passend": the member may still want to keep watching
             replies.append(Reply(t("posts.watch_hint"), [_keep_watching(post_id)]))
     return replies

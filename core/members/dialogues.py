@@ -155,7 +155,8 @@ async def _register_municipality(ctx: Ctx, dialogue: Dialogue, text: str) -> Rep
     if town is None:
         hits = index.search(query, limit=SEARCH_RESULTS)
         if not hits:
-            raise UserError.of("register.municipality_not_found", query=echoed(query))
+            key = "municipality_not_found" + ("_postcode" if query.isdecimal() else "")
+            raise UserError.of(f"register.{key}", query=echoed(query))
         if len(hits) > 1 or not index.named_by(query, hits[0]):
             # Asked, not taken: "ok." must not register a member in Ottendorf-Okrilla. Kept,
             # so the list can be shown again after a command in between.

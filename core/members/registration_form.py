@@ -184,7 +184,8 @@ def _town(ctx: Ctx, value: str):
     if len(hits) == 1:
         return hits[0], None
     if not hits:
-        return None, Reply(t("register_mail.municipality_unknown", query=echoed(value)))
+        key = "municipality_unknown" + ("_postcode" if value.strip().isdecimal() else "")
+        return None, Reply(t(f"register_mail.{key}", query=echoed(value)))
     choices = [Choice(h.display_name, f"Kommune: {h.canonical_ags}") for h in hits]
     return None, Reply(t("register_mail.municipality_ambiguous", query=echoed(value)), choices)
 

@@ -14,6 +14,11 @@ def role_label(role: str) -> str:
     return t(f"roles.{role}")
 
 
+def person_role(role: str) -> str:
+    """The role beside one person's name, as in a contact."""
+    return t(f"roles.of_person.{role}")
+
+
 def parse_role(text: str) -> str | None:
     """Accept the role key or its German label (any case)."""
     wanted = text.strip().lower()
