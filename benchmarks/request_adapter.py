@@ -139,8 +139,9 @@ def print_fusion(parts: dict[Path, GoldSet]) -> None:
     """The fusion weight, the cosine floor, the floor of the minimum list and the bars, on
     lists a new writer would get (out_of_author_signals). For each fusion the Vorschlag bar
     (= the lower bar: below it only the minimum list is shown) is the one tune_matching.py's
-    rule picks on all sets together; the fusion chosen is the one with the best mean over
-    the authors of nDCG@10 of what members see."""
+    first rule picks on all sets together (its rule for the Vielleicht pairs is not applied:
+    the minimum list shows a post's best two whether they are useful or not); the fusion
+    chosen is the one with the best mean over the authors of nDCG@10 of what members see."""
     raw = out_of_author_signals(parts)
     pooled = GoldSet()
     for gold in parts.values():

@@ -77,11 +77,17 @@ async def test_member_digest_follows_interests(assistant, person, services, cloc
     clock.now = berlin(2026, 11, 3, 9, 0).astimezone(UTC)
     dora = person("dora@example.org")
     await dora.register("Dora Krause", "Zschopau")
-    await dora.say("/biete Wie wir Nachbarschaftshilfe in der Pflege organisiert haben")
+    await dora.say(
+        "/biete Wie wir Nachbarschaftshilfe in der Pflege organisiert haben: Ehrenamtliche "
+        "besuchen Pflegebedürftige, vermittelt über das Rathaus, versichert über das Land."
+    )
     await member_sweep(db, services, berlin(2026, 11, 9, 8, 0).astimezone(UTC))  # weekly
     digests = await outbox(db, "member_digest")
     assert [d.address for d in digests] == ["carla@example.org"]
     assert "Ihren Interessen" in digests[0].text
+    # Title up to the colon, the text under it goes on from there.
+    assert digests[0].text.count("Nachbarschaftshilfe in der Pflege organisiert") == 1
+    assert "\nEhrenamtliche besuchen Pflegebedürftige" in digests[0].text
 
 
 async def test_staff_digest_skipped_when_empty_then_email_with_chart(assistant, person, clock, db):

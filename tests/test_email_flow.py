@@ -456,3 +456,26 @@ async def test_a_proposal_still_waiting_is_sent(world, db):
     assert _proposal(world.new_mail_for(BEA))
     async with db.uow() as uow:
         assert (await uow.outbox.many([queued.id]))[0].status == "sent"
+
+
+async def test_suggestions_by_mail_stay_under_their_heading(world):
+    """The answer to a search by mail numbers the suggestions under "Vielleicht passend" and
+    its explanation, not below every heading of the answer."""
+    from tests.test_matching_tiers import DRIVING_SERVICE, MITFAHRBANK, RURAL_NO_BUS
+
+    await world.member("Anna Schmidt", ANNA)
+    await world.member("Bea Berg", BEA, ags="14521690")  # Zschopau, far from Prenzlau
+    await world.say(ANNA, f"/biete {MITFAHRBANK}")
+    await world.say(ANNA, f"/biete {DRIVING_SERVICE}")
+    world.drop(
+        mailclients.new_mail(
+            mailclients.address("Bea Berg", BEA), MAIL_FROM, f"SUCHE {RURAL_NO_BUS}", ""
+        )
+    )
+    await world.round()
+    text = plain_text(world.new_mail_for(BEA)[0])
+    heading = text.index("Vielleicht passend – nur für Sie sichtbar (2)")
+    explained = text.index("die andere Seite noch nicht gefragt")
+    assert text.index("ist veröffentlicht") < heading < explained < text.index("1) „"), text
+    # The offer to keep watching (no Vorschlag) comes after the suggestions.
+    assert text.index("1) „") < text.index("2) „") < text.index("Mit „Weiter beobachten“"), text

@@ -55,6 +55,21 @@ def test_body_under_its_title_does_not_repeat_it(text, shown):
     assert title.removesuffix("…") not in lines
 
 
-def test_body_of_a_post_with_separate_title_is_shown_whole():
-    post = Post(title="Dorfladen", body="Wir suchen Erfahrungen mit einem Dorfladen.")
-    assert body_lines(post) == "\nWir suchen Erfahrungen mit einem Dorfladen."
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Dorfladen", "Wir suchen Erfahrungen mit einem Dorfladen."),
+        # Title and body typed one after the other: a body that starts like the title is
+        # shown whole, never cut in a word ("arbeit für Senioren") or short of a word.
+        ("Garten", "Gartenarbeit für Senioren"),
+        ("Hilfe", "Hilfe beim Umzug"),
+        ("Wir möchten…", "Wir möchten einen Dorfladen gründen."),
+    ],
+)
+def test_body_of_a_post_with_separate_title_is_shown_whole(title, body):
+    assert body_lines(Post(title=title, body=body)) == f"\n{body}"
+
+
+def test_a_first_line_typed_with_an_ellipsis_is_not_repeated():
+    title, body = split_text("Wir möchten…\nEinen Dorfladen gründen.")
+    assert body_lines(Post(title=title, body=body)) == "\nEinen Dorfladen gründen."

@@ -594,7 +594,8 @@ def _grouped(replies: list[Reply], grammar: Grammar | None) -> tuple[Reply, list
 
     One item (a post, a match) keeps its choices as they are and its ``ref``. Several items
     are numbered in the text, each with the words that act on it ("3 PAUSIEREN"); their
-    choices are stored with the item's number, so such an answer finds the right one.
+    choices are stored with the item's number, so such an answer finds the right one. The
+    texts keep their order: a heading ("Vielleicht passend …") stays above its items.
     """
     if not replies:
         return None
@@ -610,11 +611,17 @@ def _grouped(replies: list[Reply], grammar: Grammar | None) -> tuple[Reply, list
             ref=items[0].ref if items else None,
         )
         return reply, reply.to_json()["choices"]
-    paragraphs = [r.text for r in plain if r.text]
+    paragraphs = []
     stored = [{"label": c.label, "command": c.command} for r in plain for c in r.choices]
-    for number, item in enumerate(items, start=1):
-        paragraphs.append(_item_text(number, item, grammar))
-        stored += [{"label": c.label, "command": c.command, "item": number} for c in item.choices]
+    number = 0
+    for reply in replies:
+        if reply.ref is None:
+            if reply.text:
+                paragraphs.append(reply.text)
+            continue
+        number += 1
+        paragraphs.append(_item_text(number, reply, grammar))
+        stored += [{"label": c.label, "command": c.command, "item": number} for c in reply.choices]
     plain_choices = [c for r in plain for c in r.choices]
     return Reply("\n\n".join(paragraphs), plain_choices, attachments), stored
 

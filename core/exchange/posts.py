@@ -269,16 +269,23 @@ def excerpt(text: str, limit: int = 280) -> str:
 
 def body_lines(post: Post, limit: int = 280) -> str:
     """The body as shown under the post's title: a line break and an excerpt, or nothing.
-    A post written in one go (``/biete …``) keeps its whole text as body and its first line
-    as title (split_text); that first line is not repeated under the title."""
-    body = post.body
-    title = post.title.removesuffix("…")
-    if title and body.startswith(title):
-        rest = body[len(title) :].lstrip(" \t\n:–-")
-        if post.title.endswith("…") and rest:
-            rest = "…" + rest  # the title was cut in the middle of the line
-        body = rest
+    A post written in one go (``/biete …``) keeps its whole text as body and the start of
+    its first line as title (split_text); that start is not repeated under the title."""
+    first, newline, after = post.body.partition("\n")
+    rest = _after_title(post.title, first.strip())
+    body = post.body if rest is None else (rest + newline + after).strip()
     return f"\n{excerpt(body, limit)}" if body.strip() else ""
+
+
+def _after_title(title: str, first: str) -> str | None:
+    """What follows the title on the body's first line, if split_text made the title from
+    that line; else None (a title typed on its own, "Garten" over "Gartenarbeit …")."""
+    if first == title:
+        return ""
+    if title.endswith("…") and len(first) > TITLE_MAX and first.startswith(title[:-1]):
+        return "…" + first[len(title) - 1 :].lstrip(" ,;:-")  # cut within the line
+    end = _TITLE_END.match(first, len(title)) if first.startswith(title) else None
+    return first[end.end() :] if end else None
 
 
 def place(post: Post) -> str:
