@@ -72,6 +72,8 @@ async def test_answers_to_wrong_input_name_the_command_typed(person):
     for said, answer in [
         ("/anfragen abc", "zum Beispiel: /anfragen 12"),
         ("/ablehnen", "zum Beispiel: /ablehnen 12"),
+        ("/pausieren x", "zum Beispiel: /pausieren 12"),  # any command reading a number
+        ("/abmelden", "zum Beispiel: /abmelden 12"),
         ("/anfragen 1234567890123", "gibt es nicht"),  # longer than any number: no match
         ("/biete 😀", "zum Beispiel: /biete"),
         # Over 20,000 characters: the limit of a post is named at once.

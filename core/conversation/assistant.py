@@ -220,7 +220,14 @@ class Assistant:
             return Reply(t("common.staff_only"))
         if not command.takes_files:
             ctx.files = ()
-        return await command.handler(ctx, parsed.args)
+        try:
+            return await command.handler(ctx, parsed.args)
+        except UserError as error:
+            if error.key != "common.number_missing":
+                raise
+            # Every command that acts on an item reads its number the same way; only here
+            # is it known which command it was, so the example names it.
+            raise UserError.of("common.number_missing_for", command=command.name) from None
 
     async def _before_registration(self, ctx: Ctx, command, args: str) -> Reply | list[Reply]:
         """A member's command from someone not yet registered (or not yet consenting): what

@@ -10,7 +10,6 @@ from core.exchange.publishing import publish, republish
 from core.kernel import paging
 from core.kernel.arguments import number
 from core.kernel.context import Ctx
-from core.kernel.errors import UserError
 from core.kernel.grammar import Command
 from core.kernel.replies import Reply
 from core.kernel.texts import t
@@ -128,28 +127,18 @@ async def my_matches(ctx: Ctx, args: str) -> list[Reply]:
     return [*replies, more] if more else replies
 
 
-def _match_number(args: str, command: str) -> int:
-    """The number of a match, with an example of this very command when it is missing."""
-    try:
-        return number(args, unknown="match.unknown")
-    except UserError as error:
-        if error.key != "common.number_missing":
-            raise
-        raise UserError.of("match.number_missing", command=command) from None
-
-
 async def accept(ctx: Ctx, args: str) -> Reply:
-    match_id = _match_number(args, "annehmen")
+    match_id = number(args, unknown="match.unknown")
     return await exchange.answer(ctx.uow, ctx.known_member, match_id, True, ctx.now)
 
 
 async def decline(ctx: Ctx, args: str) -> Reply:
-    match_id = _match_number(args, "ablehnen")
+    match_id = number(args, unknown="match.unknown")
     return await exchange.answer(ctx.uow, ctx.known_member, match_id, False, ctx.now)
 
 
 async def ask_contact(ctx: Ctx, args: str) -> Reply:
-    match_id = _match_number(args, "anfragen")
+    match_id = number(args, unknown="match.unknown")
     return await exchange.request_contact(ctx.uow, ctx.known_member, match_id, ctx.now)
 
 
