@@ -55,10 +55,11 @@ Progress = Callable[[int], None]
 _NOWHERE = (None, None, None, None, None, False)
 
 
-def _current_vector(row, model: str, analyser: str) -> np.ndarray | None:
-    """The stored vector of an ``index_rows`` row if its vector and terms are those of the
-    current text, model and analyser; None when they must be computed again."""
-    key = text_key(post_text(row.title, row.body, row.topics or ()))
+def _current_vector(row, topics: tuple[str, ...], model: str, analyser: str) -> np.ndarray | None:
+    """The stored vector of an ``index_rows`` row (with its ``topics``) if its vector and
+    terms are those of the current text, model and analyser; None when they must be
+    computed again."""
+    key = text_key(post_text(row.title, row.body, topics))
     vector = from_bytes(row.vector) if row.vector is not None else None
     if (
         vector is None
@@ -80,24 +81,30 @@ def post_doc(
     if town is not None:
         weak = town.is_structurally_weak
         place = (town.kreis_ags, town.land, town.lat, town.lon, town.bbsr_type, weak)
-    return _doc(post, place, vector, terms)
+    return _doc(post, tuple(post.topics or ()), place, vector, terms)
 
 
-def _row_doc(row, vector: np.ndarray, terms: StoredTerms) -> PostDoc:
+def _row_doc(row, topics: tuple[str, ...], vector: np.ndarray, terms: StoredTerms) -> PostDoc:
     """A post as ``PostRepo.index_rows`` reads it (plain columns, no ORM objects)."""
     weak = row.structurally_weak if row.weak_override is None else row.weak_override
     place = (row.kreis_ags, row.land, row.lat, row.lon, row.bbsr_type, weak)
-    return _doc(row, place, vector, terms)
+    return _doc(row, topics, place, vector, terms)
 
 
-def _doc(post, place: tuple, vector: np.ndarray | None, terms: StoredTerms | None) -> PostDoc:
+def _doc(
+    post,
+    topics: tuple[str, ...],
+    place: tuple,
+    vector: np.ndarray | None,
+    terms: StoredTerms | None,
+) -> PostDoc:
     kreis_ags, land, lat, lon, municipality_type, weak = place
     return PostDoc(
         id=post.id,
         kind=post.kind,
         title=post.title,
         body=post.body,
-        topics=tuple(post.topics or ()),
+        topics=topics,
         municipality_ags=post.municipality_ags,
         kreis_ags=kreis_ags,
         land=land,
@@ -187,13 +194,14 @@ class MatchIndex:
         kept = 0  # stamps left by the last trim
         last_read: datetime | None = None
         last_stamp: datetime | None = None
+        values = uow.posts.index_values()
         with self.engine.bulk(LOAD_CHUNK) as load:
             async for rows in uow.posts.index_rows():
                 docs = []
                 for row in rows:
                     count += 1
                     if row.updated_at != last_read:
-                        last_read, last_stamp = row.updated_at, aware(row.updated_at)
+                        last_read, last_stamp = row.updated_at, aware(values.stamp(row.updated_at))
                     # Posts written together (an import) share one stamp object instead of
                     # keeping a datetime each (48 bytes) while they are in the window.
                     stamp = last_stamp
@@ -201,11 +209,12 @@ class MatchIndex:
                     self._stamps[row.id] = stamp
                     if row.status != "open":
                         continue
-                    vector = _current_vector(row, model, analyser)
+                    topics = values.topics(row.topics)
+                    vector = _current_vector(row, topics, model, analyser)
                     if vector is None:
                         stale.append(row.id)
                         continue
-                    docs.append(_row_doc(row, vector, _row_terms(row)))
+                    docs.append(_row_doc(row, topics, vector, _row_terms(row)))
                 load.add(docs)
                 if seen is not None and len(self._stamps) > 2 * max(kept, len(rows)):
                     # Only the overlap window before the newest stamp is kept (below); what
@@ -236,11 +245,13 @@ class MatchIndex:
         stale: list[int] = []
         count = 0
         async with db.uow() as uow:
+            values = uow.posts.index_values()
             async for rows in uow.posts.index_rows():
                 for row in rows:
                     if row.status == "open":
                         count += 1
-                        if _current_vector(row, model, analyser) is None:
+                        topics = values.topics(row.topics)
+                        if _current_vector(row, topics, model, analyser) is None:
                             stale.append(row.id)
         for start in range(0, len(stale), REINDEX_SLICE):
             chunk = stale[start : start + REINDEX_SLICE]
