@@ -676,3 +676,84 @@ def test_at_least_the_best_two_are_shown_from_the_floor_up():
         found = engine.candidates(query)
         assert ids(found) == expected
         assert all(c.tier == "suggested" for c in found)
+
+
+def vector_posts(count: int) -> list[PostDoc]:
+    """Posts with random unit vectors (int8 as stored) and words from a small vocabulary."""
+    import numpy as np
+
+    from core.matching.semantic import DIM, quantize
+
+    rng = np.random.default_rng(7)
+    words = ["Bürgerbus", "Dorfladen", "Ehrenamt", "Leerstand", "Pflege", "Jugend", "Kita"]
+    posts = []
+    for i in range(count):
+        vector = rng.standard_normal(DIM).astype(np.float32)
+        text = " ".join(rng.choice(words, 4))
+        posts.append(
+            PostDoc(
+                id=i + 1,
+                kind="offer" if i % 2 else "request",
+                title=text,
+                body=f"{text} im Ort {i}",
+                municipality_ags=f"12{i % 50:06d}",
+                lat=50.0 + i % 7,
+                lon=10.0 + i % 5,
+                vector=quantize(vector / np.linalg.norm(vector)),
+            )
+        )
+    return posts
+
+
+def test_a_large_bulk_load_and_query_use_a_second_thread_and_give_the_same_results(
+    monkeypatch,
+):
+    """From THREADED_ROWS posts a chunk's vectors are prepared beside the word index, from
+    THREADED_SLOTS a query's semantic pool is found beside BM25: neither changes a result."""
+    from dataclasses import replace
+
+    import core.matching.engine as engine_module
+
+    posts = vector_posts(700)
+    assert len(posts) > engine_module.THREADED_ROWS
+    # Vectors compared as stored: a query with a post's vector finds that post.
+    one_by_one, bulk = MatchEngine(space=None), MatchEngine(space=None)
+    for post in posts:
+        one_by_one.upsert(post)
+    bulk.bulk_upsert(posts)
+    # Queries that share no word with any post find their candidates by vector alone: the
+    # vectors of posts of the other kind.
+    flip = {"offer": "request", "request": "offer"}
+    wordless = [
+        replace(
+            p, id=9000 + p.id, kind=flip[p.kind], title="Quxfeld", body="", municipality_ags="99"
+        )
+        for p in posts[:6]
+    ]
+    queries = posts[:6] + wordless
+    expected = [one_by_one.candidates(q, k=10) for q in queries]
+    assert [bulk.candidates(q, k=10) for q in queries] == expected
+    assert all(expected[6:])
+    monkeypatch.setattr(engine_module, "THREADED_SLOTS", 0)
+    assert [bulk.candidates(q, k=10) for q in queries] == expected
+
+
+def test_posts_added_as_stored_rows_match_as_the_same_posts_added_as_docs():
+    from dataclasses import replace
+
+    from core.matching.engine import _place_key
+
+    posts = vector_posts(300)
+    as_docs, as_rows = MatchEngine(), MatchEngine()
+    stored = [replace(p, terms=as_docs.stored_terms(p)) for p in posts]
+    as_docs.bulk_upsert(stored)
+    with as_rows.bulk() as load:
+        for post in stored:
+            assert load.add_stored(post.id, post.kind, _place_key(post), post.vector, post.terms)
+    assert as_rows.analysed == 0
+    for query in posts[:10]:
+        assert as_rows.candidates(query, k=10) == as_docs.candidates(query, k=10)
+    # Another analyser's terms are not taken: the caller adds such a post as a PostDoc.
+    other = replace(stored[0].terms, analysis="another-analyser")
+    with as_rows.bulk() as load:
+        assert not load.add_stored(1, "request", _place_key(posts[0]), posts[0].vector, other)

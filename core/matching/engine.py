@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 from array import array
 from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,7 +39,7 @@ from core.matching.stored_terms import (
 )
 from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
-from core.matching.vectors import VectorColumn, query_vector
+from core.matching.vectors import PreparedRows, VectorColumn, query_vector
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ SEMANTIC_POOL = 200
 RERANK_POOL = 50
 # Posts analysed and indexed together by bulk_upsert(); bounds its temporary memory.
 BULK_CHUNK = 2_000
+# From this many posts at once, their vectors are prepared in a second thread.
+THREADED_ROWS = 256
+# From this many indexed posts, a query's semantic pool is found in a second thread.
+THREADED_SLOTS = 20_000
 # Up to this share of a query's weight may come from frequent, low-weight terms that are
 # scored only for the best DEFERRED_POOL posts instead of for every post (speed at 100k posts).
 DEFER_SHARE = 0.05
@@ -130,6 +136,11 @@ def _large_blocks_mapped() -> None:
     # each query's temporaries of a few hundred KiB would then be given back and faulted in
     # again every time.
     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
+@functools.cache
+def _vector_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-vectors")
 
 
 def one_blas_thread() -> None:
@@ -174,9 +185,8 @@ class MatchEngine:
         self._kinds = array("b")
         self._municipalities = array("i")  # code from _municipality_codes, 0 = unknown
         self._places: list[Place | None] = []
-        # One Place object per distinct place: posts of one municipality share it (at
-        # 100,000 posts, a Place with its own strings per post held about 37 MB).
-        self._shared_places: dict[Place, Place] = {}
+        # One Place object per distinct place (BulkLoad._column), by its fields.
+        self._shared_places: dict[tuple, Place] = {}
         self._municipality_codes: dict[str, int] = {}
 
     # --- maintenance -------------------------------------------------------------------
@@ -214,22 +224,29 @@ class MatchEngine:
 
     def _add_terms(self, batch: PostingBatch, doc: PostDoc) -> None:
         stored = doc.terms
-        names = stored.term_list() if stored and stored.analysis == self.analysis_id else None
-        if stored is not None and names is not None:
-            created = self._index.term_count
-            found = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
-            if found and max(found) >= created:
-                # Terms this post brings to the index: keep what its words add. The entries
-                # are read only then (a damaged list is ignored: the analyser expands those
-                # words itself).
-                entries = stored.expansion_list(len(names)) or []
-                for name, term_id, entry in zip(names, found, entries, strict=False):
-                    if term_id >= created and name not in self._stored_expansions:
-                        self._remember_word(name, entry)
+        if stored is not None and self._add_stored_terms(batch, stored):
             return
         self.analysed += 1
         analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
         batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
+
+    def _add_stored_terms(self, batch: PostingBatch, stored: StoredTerms) -> bool:
+        """Adds a post's stored terms; False (nothing added) when they are another
+        analyser's or damaged: its text must be analysed."""
+        names = stored.term_list() if stored.analysis == self.analysis_id else None
+        if names is None:
+            return False
+        created = self._index.term_count
+        found = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
+        if found and max(found) >= created:
+            # Terms this post brings to the index: keep what its words add. The entries
+            # are read only then (a damaged list is ignored: the analyser expands those
+            # words itself).
+            entries = stored.expansion_list(len(names)) or []
+            for name, term_id, entry in zip(names, found, entries, strict=False):
+                if term_id >= created and name not in self._stored_expansions:
+                    self._remember_word(name, entry)
+        return True
 
     def _remember_word(self, name: str, entry: str) -> None:
         word = decode_word(entry)
@@ -289,10 +306,20 @@ class MatchEngine:
     def _add_batch(
         self, batch: PostingBatch, columns: list[tuple[int, int, int, Place, np.ndarray | None]]
     ) -> None:
+        vectors, kinds = [c[4] for c in columns], [c[1] for c in columns]
+
+        def prepare() -> PreparedRows:
+            return self._vectors.prepare(self._compared(vectors, kinds))
+
+        # The vectors' arithmetic (numpy, which lets go of the GIL) runs in a second thread
+        # while this one indexes the words (mostly Python): at 100,000 posts the start's
+        # vectors took a tenth of it. Both finish before anything else runs on the event
+        # loop, so no query sees a half-added chunk.
+        beside = _vector_thread().submit(prepare) if len(columns) >= THREADED_ROWS else None
         slots = self._index.add_batch(batch)
         self._expansions.catch_up(self._index)
         assert self._vectors.size == (slots.start if len(slots) else self._vectors.size)
-        self._vectors.append(self._compared([c[4] for c in columns], [c[1] for c in columns]))
+        self._vectors.store(beside.result() if beside is not None else prepare())
         for slot, (post_id, kind_code, municipality, place, _) in zip(slots, columns, strict=True):
             self._slot_of[post_id] = slot
             self._post_ids.append(post_id)
@@ -322,13 +349,17 @@ class MatchEngine:
         other_code = _kind_code(opposite_kind(doc.kind))
         if k <= 0 or self._index.live_docs == 0:
             return []
-        analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
-        weights = query_terms(analysis)
         eligible = self._eligible(other_code, doc.municipality_ags, exclude)
-        pool = self._bm25_pool(eligible, weights, k)
-        if query is not None:
-            near = self._vectors.shortlist(query, eligible, max(SEMANTIC_POOL, 3 * k))
-            pool = np.union1d(pool, near)
+        near = self._semantic_pool(query, eligible, max(SEMANTIC_POOL, 3 * k))
+        try:
+            analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
+            weights = query_terms(analysis)
+            pool = self._bm25_pool(eligible, weights, k)
+        finally:
+            if near is not None:
+                wait((near,))  # also on an error: the engine may change once this returns
+        if near is not None:
+            pool = np.union1d(pool, near.result())
         if pool.size == 0:
             return []
         term_ids = [self._index.term_id(t) for t in weights]
@@ -376,6 +407,23 @@ class MatchEngine:
             )
             for neg_score, post_id, slot, distance, tier, words in ranked[:k]
         ]
+
+    def _semantic_pool(
+        self, query: np.ndarray | None, eligible: np.ndarray, limit: int
+    ) -> Future[np.ndarray] | None:
+        """The eligible slots of the highest estimated cosine, at most `limit`; None
+        without a query vector. In a large index they are found in a second thread while
+        this one analyses the query and runs BM25: the vectors' products let go of the GIL
+        (at 100,000 posts a tenth less time per query). Nothing changes the engine
+        meanwhile: a query runs without a pause on the event loop, and the caller waits
+        for the result before it returns."""
+        if query is None:
+            return None
+        if self._vectors.size < THREADED_SLOTS:
+            done: Future[np.ndarray] = Future()
+            done.set_result(self._vectors.shortlist(query, eligible, limit))
+            return done
+        return _vector_thread().submit(self._vectors.shortlist, query, eligible, limit)
 
     def _bm25_pool(self, eligible: np.ndarray, weights: dict[str, float], k: int) -> np.ndarray:
         """Eligible slots that share a term with the query, best BM25 first, at most
@@ -462,16 +510,44 @@ class BulkLoad:
     def add(self, docs: Iterable[PostDoc]) -> None:
         engine = self._engine
         for doc in docs:
-            kind_code = _kind_code(doc.kind)  # reject a bad post before removing the old
-            if doc.id in self._pending or len(self._batch) >= self._chunk:
-                self.flush()
-            engine.remove(doc.id)
+            kind_code = self._next(doc.id, doc.kind)
             engine._add_terms(self._batch, doc)
-            municipality = engine._municipality_code(doc.municipality_ags)
-            place = _place(doc)
-            place = engine._shared_places.setdefault(place, place)
-            self._columns.append((doc.id, kind_code, municipality, place, doc.vector))
-            self._pending.add(doc.id)
+            self._column(doc.id, kind_code, _place_key(doc), doc.vector)
+
+    def add_stored(
+        self, post_id: int, kind: str, place: tuple, vector: np.ndarray, terms: StoredTerms
+    ) -> bool:
+        """A post as stored, without a PostDoc (the start reads 100,000 of them): `place`
+        holds its Place's fields in their order. False (nothing added) when its terms
+        must be analysed: the caller then adds it as a PostDoc."""
+        if terms.analysis != self._engine.analysis_id:
+            return False
+        kind_code = self._next(post_id, kind)
+        if not self._engine._add_stored_terms(self._batch, terms):
+            return False
+        self._column(post_id, kind_code, place, vector)
+        return True
+
+    def _next(self, post_id: int, kind: str) -> int:
+        """Makes room for the post (its old version removed); its kind's code."""
+        kind_code = _kind_code(kind)  # reject a bad post before removing the old
+        if post_id in self._pending or len(self._batch) >= self._chunk:
+            self.flush()
+        self._engine.remove(post_id)
+        return kind_code
+
+    def _column(
+        self, post_id: int, kind_code: int, place: tuple, vector: np.ndarray | None
+    ) -> None:
+        """The post's columns. Posts at one place share one Place: at 100,000 posts, a
+        Place with its own strings per post held about 37 MB."""
+        engine = self._engine
+        shared = engine._shared_places.get(place)
+        if shared is None:
+            shared = engine._shared_places[place] = Place(*place)
+        municipality = engine._municipality_code(place[0])
+        self._columns.append((post_id, kind_code, municipality, shared, vector))
+        self._pending.add(post_id)
 
     def flush(self) -> None:
         """Index the posts collected so far."""
@@ -486,14 +562,19 @@ def _kind_code(kind: str) -> int:
 
 
 def _place(doc: PostDoc) -> Place:
-    return Place(
-        municipality_ags=doc.municipality_ags,
-        kreis_ags=doc.kreis_ags,
-        land=doc.land,
-        lat=doc.lat,
-        lon=doc.lon,
-        municipality_type=doc.municipality_type,
-        structurally_weak=doc.structurally_weak,
+    return Place(*_place_key(doc))
+
+
+def _place_key(doc: PostDoc) -> tuple:
+    """The fields of the post's Place, in their order."""
+    return (
+        doc.municipality_ags,
+        doc.kreis_ags,
+        doc.land,
+        doc.lat,
+        doc.lon,
+        doc.municipality_type,
+        doc.structurally_weak,
     )
 
 

@@ -10,6 +10,8 @@ query, the projection converts 6.4 MB. The projection estimates each cosine with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from core.matching.semantic import DIM, SCALE
@@ -48,7 +50,27 @@ class VectorColumn:
 
     def append(self, vectors: list[np.ndarray | None]) -> None:
         """Rows for the next len(vectors) slots; None for a post without a vector."""
-        need = self._size + len(vectors)
+        self.store(self.prepare(vectors))
+
+    def prepare(self, vectors: list[np.ndarray | None]) -> PreparedRows:
+        """The arithmetic of `append`, which changes nothing: it may run in another thread
+        while this one goes on (the bulk load, engine.py)."""
+        present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
+        if not present:
+            return PreparedRows(len(vectors), present)
+        rows = np.stack([vectors[i] for i in present])
+        floats = rows.astype(np.float32)
+        norms = np.linalg.norm(floats, axis=1)
+        safe = np.where(norms > 0, norms, 1.0)[:, None]
+        coarse = (floats / safe) @ self._projection
+        scales = np.abs(coarse).max(axis=1) / np.float32(127.0)
+        scales[scales == 0] = 1.0
+        coarse = np.rint(coarse / scales[:, None]).astype(np.int8)
+        return PreparedRows(len(vectors), present, rows, norms, coarse, scales)
+
+    def store(self, prepared: PreparedRows) -> None:
+        """Rows that `prepare` made, in the next slots."""
+        need = self._size + prepared.count
         while len(self._rows) * BLOCK < need:
             self._rows.append(np.zeros((BLOCK, DIM), dtype=np.int8))
             self._coarse.append(np.zeros((BLOCK, COARSE), dtype=np.int8))
@@ -59,25 +81,16 @@ class VectorColumn:
             scales = np.zeros(norms.size, dtype=np.float32)
             scales[: self._size] = self._scales[: self._size]
             self._scales = scales
-        present = [i for i, v in enumerate(vectors) if v is not None and v.size == DIM]
         slots = np.arange(self._size, need)
         self._norms[slots] = 0.0
         self._scales[slots] = 0.0
-        if present:
-            rows = np.stack([vectors[i] for i in present])
-            at = slots[present]
-            floats = rows.astype(np.float32)
-            norms = np.linalg.norm(floats, axis=1)
-            self._norms[at] = norms
-            safe = np.where(norms > 0, norms, 1.0)[:, None]
-            coarse = (floats / safe) @ self._projection
-            scales = np.abs(coarse).max(axis=1) / np.float32(127.0)
-            scales[scales == 0] = 1.0
-            coarse = np.rint(coarse / scales[:, None]).astype(np.int8)
-            self._scales[at] = scales
+        if prepared.present:
+            at = slots[prepared.present]
+            self._norms[at] = prepared.norms
+            self._scales[at] = prepared.scales
             for block, where in _by_block(at):
-                self._rows[block][at[where] % BLOCK] = rows[where]
-                self._coarse[block][at[where] % BLOCK] = coarse[where]
+                self._rows[block][at[where] % BLOCK] = prepared.rows[where]
+                self._coarse[block][at[where] % BLOCK] = prepared.coarse[where]
         self._size = need
 
     def clear(self, slot: int) -> None:
@@ -120,6 +133,18 @@ class VectorColumn:
             rows[where] = self._rows[block][slots[where] % BLOCK]
         dots = rows.astype(np.float32) @ query
         return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0).astype(np.float64)
+
+
+@dataclass
+class PreparedRows:
+    """`count` slots' rows, ready to be stored; `present`: the positions with a vector."""
+
+    count: int
+    present: list[int]
+    rows: np.ndarray | None = None
+    norms: np.ndarray | None = None
+    coarse: np.ndarray | None = None
+    scales: np.ndarray | None = None
 
 
 def _by_block(slots: np.ndarray) -> list[tuple[int, np.ndarray]]:
