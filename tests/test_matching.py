@@ -739,7 +739,8 @@ def test_a_large_bulk_load_and_query_use_a_second_thread_and_give_the_same_resul
 
 
 def test_posts_added_as_stored_rows_match_as_the_same_posts_added_as_docs():
-    from dataclasses import replace
+    from dataclasses import asdict, replace
+    from types import SimpleNamespace
 
     from core.matching.engine import _place_key
 
@@ -749,7 +750,8 @@ def test_posts_added_as_stored_rows_match_as_the_same_posts_added_as_docs():
     as_docs.bulk_upsert(stored)
     with as_rows.bulk() as load:
         for post in stored:
-            assert load.add_stored(post.id, post.kind, _place_key(post), post.vector, post.terms)
+            row = SimpleNamespace(**asdict(post.terms))  # as the database's row has them
+            assert load.add_stored(post.id, post.kind, _place_key(post), post.vector, row)
     assert as_rows.analysed == 0
     for query in posts[:10]:
         assert as_rows.candidates(query, k=10) == as_docs.candidates(query, k=10)

@@ -245,9 +245,8 @@ class MatchIndex:
                     if vector is None:
                         stale.append(row.id)
                         continue
-                    terms = _row_terms(row)
-                    if not load.add_stored(row.id, row.kind, _row_place(row), vector, terms):
-                        load.add([_row_doc(row, topics, vector, terms)])  # damaged terms
+                    if not load.add_stored(row.id, row.kind, _row_place(row), vector, row):
+                        load.add([_row_doc(row, topics, vector, _row_terms(row))])  # damaged
                 if seen is not None and len(self._stamps) > 2 * max(kept, len(rows)):
                     # Only the overlap window before the newest stamp is kept (below); what
                     # falls out of it behind the newest stamp so far never comes back. Trimmed

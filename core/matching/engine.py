@@ -31,11 +31,14 @@ from core.matching.semantic import DIM, in_matching_space
 from core.matching.slots import SlotMap
 from core.matching.stored_terms import (
     Expansion,
+    StoredRow,
     StoredTerms,
     analyser_fingerprint,
     decode_word,
     encode_terms,
     encode_word,
+    expansion_list,
+    term_list,
 )
 from core.matching.terms import concept_id, coverage_words, document_terms, query_terms
 from core.matching.thesaurus import load_thesaurus
@@ -230,10 +233,10 @@ class MatchEngine:
         analysis = self._analyzer.analyze(doc.title, doc.body, doc.topics)
         batch.add(document_terms(analysis), analysis.length, coverage_words(analysis))
 
-    def _add_stored_terms(self, batch: PostingBatch, stored: StoredTerms) -> bool:
+    def _add_stored_terms(self, batch: PostingBatch, stored: StoredRow) -> bool:
         """Adds a post's stored terms; False (nothing added) when they are another
         analyser's or damaged: its text must be analysed."""
-        names = stored.term_list() if stored.analysis == self.analysis_id else None
+        names = term_list(stored) if stored.analysis == self.analysis_id else None
         if names is None:
             return False
         created = self._index.term_count
@@ -242,7 +245,7 @@ class MatchEngine:
             # Terms this post brings to the index: keep what its words add. The entries
             # are read only then (a damaged list is ignored: the analyser expands those
             # words itself).
-            entries = stored.expansion_list(len(names)) or []
+            entries = expansion_list(stored, len(names)) or []
             for name, term_id, entry in zip(names, found, entries, strict=False):
                 if term_id >= created and name not in self._stored_expansions:
                     self._remember_word(name, entry)
@@ -515,11 +518,12 @@ class BulkLoad:
             self._column(doc.id, kind_code, _place_key(doc), doc.vector)
 
     def add_stored(
-        self, post_id: int, kind: str, place: tuple, vector: np.ndarray, terms: StoredTerms
+        self, post_id: int, kind: str, place: tuple, vector: np.ndarray, terms: StoredRow
     ) -> bool:
         """A post as stored, without a PostDoc (the start reads 100,000 of them): `place`
-        holds its Place's fields in their order. False (nothing added) when its terms
-        must be analysed: the caller then adds it as a PostDoc."""
+        holds its Place's fields in their order, `terms` StoredTerms' fields (the row read
+        from the database will do). False (nothing added) when its terms must be
+        analysed: the caller then adds it as a PostDoc."""
         if terms.analysis != self._engine.analysis_id:
             return False
         kind_code = self._next(post_id, kind)

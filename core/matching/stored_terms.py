@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from core.matching import analysis, terms
 from core.matching.bm25_index import TF_SCALE, mark_byte, tf_steps
@@ -41,15 +42,40 @@ class StoredTerms:
     expansions: str
 
     def term_list(self) -> list[str] | None:
-        """The terms, or None when the row is damaged (lengths do not agree)."""
-        names = self.terms.split()
-        if len(names) != len(self.tfs) or len(names) != len(self.marks):
-            return None
-        return names
+        return term_list(self)
 
     def expansion_list(self, count: int) -> list[str] | None:
-        entries = self.expansions.split()
-        return entries if len(entries) == count else None
+        return expansion_list(self, count)
+
+
+class StoredRow(Protocol):
+    """StoredTerms' fields, as a StoredTerms or as a row read from the database."""
+
+    @property
+    def analysis(self) -> str: ...
+    @property
+    def terms(self) -> str: ...
+    @property
+    def tfs(self) -> bytes: ...
+    @property
+    def marks(self) -> bytes: ...
+    @property
+    def length(self) -> float: ...
+    @property
+    def expansions(self) -> str: ...
+
+
+def term_list(stored: StoredRow) -> list[str] | None:
+    """The terms, or None when the row is damaged (lengths do not agree)."""
+    names = stored.terms.split()
+    if len(names) != len(stored.tfs) or len(names) != len(stored.marks):
+        return None
+    return names
+
+
+def expansion_list(stored: StoredRow, count: int) -> list[str] | None:
+    entries = stored.expansions.split()
+    return entries if len(entries) == count else None
 
 
 NOT_A_WORD = "-"
