@@ -98,6 +98,26 @@ class PostGenerator:
         )
 
 
+def host_reference() -> str:
+    """How fast this host runs plain Python and numpy, the baseline of every timing here:
+    the same code ran three times slower on one day's host than on another's. Best of five,
+    so that a moment's load elsewhere counts less."""
+    import timeit
+
+    python_us = min(timeit.repeat("sum(range(1000))", number=2_000, repeat=5)) / 2_000 * 1e6
+    rows = np.random.default_rng(0).integers(-127, 128, (100_000, 64), dtype=np.int8)
+    vector = np.ones(64, dtype=np.float32)
+    numpy_ms = (
+        min(timeit.repeat(lambda: rows.astype(np.float32) @ vector, number=10, repeat=5))
+        / 10
+        * 1000
+    )
+    return (
+        f"this host: sum(range(1000)) {python_us:.1f} us (plain Python); 100,000 int8 rows "
+        f"of 64 as float32 times a vector {numpy_ms:.1f} ms (numpy)"
+    )
+
+
 def encoding_cost(generator: PostGenerator, count: int = 200) -> tuple[float, float, float]:
     """Load time of the model, ms per post in batches and ms for one post alone."""
     encoder = SentenceEncoder()
@@ -125,6 +145,7 @@ def main() -> None:
         "--one-by-one", action="store_true", help="build with upsert() per post, not bulk_upsert()"
     )
     args = parser.parse_args()
+    print(host_reference())
 
     generator = PostGenerator()
     load_s, batch_ms, single_ms = encoding_cost(PostGenerator(seed=5))

@@ -14,7 +14,9 @@ matched through core.exchange.posts (the model loads on this first use, encodes 
 vector is stored, both signals rank the top candidates), and the peak RSS of that process,
 model included. Baselines: the same start in another fresh process that ignores the stored
 terms and analyses every post's text, as the start did before terms were stored (skipped
-with --no-before), and what the start would cost if every post had to be encoded.
+with --no-before), what the start would cost if every post had to be encoded, and how fast
+this host runs plain Python and numpy (the same code ran three times slower on one day's
+host than on another's).
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from benchmarks.bench_matching_speed import PostGenerator, encoding_cost, peak_rss_mb
+from benchmarks.bench_matching_speed import (
+    PostGenerator,
+    encoding_cost,
+    host_reference,
+    peak_rss_mb,
+)
 from core.exchange import posts as exchange
 from core.exchange.match_index import MatchIndex
 from core.matching import MatchEngine
@@ -221,6 +228,7 @@ def main() -> None:
     if args.before_child:
         asyncio.run(start_ignoring_terms(args.before_child))
         return
+    print(host_reference())
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "startup.db"
         url = f"sqlite:///{path}"

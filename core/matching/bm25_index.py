@@ -80,19 +80,22 @@ class PostingBatch:
         self.counts.append(len(found))
         self.lengths.append(length)
 
-    def add_stored(self, terms: list[str], tfs: bytes, marks: bytes, length: float) -> list[int]:
+    def add_stored(
+        self, terms: list[str], tfs: bytes, marks: bytes, length: float
+    ) -> tuple[list[int], bool]:
         """A document as stored (stored_terms.py): term frequencies as TF_SCALE steps and
         marks, one byte per term each; no Python work per term but one dictionary lookup.
-        Returns the term ids."""
+        Returns the term ids, and whether any of them is new to the index."""
         found = list(map(self._known_id, terms))
-        if None in found:
+        created = None in found
+        if created:
             found = [self._new_id(t) if i is None else i for t, i in zip(terms, found, strict=True)]
         self.ids.extend(found)
         self.tfs.frombytes(tfs)
         self.marks.frombytes(marks)
         self.counts.append(len(found))
         self.lengths.append(length)
-        return found
+        return found, created
 
 
 def tf_steps(tf: float) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 import sys
 from array import array
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -146,6 +147,11 @@ def _vector_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-vectors")
 
 
+if hasattr(os, "register_at_fork"):
+    # A forked child has no thread behind the parent's executor: it makes its own.
+    os.register_at_fork(after_in_child=_vector_thread.cache_clear)
+
+
 def one_blas_thread() -> None:
     """The engine's matrix products are small and run per request; a second BLAS thread
     only spins against the other work of the process and the machine (measured: encoding
@@ -240,8 +246,8 @@ class MatchEngine:
         if names is None:
             return False
         created = self._index.term_count
-        found = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
-        if found and max(found) >= created:
+        found, new_terms = batch.add_stored(names, stored.tfs, stored.marks, stored.length)
+        if new_terms:
             # Terms this post brings to the index: keep what its words add. The entries
             # are read only then (a damaged list is ignored: the analyser expands those
             # words itself).
