@@ -60,3 +60,26 @@ async def test_index_rows_give_topics_and_stamps_as_the_orm_reads_them(db, test_
         post = orm[row.id]
         assert values.topics(row.topics) == tuple(post.topics)
         assert aware(values.stamp(row.updated_at)) == aware(post.updated_at)
+
+
+async def test_reading_ahead_gives_every_part_in_order_and_stops_with_the_caller():
+    import asyncio
+
+    from core.exchange.match_index import _fetching_ahead
+
+    asked: list[int] = []
+
+    async def parts(count: int):
+        for part in range(count):
+            asked.append(part)
+            await asyncio.sleep(0)  # as a read from the database's thread
+            yield part
+
+    assert [part async for part in _fetching_ahead(parts(4))] == [0, 1, 2, 3]
+    assert [part async for part in _fetching_ahead(parts(0))] == []
+    asked.clear()
+    async for part in _fetching_ahead(parts(4)):
+        assert part == 0
+        break
+    await asyncio.sleep(0)
+    assert asked == [0, 1]  # one part read ahead, no more

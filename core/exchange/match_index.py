@@ -150,7 +150,10 @@ async def _fetching_ahead(parts: AsyncIterator[T]) -> AsyncIterator[T]:
             await asyncio.sleep(0)  # lets the request reach the database's thread
             yield part
     finally:
+        # The caller stopped early (an error): the read ahead is not wanted, nor its error.
         upcoming.cancel()
+        if upcoming.done() and not upcoming.cancelled():
+            upcoming.exception()
 
 
 def embedded_text(post: Post) -> str:

@@ -41,12 +41,6 @@ class StoredTerms:
     # as "Form/part,part/group,group" (parts and groups may be empty).
     expansions: str
 
-    def term_list(self) -> list[str] | None:
-        return term_list(self)
-
-    def expansion_list(self, count: int) -> list[str] | None:
-        return expansion_list(self, count)
-
 
 class StoredRow(Protocol):
     """StoredTerms' fields, as a StoredTerms or as a row read from the database."""
