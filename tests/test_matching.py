@@ -454,16 +454,18 @@ def test_candidate_pool_from_the_completed_short_list_is_the_best_of_all_slots(m
         engine.upsert(offer(i, " ".join(words), f"Ortsteil Nummer{i % 13}"))
     query = request(1000, "Mitfahrbank Bürgerbus im Dorf", "Fahrplan und Ortsteil Nummer3")
     weights = query_terms(engine._analyzer.analyze(query.title, query.body, query.topics))
-    eligible = engine._eligible(engine_module._kind_code("offer"), None)
+    offers = engine_module._kind_code("offer")
+    eligible = engine._eligible(offers, None)
+    partition = engine_module._partition(offers)
     for k in (3, 5, 20):
-        scores, _, deferred = engine._index.score(weights, 0.5)
+        scores, _, deferred = engine._index.score(weights, 0.5, partition)
         assert deferred
         scores[~eligible] = 0.0
         shortlist = engine_module._top_slots(scores, 1e-9, max(40, 3 * k))
         assert shortlist.size < np.count_nonzero(scores >= 1e-9)  # really cut
-        engine._index.complete(scores, shortlist, deferred)
+        engine._index.complete(scores, shortlist, deferred, partition)
         everything = engine_module._top_slots(scores, 1e-9, max(15, 3 * k))
-        pool = engine._bm25_pool(eligible, weights, k)
+        pool = engine._bm25_pool(eligible, weights, k, partition)
         assert sorted(scores[pool].tolist()) == sorted(scores[everything].tolist())
 
 

@@ -8,6 +8,11 @@ AVG_LEN_DRIFT away from it, a negligible approximation that makes a query cost o
 multiply-add per posting. Removal only marks the slot dead and fixes the statistics; dead
 postings are dropped in one sweep once they make up a large share. Many documents at once
 (`add_batch`) are sorted into the postings with numpy instead of one append per posting.
+
+Each document belongs to one of a few partitions (the matching engine: a post's kind), and
+each term keeps its postings per partition. Document frequencies, and so idf, count all
+partitions; a query scores one partition's postings only. A request, which only ever looks
+for offers, reads half the postings.
 """
 
 from __future__ import annotations
@@ -49,8 +54,13 @@ _IMPACT_STEPS = np.arange(IMPACT_LEVELS + 1, dtype=np.float32)
 # A term id takes three bytes (low 16 bits, high 8 bits): at 100,000 posts 11 MB less than
 # four, and 16.7 million terms are far more than any network's posts bring.
 RECORD = np.dtype([("low", "<u2"), ("high", "u1"), ("mark", "u1")])
-MAX_TERMS = 1 << 24
+TERM_BITS = 24
+MAX_TERMS = 1 << TERM_BITS
+_TERM_MASK = (1 << TERM_BITS) - 1
 MARK_MAX = 255
+# The posting lists of a term without postings in a partition; never changed (shared).
+_NO_SLOTS = array("i")
+_NO_IMPACTS = array("B")
 
 
 class PostingBatch:
@@ -66,11 +76,18 @@ class PostingBatch:
         self.marks = array("B")
         self.counts = array("i")
         self.lengths = array("f")
+        self.partitions = array("B")
 
     def __len__(self) -> int:
         return len(self.counts)
 
-    def add(self, terms: Mapping[str, float], length: float, marks: Mapping[str, int]) -> None:
+    def add(
+        self,
+        terms: Mapping[str, float],
+        length: float,
+        marks: Mapping[str, int],
+        partition: int = 0,
+    ) -> None:
         found = list(map(self._known_id, terms))
         if None in found:
             found = [self._new_id(t) if i is None else i for t, i in zip(terms, found, strict=True)]
@@ -79,9 +96,10 @@ class PostingBatch:
         self.marks.extend(map(mark_byte, map(marks.get, terms, repeat(0))))
         self.counts.append(len(found))
         self.lengths.append(length)
+        self.partitions.append(partition)
 
     def add_stored(
-        self, terms: list[str], tfs: bytes, marks: bytes, length: float
+        self, terms: list[str], tfs: bytes, marks: bytes, length: float, partition: int = 0
     ) -> tuple[list[int], bool]:
         """A document as stored (stored_terms.py): term frequencies as TF_SCALE steps and
         marks, one byte per term each; no Python work per term but one dictionary lookup.
@@ -95,6 +113,7 @@ class PostingBatch:
         self.marks.frombytes(marks)
         self.counts.append(len(found))
         self.lengths.append(length)
+        self.partitions.append(partition)
         return found, created
 
 
@@ -107,13 +126,15 @@ def mark_byte(value: int) -> int:
 
 
 class InvertedIndex:
-    def __init__(self, k1: float = K1, b: float = B) -> None:
+    def __init__(self, k1: float = K1, b: float = B, partitions: int = 1) -> None:
         self.k1 = k1
         self.b = b
+        self.partitions = partitions
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
-        self._post_slots: list[array] = []  # term id -> slots (int32)
-        self._post_impacts: list[array] = []  # term id -> BM25 tf component (IMPACT_LEVELS)
+        # partition -> term id -> slots (int32), and the BM25 tf component (IMPACT_LEVELS)
+        self._post_slots: list[list[array]] = [[] for _ in range(partitions)]
+        self._post_impacts: list[list[array]] = [[] for _ in range(partitions)]
         self._reference_avg_len = 0.0
         self._df = array("i")
         self._records: list[bytes | None] = []  # slot -> RECORD bytes; None when dead
@@ -147,10 +168,14 @@ class InvertedIndex:
         return np.frombuffer(self._alive, dtype=np.int8)
 
     def add(
-        self, terms: Mapping[str, float], length: float, marks: Mapping[str, int] | None = None
+        self,
+        terms: Mapping[str, float],
+        length: float,
+        marks: Mapping[str, int] | None = None,
+        partition: int = 0,
     ) -> int:
         batch = self.new_batch()
-        batch.add(terms, length, marks or {})
+        batch.add(terms, length, marks or {}, partition)
         return self.add_batch(batch)[0]
 
     def new_batch(self) -> PostingBatch:
@@ -171,6 +196,9 @@ class InvertedIndex:
             self._reference_avg_len = max(float(lengths.mean()), 1.0)
         quantised = np.frombuffer(batch.tfs, dtype=np.uint8)
         marks = np.frombuffer(batch.marks, dtype=np.uint8)
+        partitions = np.frombuffer(batch.partitions, dtype=np.uint8)
+        if partitions.size and int(partitions.max()) >= self.partitions:
+            raise ValueError(f"partition {int(partitions.max())} of {self.partitions}")
         keep = quantised > 0
         if not keep.all():
             owner = np.repeat(np.arange(n), counts)[keep]
@@ -178,14 +206,14 @@ class InvertedIndex:
             ids, quantised, marks = ids[keep], quantised[keep], marks[keep]
         slots = np.repeat(np.arange(first, first + n, dtype=np.int32), counts)
         norms = np.repeat(self._norms(lengths), counts)
-        self._append_postings(ids, slots, quantised, norms)
+        self._append_postings(ids, slots, quantised, norms, np.repeat(partitions, counts))
         self._append_records(ids, marks, counts)
         self._doc_len.frombytes(lengths.tobytes())
         self._alive.extend(bytes([1]) * n)
         self.live_docs += n
         self._total_len += float(lengths.sum(dtype=np.float64))
         self._postings += int(ids.size)
-        del ids, counts, lengths, quantised, marks  # views of the batch's arrays
+        del ids, counts, lengths, quantised, marks, partitions  # views of the batch's arrays
         self._check_length_drift()
         return range(first, first + n)
 
@@ -238,10 +266,11 @@ class InvertedIndex:
         return np.log1p((n - df + 0.5) / (df + 0.5))
 
     def score(
-        self, query: Mapping[str, float], defer_share: float = 0.0
+        self, query: Mapping[str, float], defer_share: float = 0.0, partition: int = 0
     ) -> tuple[np.ndarray, float, list[tuple[int, float]]]:
         """BM25 score of every slot for the weighted query terms, a reference score, and the
-        terms left out of the scores (see `complete`).
+        terms left out of the scores (see `complete`). Only the slots of `partition` are
+        scored; all others stay 0.
 
         The reference is what a document of average length containing every query term once
         would get. Dividing by it turns scores into "share of the query matched", which is
@@ -266,6 +295,7 @@ class InvertedIndex:
         weighted.sort()
         deferred: list[tuple[int, float]] = []
         budget = defer_share * reference
+        post_slots, post_impacts = self._post_slots[partition], self._post_impacts[partition]
         for factor, term_id in weighted:
             # Only terms that add (factor >= 0) are deferred: the engine's candidate pool
             # relies on the deferred terms raising scores, never lowering them.
@@ -273,8 +303,8 @@ class InvertedIndex:
                 budget -= factor
                 deferred.append((term_id, factor))
                 continue
-            slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
-            impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.uint8)
+            slots = np.frombuffer(post_slots[term_id], dtype=np.int32)
+            impacts = np.frombuffer(post_impacts[term_id], dtype=np.uint8)
             # Each slot occurs once per posting list, so this is scores[slots] += ..., in
             # one pass instead of a gather, an add and a scatter: a quarter less time for
             # the largest part of a query at 100,000 posts (numpy >= 1.25).
@@ -282,9 +312,14 @@ class InvertedIndex:
         return scores, reference, deferred
 
     def complete(
-        self, scores: np.ndarray, slots: np.ndarray, deferred: list[tuple[int, float]]
+        self,
+        scores: np.ndarray,
+        slots: np.ndarray,
+        deferred: list[tuple[int, float]],
+        partition: int = 0,
     ) -> None:
-        """Add the deferred terms' contributions to `scores` for the given slots only.
+        """Add the deferred terms' contributions to `scores` for the given slots only, all
+        of them slots of `partition`.
         Postings are in slot order (slots only grow, compaction keeps the order), so each
         lookup is a binary search."""
         # Slots of the same type as the postings: searchsorted would otherwise convert
@@ -292,8 +327,8 @@ class InvertedIndex:
         # Sorted, because numpy narrows each search by the one before it: a third faster.
         slots = np.sort(slots).astype(np.int32)
         for term_id, factor in deferred:
-            posting_slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
-            impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.uint8)
+            posting_slots = np.frombuffer(self._post_slots[partition][term_id], dtype=np.int32)
+            impacts = np.frombuffer(self._post_impacts[partition][term_id], dtype=np.uint8)
             positions = np.minimum(np.searchsorted(posting_slots, slots), posting_slots.size - 1)
             hit = posting_slots[positions] == slots
             scores[slots[hit]] += self._levels(factor)[impacts[positions[hit]]]
@@ -311,27 +346,42 @@ class InvertedIndex:
         return np.clip(steps, 1, IMPACT_LEVELS).astype(np.uint8)
 
     def _append_postings(
-        self, ids: np.ndarray, slots: np.ndarray, tfs: np.ndarray, norms: np.ndarray
+        self,
+        ids: np.ndarray,
+        slots: np.ndarray,
+        tfs: np.ndarray,
+        norms: np.ndarray,
+        partitions: np.ndarray,
     ) -> None:
-        """Append the postings to each term's arrays; a stable sort by term keeps every
-        posting list in slot order, which `complete` relies on."""
+        """Append the postings to each term's arrays in their partition; a stable sort by
+        partition and term keeps every posting list in slot order, which `complete`
+        relies on."""
         if ids.size == 0:  # posts without a searchable word ("/suche x")
             return
-        order = np.argsort(ids, kind="stable")
-        ids, slots, tfs, norms = ids[order], slots[order], tfs[order], norms[order]
-        tf = tfs.astype(np.float32) / np.float32(TF_SCALE)
-        impacts = self._impact_bytes(tf, norms)
         np.frombuffer(self._df, dtype=np.int32)[:] += np.bincount(
             ids, minlength=len(self._df)
         ).astype(np.int32)
-        bounds = np.flatnonzero(np.diff(ids)) + 1
+        key = ids.astype(np.int64)
+        if self.partitions > 1:
+            key |= partitions.astype(np.int64) << TERM_BITS
+        order = np.argsort(key, kind="stable")
+        key, slots, tfs, norms = key[order], slots[order], tfs[order], norms[order]
+        tf = tfs.astype(np.float32) / np.float32(TF_SCALE)
+        impacts = self._impact_bytes(tf, norms)
+        bounds = np.flatnonzero(np.diff(key)) + 1
         starts = np.concatenate(([0], bounds)).tolist()
-        ends = np.concatenate((bounds, [ids.size])).tolist()
+        ends = np.concatenate((bounds, [key.size])).tolist()
+        keys = key[starts]
+        term_ids, groups = (keys & _TERM_MASK).tolist(), (keys >> TERM_BITS).tolist()
         # Byte views: slicing them is cheaper than slicing and copying numpy arrays.
         slot_bytes, impact_bytes = memoryview(slots.tobytes()), memoryview(impacts.tobytes())
-        for term_id, start, end in zip(ids[starts].tolist(), starts, ends, strict=True):
-            self._post_slots[term_id].frombytes(slot_bytes[4 * start : 4 * end])
-            self._post_impacts[term_id].frombytes(impact_bytes[start:end])
+        for term_id, partition, start, end in zip(term_ids, groups, starts, ends, strict=True):
+            post_slots = self._post_slots[partition]
+            if post_slots[term_id] is _NO_SLOTS:
+                post_slots[term_id] = array("i")
+                self._post_impacts[partition][term_id] = array("B")
+            post_slots[term_id].frombytes(slot_bytes[4 * start : 4 * end])
+            self._post_impacts[partition][term_id].frombytes(impact_bytes[start:end])
 
     def _append_records(self, ids: np.ndarray, marks: np.ndarray, counts: np.ndarray) -> None:
         packed = np.empty(ids.size, dtype=RECORD)
@@ -367,19 +417,26 @@ class InvertedIndex:
         have; where saturation makes the impact step wider than a tf step (a word many
         times in one post) the recovered tf may be off by a step, which moves the new
         impact by at most about one impact step."""
+        for post_slots, post_impacts in zip(self._post_slots, self._post_impacts, strict=True):
+            for term_id, slot_list in enumerate(post_slots):
+                if len(slot_list) > 0:
+                    post_impacts[term_id] = self._recomputed(
+                        slot_list, post_impacts[term_id], old_norms, norms
+                    )
+
+    def _recomputed(
+        self, slot_list: array, impact_list: array, old_norms: np.ndarray, norms: np.ndarray
+    ) -> array:
+        """One posting list's impacts for the new norms (see `_recompute_impacts`)."""
         k1_plus_1 = np.float32(self.k1 + 1.0)
         step = np.float32((self.k1 + 1.0) / IMPACT_LEVELS)
-        for term_id in range(len(self._terms)):
-            if len(self._post_slots[term_id]) == 0:
-                continue
-            slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
-            old = np.frombuffer(self._post_impacts[term_id], dtype=np.uint8) * step
-            # The top level stands for impacts up to k1 + 1 (tf without bound): cap its tf.
-            tfs = old * old_norms[slots] / np.maximum(k1_plus_1 - old, step / 2)
-            tfs = np.clip(np.rint(tfs * TF_SCALE), 1, TF_MAX).astype(np.float32)
-            impacts = self._impact_bytes(tfs / np.float32(TF_SCALE), norms[slots])
-            del slots, old
-            self._post_impacts[term_id] = array("B", impacts.tobytes())
+        slots = np.frombuffer(slot_list, dtype=np.int32)
+        old = np.frombuffer(impact_list, dtype=np.uint8) * step
+        # The top level stands for impacts up to k1 + 1 (tf without bound): cap its tf.
+        tfs = old * old_norms[slots] / np.maximum(k1_plus_1 - old, step / 2)
+        tfs = np.clip(np.rint(tfs * TF_SCALE), 1, TF_MAX).astype(np.float32)
+        impacts = self._impact_bytes(tfs / np.float32(TF_SCALE), norms[slots])
+        return array("B", impacts.tobytes())
 
     def _term_id_or_new(self, term: str) -> int:
         term_id = self._term_ids.get(term)
@@ -389,25 +446,29 @@ class InvertedIndex:
                 raise OverflowError(f"more than {MAX_TERMS} index terms")
             self._term_ids[term] = term_id
             self._terms.append(term)
-            self._post_slots.append(array("i"))
-            self._post_impacts.append(array("B"))
+            # A term's lists in a partition are made with its first posting there: most
+            # rare words occur in one kind of post only.
+            for post_slots, post_impacts in zip(self._post_slots, self._post_impacts, strict=True):
+                post_slots.append(_NO_SLOTS)
+                post_impacts.append(_NO_IMPACTS)
             self._df.append(0)
         return term_id
 
     def _compact(self) -> None:
         alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
-        for term_id in range(len(self._terms)):
-            if len(self._post_slots[term_id]) == 0:
-                continue
-            slots = np.frombuffer(self._post_slots[term_id], dtype=np.int32)
-            keep = alive[slots]
-            if keep.all():
-                continue
-            impacts = np.frombuffer(self._post_impacts[term_id], dtype=np.uint8)
-            kept = (slots[keep].tobytes(), impacts[keep].tobytes())
-            del slots, impacts  # release the buffers before replacing the arrays
-            self._post_slots[term_id] = array("i", kept[0])
-            self._post_impacts[term_id] = array("B", kept[1])
+        for post_slots, post_impacts in zip(self._post_slots, self._post_impacts, strict=True):
+            for term_id in range(len(self._terms)):
+                if len(post_slots[term_id]) == 0:
+                    continue
+                slots = np.frombuffer(post_slots[term_id], dtype=np.int32)
+                keep = alive[slots]
+                if keep.all():
+                    continue
+                impacts = np.frombuffer(post_impacts[term_id], dtype=np.uint8)
+                kept = (slots[keep].tobytes(), impacts[keep].tobytes())
+                del slots, impacts  # release the buffers before replacing the arrays
+                post_slots[term_id] = array("i", kept[0])
+                post_impacts[term_id] = array("B", kept[1])
         self._postings -= self._dead_postings
         self._dead_postings = 0
 
