@@ -369,19 +369,41 @@ class InvertedIndex:
         tf = tfs.astype(np.float32) / np.float32(TF_SCALE)
         impacts = self._impact_bytes(tf, norms)
         bounds = np.flatnonzero(np.diff(key)) + 1
-        starts = np.concatenate(([0], bounds)).tolist()
-        ends = np.concatenate((bounds, [key.size])).tolist()
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [key.size]))
         keys = key[starts]
-        term_ids, groups = (keys & _TERM_MASK).tolist(), (keys >> TERM_BITS).tolist()
         # Byte views: slicing them is cheaper than slicing and copying numpy arrays.
         slot_bytes, impact_bytes = memoryview(slots.tobytes()), memoryview(impacts.tobytes())
-        for term_id, partition, start, end in zip(term_ids, groups, starts, ends, strict=True):
-            post_slots = self._post_slots[partition]
-            if post_slots[term_id] is _NO_SLOTS:
-                post_slots[term_id] = array("i")
-                self._post_impacts[partition][term_id] = array("B")
-            post_slots[term_id].frombytes(slot_bytes[4 * start : 4 * end])
-            self._post_impacts[partition][term_id].frombytes(impact_bytes[start:end])
+        for partition in range(self.partitions):
+            mine = (keys >> TERM_BITS) == partition
+            self._append_to_lists(
+                partition,
+                (keys[mine] & _TERM_MASK).tolist(),
+                starts[mine].tolist(),
+                ends[mine].tolist(),
+                slot_bytes,
+                impact_bytes,
+            )
+
+    def _append_to_lists(
+        self,
+        partition: int,
+        term_ids: list[int],
+        starts: list[int],
+        ends: list[int],
+        slot_bytes: memoryview,
+        impact_bytes: memoryview,
+    ) -> None:
+        """Append each term's run of postings (slots and impacts between start and end)
+        to its lists in the partition; this loop is the start's largest part in Python."""
+        post_slots, post_impacts = self._post_slots[partition], self._post_impacts[partition]
+        for term_id, start, end in zip(term_ids, starts, ends, strict=True):
+            slot_list = post_slots[term_id]
+            if slot_list is _NO_SLOTS:
+                slot_list = post_slots[term_id] = array("i")
+                post_impacts[term_id] = array("B")
+            slot_list.frombytes(slot_bytes[4 * start : 4 * end])
+            post_impacts[term_id].frombytes(impact_bytes[start:end])
 
     def _append_records(self, ids: np.ndarray, marks: np.ndarray, counts: np.ndarray) -> None:
         packed = np.empty(ids.size, dtype=RECORD)
