@@ -263,3 +263,79 @@ def test_real_model_runs_offline_and_tells_paraphrase_from_near_miss():
     assert len(texts) > MODEL_RUN
     expected = [request, offer, near_miss] * (MODEL_RUN // 3 + 1)
     assert np.allclose(encoder.encode(texts), expected, atol=1e-4)
+
+
+async def test_the_first_look_of_a_new_process_stores_what_it_had_to_compute(
+    person, db, services, stored_embeddings
+):
+    """After an update of the analyser, the first message to a new process analyses the open
+    posts again; what it computed is stored, so that the next start reads it (it was rolled
+    back with the message's reading transaction, and every start paid again)."""
+    from dataclasses import replace
+
+    from core.conversation.assistant import Assistant
+    from core.exchange.match_index import MatchIndex
+    from core.kernel.context import Sender
+
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+
+    def new_process() -> tuple[Assistant, MatchIndex]:
+        index = MatchIndex(encoder=stored_embeddings)
+        index.engine.analysis_id = "another-analyser"
+        return Assistant(db, replace(services, index=index)), index
+
+    # A message that writes (a read-only command does not wait for the index).
+    first, first_index = new_process()
+    await first.handle(Sender("terminal", "anna@example.org"), "Guten Tag")
+    assert first_index.engine.analysed == 1 and len(first_index) == 1
+    async with db.uow() as uow:
+        rows = await uow.posts.terms([1])
+    assert rows[1].analysis == "another-analyser"
+    second, second_index = new_process()
+    await second.handle(Sender("terminal", "anna@example.org"), "Guten Tag")
+    assert second_index.engine.analysed == 0 and len(second_index) == 1
+
+
+async def test_damaged_stored_terms_are_analysed_once_and_stored_again(
+    person, db, stored_embeddings
+):
+    """A damaged terms row (lengths that do not agree) is analysed at the next start and
+    written anew, so the start after reads it; `matches reindex` finds such rows too."""
+    from sqlalchemy import update
+
+    from core.exchange.match_index import MatchIndex
+    from core.matching.stored_terms import term_list
+    from core.store.models import PostTerms
+
+    anna = person("anna@example.org")
+    await anna.register("Anna Schmidt", "Prenzlau")
+    await anna.say(f"/biete {MITFAHRBANK}")
+
+    async def damage() -> None:
+        async with db.uow() as uow:
+            row = (await uow.posts.terms([1]))[1]
+            tfs = row.tfs[:-1]
+            await uow.session.execute(update(PostTerms).values(tfs=tfs))
+            await uow.commit()
+
+    async def start() -> MatchIndex:
+        index = MatchIndex(encoder=stored_embeddings)
+        async with db.uow() as uow:
+            await index.refresh(uow)
+            await uow.commit()
+        return index
+
+    await damage()
+    repaired = await start()
+    assert repaired.engine.analysed == 1 and len(repaired) == 1
+    async with db.uow() as uow:
+        assert term_list((await uow.posts.terms([1]))[1]) is not None
+    again = await start()
+    assert again.engine.analysed == 0 and len(again) == 1
+
+    await damage()
+    assert await again.reindex(db) == (1, 1)
+    assert await again.reindex(db) == (1, 0)
+    assert (await start()).engine.analysed == 0

@@ -146,6 +146,9 @@ class Assistant:
         if not self.services.index.refreshing:
             async with self.db.uow() as uow:
                 await self.services.index.refresh(uow)
+                # What the refresh had to compute (a new process's first look after an
+                # update of the model or the analyser) is kept: the next start reads it.
+                await uow.commit()
         # Every message writes (at least its dedupe record): queue for the write gate.
         async with self.db.uow(WritePriority.INTERACTIVE) as uow:
             try:

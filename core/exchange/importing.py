@@ -268,8 +268,9 @@ async def match_posts(
         order = [p.id for p in sorted(waiting, key=lambda p: (p.kind != "request", p.id))]
     count = 0
     for start in range(0, len(order), MATCH_BATCH):
-        async with db.uow() as uow:  # reading: what other processes wrote meanwhile
+        async with db.uow() as uow:  # what other processes wrote meanwhile
             await index.refresh(uow)
+            await uow.commit()  # and what the refresh computed and stored, if anything
         # One transaction per post: ranking is CPU work done before the first write, so the
         # write lock is held only for the post's few proposals.
         for post_id in order[start : start + MATCH_BATCH]:

@@ -31,7 +31,7 @@ from core.matching.semantic import (
     quantize,
     text_key,
 )
-from core.matching.stored_terms import StoredTerms
+from core.matching.stored_terms import StoredTerms, term_list
 from core.store.models import Post
 from core.store.unit_of_work import Database, UnitOfWork
 
@@ -75,6 +75,11 @@ def _current_vector(row, topics: tuple[str, ...], model: str, analyser: str) -> 
     return vector
 
 
+def _terms_current(row, key: str, analyser: str) -> bool:
+    """The stored terms are those of this text and analyser, and intact."""
+    return row.analysis == analyser and row.text_key == key and term_list(row) is not None
+
+
 def post_doc(
     post: Post, vector: np.ndarray | None = None, terms: StoredTerms | None = None
 ) -> PostDoc:
@@ -83,7 +88,23 @@ def post_doc(
     if town is not None:
         weak = town.is_structurally_weak
         place = (town.kreis_ags, town.land, town.lat, town.lon, town.bbsr_type, weak)
-    return _doc(post, tuple(post.topics or ()), place, vector, terms)
+    kreis_ags, land, lat, lon, municipality_type, weak = place
+    return PostDoc(
+        id=post.id,
+        kind=post.kind,
+        title=post.title,
+        body=post.body,
+        topics=tuple(post.topics or ()),
+        municipality_ags=post.municipality_ags,
+        kreis_ags=kreis_ags,
+        land=land,
+        lat=lat,
+        lon=lon,
+        municipality_type=municipality_type,
+        structurally_weak=bool(weak),
+        vector=vector,
+        terms=terms,
+    )
 
 
 def _row_place(row) -> tuple:
@@ -97,37 +118,6 @@ def _row_place(row) -> tuple:
         row.lon,
         row.bbsr_type,
         bool(weak),
-    )
-
-
-def _row_doc(row, topics: tuple[str, ...], vector: np.ndarray, terms: StoredTerms) -> PostDoc:
-    """A post as ``PostRepo.index_rows`` reads it (plain columns, no ORM objects)."""
-    return _doc(row, topics, _row_place(row)[1:], vector, terms)
-
-
-def _doc(
-    post,
-    topics: tuple[str, ...],
-    place: tuple,
-    vector: np.ndarray | None,
-    terms: StoredTerms | None,
-) -> PostDoc:
-    kreis_ags, land, lat, lon, municipality_type, weak = place
-    return PostDoc(
-        id=post.id,
-        kind=post.kind,
-        title=post.title,
-        body=post.body,
-        topics=topics,
-        municipality_ags=post.municipality_ags,
-        kreis_ags=kreis_ags,
-        land=land,
-        lat=lat,
-        lon=lon,
-        municipality_type=municipality_type,
-        structurally_weak=bool(weak),
-        vector=vector,
-        terms=terms,
     )
 
 
@@ -249,7 +239,7 @@ class MatchIndex:
                         stale.append(row.id)
                         continue
                     if not load.add_stored(row.id, row.kind, _row_place(row), vector, row):
-                        load.add([_row_doc(row, topics, vector, _row_terms(row))])  # damaged
+                        stale.append(row.id)  # damaged terms: analysed again and stored
                 if seen is not None and len(self._stamps) > 2 * max(kept, len(rows)):
                     # Only the overlap window before the newest stamp is kept (below); what
                     # falls out of it behind the newest stamp so far never comes back. Trimmed
@@ -285,7 +275,8 @@ class MatchIndex:
                     if row.status == "open":
                         count += 1
                         topics = values.topics(row.topics)
-                        if _current_vector(row, topics, model, analyser) is None:
+                        vector = _current_vector(row, topics, model, analyser)
+                        if vector is None or term_list(row) is None:  # or damaged terms
                             stale.append(row.id)
         for start in range(0, len(stale), REINDEX_SLICE):
             chunk = stale[start : start + REINDEX_SLICE]
@@ -360,7 +351,7 @@ class MatchIndex:
         for post in posts:
             key = text_key(embedded_text(post))
             row = stored.get(post.id)
-            if row is not None and row.analysis == self.engine.analysis_id and row.text_key == key:
+            if row is not None and _terms_current(row, key, self.engine.analysis_id):
                 result[post.id] = _row_terms(row)
                 continue
             result[post.id] = self.engine.stored_terms(post_doc(post))
