@@ -84,6 +84,8 @@ def test_a_query_scores_one_partition_exactly_as_an_index_of_all_would(monkeypat
         ({words[i % 5]: 1.0 + i % 3, words[(i * 7) % 5]: 0.5, f"selten{i}": 1.0}, 3.0 + i % 30)
         for i in range(600)
     ]
+    for i in range(1, 600, 2):  # frequent, but in partition 1 only
+        docs[i][0]["ungerade"] = 1.0
     split, whole = InvertedIndex(partitions=2), InvertedIndex()
     for start in range(0, 600, 100):  # several batches, each with both partitions
         batches = split.new_batch(), whole.new_batch()
@@ -96,7 +98,7 @@ def test_a_query_scores_one_partition_exactly_as_an_index_of_all_would(monkeypat
     # A rare word gets lists only in the partition it occurs in.
     rare = split.term_id("selten3")
     assert len(split._post_slots[1][rare]) == 1 and len(split._post_slots[0][rare]) == 0
-    query = {"dorf": 1.0, "bus": 2.0, "selten3": 1.0, "fehlt": 1.0}
+    query = {"dorf": 1.0, "bus": 2.0, "selten3": 1.0, "fehlt": 1.0, "ungerade": 0.5}
     odd = np.arange(600) % 2 == 1
 
     def compare() -> None:
@@ -125,7 +127,8 @@ def test_a_query_scores_one_partition_exactly_as_an_index_of_all_would(monkeypat
     for partition, mine in ((0, ~odd & alive), (1, odd & alive)):
         scores, _, deferred = split.score(query, defer_share=0.5, partition=partition)
         expected, _, expected_deferred = whole.score(query, defer_share=0.5)
-        assert deferred and deferred == expected_deferred
+        assert deferred == expected_deferred
+        assert split.term_id("ungerade") in {term_id for term_id, _ in deferred}
         slots = np.flatnonzero(mine)
         split.complete(scores, slots, deferred, partition)
         whole.complete(expected, slots, expected_deferred)

@@ -328,6 +328,10 @@ class InvertedIndex:
         slots = np.sort(slots).astype(np.int32)
         for term_id, factor in deferred:
             posting_slots = np.frombuffer(self._post_slots[partition][term_id], dtype=np.int32)
+            if posting_slots.size == 0:
+                # Frequent in the other partition only (deferral counts all partitions):
+                # it adds nothing here.
+                continue
             impacts = np.frombuffer(self._post_impacts[partition][term_id], dtype=np.uint8)
             positions = np.minimum(np.searchsorted(posting_slots, slots), posting_slots.size - 1)
             hit = posting_slots[positions] == slots
