@@ -275,8 +275,8 @@ class MatchIndex:
                     if row.status == "open":
                         count += 1
                         topics = values.topics(row.topics)
-                        vector = _current_vector(row, topics, model, analyser)
-                        if vector is None or term_list(row) is None:  # or damaged terms
+                        current = _current_vector(row, topics, model, analyser) is not None
+                        if not current or term_list(row) is None:  # or damaged terms
                             stale.append(row.id)
         for start in range(0, len(stale), REINDEX_SLICE):
             chunk = stale[start : start + REINDEX_SLICE]
